@@ -1,0 +1,122 @@
+"""The per-frame chain after pose estimation: smoothing → measures → checker.
+
+Live, ``score`` and ``rescore`` all run this same chain, so the same frames give the same
+events whichever way they arrive. :func:`analyze_trace` runs it over a saved trace without
+inference (re-scoring and tuning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.checkers.events import Event
+from formcheck.checkers.rep_checker import RepChecker
+from formcheck.config import ExerciseConfig
+from formcheck.landmarks import SIDES
+from formcheck.measures import visibility
+from formcheck.measures.body import MEASURES, compute_measures, landmark_usable, measure_index
+from formcheck.measures.frame import MeasureFrame
+from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
+
+
+def required_landmarks(cfg: ExerciseConfig) -> np.ndarray:
+    """(K,) landmark indices the exercise's counting signal needs (all sides)."""
+    names = [cfg.rep.signal_for(s) for s in cfg.rep.sides] or [cfg.rep.signal]
+    idx: set[int] = set()
+    for name in names:
+        m = MEASURES[measure_index(name)]
+        if m.landmarks:
+            idx.update(int(i) for i in m.landmarks)
+        else:  # a combined measure: needs either side's landmarks
+            for side in SIDES:
+                stem = name.replace("_deg", f"_{side}_deg")
+                idx.update(int(i) for i in MEASURES[measure_index(stem)].landmarks)
+    return np.array(sorted(idx), dtype=np.intp)
+
+
+@dataclass(slots=True)
+class AnalyzedFrame:
+    pose: PoseFrame  # smoothed
+    measures: MeasureFrame
+    events: list[Event]
+
+
+class Analyzer:
+    """Feeds one PoseFrame at a time through smoothing, measures and the checker."""
+
+    def __init__(
+        self,
+        cfg: ExerciseConfig,
+        aspect: float,
+        smoothing: SmoothingConfig = SmoothingConfig(),
+        min_visibility: float = 0.5,
+    ) -> None:
+        self.cfg = cfg
+        self.aspect = aspect
+        self.min_visibility = min_visibility
+        self.smoother = LandmarkSmoother(smoothing)
+        self.checker = RepChecker(cfg)
+        self.required = required_landmarks(cfg)
+
+    def update(self, pose: PoseFrame) -> AnalyzedFrame:
+        sm = self.smoother(pose)
+        usable = landmark_usable(sm.image_xy[None], sm.visibility[None], sm.presence[None], self.min_visibility)
+        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect)[0]
+        issue = visibility.SWITCHED if pose.identity_jump else visibility.diagnose(
+            sm.image_xy, usable[0], self.required, sm.has_person
+        )
+        mf = MeasureFrame(pose.t_s, values, pose.n_people, issue)
+        return AnalyzedFrame(sm, mf, self.checker.update(mf))
+
+    def finish(self) -> list[Event]:
+        return self.checker.finish()
+
+
+def smooth_trace(trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace."""
+    sm = LandmarkSmoother(smoothing)
+    img = np.empty(trace.image_xy.shape)
+    world = np.empty(trace.world_xyz.shape)
+    for i in range(len(trace)):
+        f = sm(trace.frame(i))
+        img[i] = f.image_xy
+        world[i] = f.world_xyz
+    return img, world
+
+
+def trace_measures(
+    trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(), min_visibility: float = 0.5
+) -> np.ndarray:
+    """(T, M) measures of a whole trace: smoothing is sequential, measures are vectorized."""
+    img, world = smooth_trace(trace, smoothing)
+    usable = landmark_usable(img, trace.visibility, trace.presence, min_visibility)
+    return compute_measures(img, world, usable, trace.meta.aspect), usable, img
+
+
+def analyze_trace(
+    trace: PoseTrace,
+    cfg: ExerciseConfig,
+    smoothing: SmoothingConfig = SmoothingConfig(),
+    min_visibility: float = 0.5,
+    measures: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> RepChecker:
+    """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
+    re-score with new thresholds without recomputing them."""
+    values, usable, img = measures if measures is not None else trace_measures(trace, smoothing, min_visibility)
+    required = required_landmarks(cfg)
+    checker = RepChecker(cfg)
+    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
+    req_ok = usable[:, required].all(axis=1)
+    for i in range(len(trace)):
+        if trace.identity_jump[i]:
+            issue = visibility.SWITCHED
+        elif req_ok[i]:
+            issue = ""
+        else:
+            issue = visibility.diagnose(img[i], usable[i], required, bool(has_person[i]))
+        checker.update(MeasureFrame(float(trace.t_s[i]), values[i], int(trace.n_people[i]), issue))
+    checker.finish()
+    return checker

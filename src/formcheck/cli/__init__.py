@@ -1,0 +1,53 @@
+"""The ``formcheck`` command line: a thin layer over the Python API.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``, which adds its
+parser and sets ``func`` (called with the parsed args, returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from formcheck.errors import FormcheckError
+
+#: Modules under formcheck.cli providing sub-commands, in help order.
+COMMANDS = ("live", "score", "exercises", "samples", "models")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="formcheck",
+        description="Checks back-pain relief exercises through a camera: reps, holds, speed and form.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"formcheck.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"formcheck.cli.{name}":
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FormcheckError as e:
+        print(f"formcheck: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("formcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""Exercise definitions loaded from TOML into typed, validated dataclasses.
+
+One exercise = one TOML file (see ``src/formcheck/exercises/*.toml``; the format is
+documented in ``exercises/README.md``). Every number a therapist may want to change is a
+named threshold with a unit, an allowed range and a help text; ``--set key=value`` and
+profile files override them, and an invalid value is rejected naming the key, the value and
+the allowed range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from formcheck.errors import ConfigError
+from formcheck.landmarks import SIDES
+from formcheck.measures.body import MEASURE_NAMES
+
+POSITIONS = ("standing", "lying", "sitting", "kneeling", "all_fours", "any")
+VIEWS = ("side", "front", "any")
+PHASES = ("rep", "hold", "return")
+
+#: Timing thresholds every exercise has; an exercise file may override value and range.
+COMMON_THRESHOLDS: dict[str, Threshold] = {}
+
+
+def _common(name: str, value: float, lo: float, hi: float, unit: str, help: str) -> None:
+    COMMON_THRESHOLDS[name] = Threshold(name, value, lo, hi, unit, help)
+
+
+#: Built-in fault kinds of the generic rep machine → default fault code.
+DEFAULT_CODES = {
+    "below_target": "too_shallow",
+    "above_target": "too_deep",
+    "hold_short": "hold_short",
+    "too_fast": "too_fast",
+    "return_too_fast": "too_fast",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """A tunable number: ``value`` must lie in [``min``, ``max``]; ``unit`` is for people."""
+
+    name: str
+    value: float
+    min: float
+    max: float
+    unit: str
+    help: str = ""
+
+    def checked(self, value: Any, origin: str = "") -> Threshold:
+        where = f" in {origin}" if origin else ""
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{self.name}{where}: {value!r} is not a number; allowed: {self.allowed()}")
+        try:
+            v = float(value)
+        except ValueError:
+            raise ConfigError(f"{self.name}{where}: {value!r} is not a number; allowed: {self.allowed()}") from None
+        if not (self.min <= v <= self.max):
+            raise ConfigError(f"{self.name}{where}: {v:g} is out of range; allowed: {self.allowed()}")
+        return dataclasses.replace(self, value=v)
+
+    def allowed(self) -> str:
+        return f"{self.min:g} to {self.max:g} {self.unit}".rstrip()
+
+
+_common("min_phase_s", 0.3, 0.0, 5.0, "s", "a threshold crossing must last this long to count (jitter guard)")
+_common("hold_grace_s", 0.5, 0.0, 5.0, "s", "a dip out of the hold shorter than this does not break it")
+_common("max_gap_s", 8.0, 0.5, 120.0, "s", "longest stretch out of sight that keeps a rep in progress")
+_common("overshoot_min_s", 1.0, 0.0, 30.0, "s", "time past target_max before it is a fault")
+_common("cue_delay_s", 1.5, 0.0, 30.0, "s", "time stuck short of the target before the 'go further' cue")
+_common("unmeasurable_cue_s", 1.0, 0.0, 30.0, "s", "time not measurable before the 'fix your position' prompt")
+_common("speed_window_s", 0.3, 0.05, 2.0, "s", "window over which movement speed is measured")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """A posture check during part of a rep: ``measure`` above/below a threshold.
+
+    ``measure`` may contain ``{side}`` (the rep's side) or ``{other}`` (the other side).
+    The rule fires when the condition holds for ``min_s`` seconds in a row during ``phase``
+    (rep: the whole attempt; hold: while held at the target; return: on the way back
+    after the target was reached).
+    """
+
+    code: str
+    measure: str
+    above: str | None
+    below: str | None
+    phase: str
+    min_s: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepSpec:
+    """The shape of one repetition: a signal going out past ``start`` and back past ``end``."""
+
+    signal: str
+    sides: tuple[str, ...]
+    unit: str
+    one_side_at_a_time: bool
+    codes: Mapping[str, str]
+
+    def signal_for(self, side: str | None) -> str:
+        return self.signal.format(side=side, other=None) if side else self.signal
+
+    @property
+    def per_side(self) -> bool:
+        return bool(self.sides)
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseConfig:
+    name: str
+    title: str
+    source: str
+    position: str
+    view: str
+    advice: str
+    prescription: str
+    target_reps: int
+    rep: RepSpec
+    thresholds: Mapping[str, Threshold]
+    rules: tuple[RuleSpec, ...] = ()
+    extra_peaks: tuple[str, ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""
+
+    def value(self, name: str, default: float | None = None) -> float | None:
+        t = self.thresholds.get(name)
+        return t.value if t is not None else default
+
+    def text(self, code: str) -> str:
+        return self.texts.get(code, code.replace("_", " ").capitalize())
+
+    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "--set") -> ExerciseConfig:
+        """A copy with thresholds replaced; unknown keys and bad values raise ConfigError."""
+        new = dict(self.thresholds)
+        for key, raw in overrides.items():
+            if key not in new:
+                raise ConfigError(
+                    f"{key} ({origin}): not a threshold of {self.name}; "
+                    f"valid keys: {', '.join(sorted(new))}"
+                )
+            new[key] = new[key].checked(raw, origin)
+        cfg = dataclasses.replace(self, thresholds=new)
+        _check_consistency(cfg, origin)
+        return cfg
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _req(table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: str) -> Any:
+    if key not in table:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    val = table[key]
+    if not isinstance(val, typ) or isinstance(val, bool) and typ is not bool:
+        raise ConfigError(f"{where}: {key} = {val!r} has the wrong type")
+    return val
+
+
+def _choice(val: str, allowed: Iterable[str], key: str, where: str) -> str:
+    allowed = tuple(allowed)
+    if val not in allowed:
+        raise ConfigError(f"{where}: {key} = {val!r}; allowed: {', '.join(allowed)}")
+    return val
+
+
+def _known_measure(template: str, where: str) -> None:
+    for side in SIDES:
+        name = template.format(side=side, other="right" if side == "left" else "left")
+        if name not in MEASURE_NAMES:
+            raise ConfigError(f"{where}: unknown measure {template!r}; known: {', '.join(MEASURE_NAMES)}")
+
+
+def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
+    """Build and validate an ExerciseConfig from a parsed TOML document."""
+    ex = _req(data, "exercise", dict, origin)
+    where = f"{origin} [exercise]"
+    name = _req(ex, "name", str, where)
+    thresholds: dict[str, Threshold] = {}
+    for key, spec in _req(data, "thresholds", dict, origin).items():
+        w = f"{origin} [thresholds.{key}]"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{w}: expected a table like {{ value = 1, min = 0, max = 2, unit = \"s\" }}")
+        lo, hi = float(_req(spec, "min", (int, float), w)), float(_req(spec, "max", (int, float), w))
+        if lo > hi:
+            raise ConfigError(f"{w}: min {lo:g} is above max {hi:g}")
+        base = Threshold(key, lo, lo, hi, str(spec.get("unit", "")), str(spec.get("help", "")))
+        thresholds[key] = base.checked(_req(spec, "value", (int, float), w), origin)
+
+    rp = _req(data, "rep", dict, origin)
+    wr = f"{origin} [rep]"
+    sides = tuple(_choice(s, SIDES, "sides", wr) for s in rp.get("sides", []))
+    signal = _req(rp, "signal", str, wr)
+    _known_measure(signal, wr)
+    if sides and "{side}" not in signal:
+        raise ConfigError(f"{wr}: per-side signal {signal!r} must contain {{side}}")
+    unit = _req(rp, "unit", str, wr)
+    codes = dict(DEFAULT_CODES)
+    for kind, code in rp.get("codes", {}).items():
+        _choice(kind, DEFAULT_CODES, "codes", wr)
+        codes[kind] = str(code)
+    rep = RepSpec(signal, sides, unit, bool(rp.get("one_side_at_a_time", True)), codes)
+    extra_peaks = tuple(str(m) for m in rp.get("report_peaks", []))
+    for m in extra_peaks:
+        _known_measure(m, wr)
+    for key, common in COMMON_THRESHOLDS.items():
+        thresholds.setdefault(key, common)
+    for role in ("start", "end"):
+        if f"{role}_{unit}" not in thresholds:
+            raise ConfigError(f"{origin}: [thresholds] needs {role}_{unit} (where a repetition {role}s)")
+
+    rules = []
+    for i, r in enumerate(data.get("rule", [])):
+        w = f"{origin} [[rule]] #{i + 1}"
+        above, below = r.get("above"), r.get("below")
+        if (above is None) == (below is None):
+            raise ConfigError(f"{w}: give exactly one of 'above' or 'below' (a threshold name)")
+        ref = above or below
+        if ref not in thresholds:
+            raise ConfigError(f"{w}: threshold {ref!r} is not in [thresholds]")
+        measure = _req(r, "measure", str, w)
+        _known_measure(measure, w)
+        min_s = r.get("min_s", 0.5)
+        if isinstance(min_s, str):
+            if min_s not in thresholds:
+                raise ConfigError(f"{w}: min_s names unknown threshold {min_s!r}")
+        rules.append(
+            RuleSpec(
+                _req(r, "code", str, w),
+                measure,
+                above,
+                below,
+                _choice(r.get("phase", "rep"), PHASES, "phase", w),
+                float(thresholds[min_s].value) if isinstance(min_s, str) else float(min_s),
+                str(r.get("text", "")),
+            )
+        )
+    texts = {str(k): str(v) for k, v in data.get("texts", {}).items()}
+    for r in rules:
+        if r.text:
+            texts.setdefault(r.code, r.text)
+    cfg = ExerciseConfig(
+        name=name,
+        title=str(ex.get("title", name)),
+        source=str(ex.get("source", "")),
+        position=_choice(ex.get("position", "any"), POSITIONS, "position", where),
+        view=_choice(ex.get("view", "any"), VIEWS, "view", where),
+        advice=str(ex.get("advice", "")),
+        prescription=str(ex.get("prescription", "")),
+        target_reps=int(ex.get("target_reps", 10)),
+        rep=rep,
+        thresholds=thresholds,
+        rules=tuple(rules),
+        extra_peaks=extra_peaks,
+        texts=texts,
+        origin=origin,
+    )
+    _check_consistency(cfg, origin)
+    return cfg
+
+
+def _check_consistency(cfg: ExerciseConfig, origin: str) -> None:
+    u = cfg.rep.unit
+    start, end = cfg.value(f"start_{u}"), cfg.value(f"end_{u}")
+    assert start is not None and end is not None
+    if end >= start:
+        raise ConfigError(f"{cfg.name} ({origin}): end_{u} = {end:g} must be below start_{u} = {start:g}")
+    lo, hi = cfg.value(f"target_min_{u}"), cfg.value(f"target_max_{u}")
+    if lo is not None and hi is not None and lo > hi:
+        raise ConfigError(f"{cfg.name} ({origin}): target_min_{u} = {lo:g} is above target_max_{u} = {hi:g}")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def load_exercise_file(path: Path) -> ExerciseConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    return parse_exercise(data, str(path))
+
+
+def builtin_exercises() -> dict[str, ExerciseConfig]:
+    out: dict[str, ExerciseConfig] = {}
+    for entry in sorted(resources.files("formcheck.exercises").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            cfg = parse_exercise(data, f"formcheck/exercises/{entry.name}")
+            out[cfg.name] = cfg
+    return out
+
+
+def available_exercises(extra_files: Iterable[Path] = ()) -> dict[str, ExerciseConfig]:
+    """Built-in exercises plus user files (which may add new ones or replace built-ins)."""
+    out = builtin_exercises()
+    for path in extra_files:
+        cfg = load_exercise_file(Path(path))
+        out[cfg.name] = cfg
+    return out
+
+
+def get_exercise(name: str, extra_files: Iterable[Path] = ()) -> ExerciseConfig:
+    exercises = available_exercises(extra_files)
+    if name not in exercises:
+        raise ConfigError(f"unknown exercise {name!r}; available: {', '.join(sorted(exercises))}")
+    return exercises[name]
+
+
+def parse_set_options(items: Iterable[str]) -> dict[str, str]:
+    """``["hold_s=8", ...]`` → ``{"hold_s": "8"}``; malformed items raise ConfigError."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set hold_s=8")
+        out[key.strip()] = val.strip()
+    return out

@@ -1,0 +1,1 @@
+"""Exercise definitions: one TOML file per exercise (rules, thresholds, texts, advice)."""

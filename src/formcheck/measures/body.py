@@ -1,0 +1,163 @@
+"""Every body measure formcheck uses, each defined once, with its unit in its name.
+
+Conventions (DESIGN.md):
+- Angles between body segments use the 3-D world landmarks (metres).
+- Orientation against gravity (trunk lean, lying flat, tilt of the shoulder line) uses the
+  image, made isotropic with the frame's aspect ratio, assuming a level camera.
+- knee_flex = 180° − ∠(hip, knee, ankle); 0° is a straight leg.
+- hip_flex = 180° − ∠(shoulder, hip, knee).
+- leg_lift = angle between hip→ankle and the trunk line (shoulder→hip, pointing to the feet);
+  lift_height ≈ |hip→ankle| · sin(leg_lift).
+- ankle = ∠(knee, ankle, foot_index).
+
+A measure is NaN in a frame where any landmark it needs is not *usable* (see
+:func:`landmark_usable`). :func:`compute_measures` works on T frames at once: the live
+path calls it with T = 1, re-scoring with the whole trace, so both agree exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.landmarks import N_LANDMARKS
+from formcheck.landmarks import Landmark as L
+from formcheck.measures import geometry as g
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureDef:
+    name: str
+    unit: str
+    landmarks: tuple[L, ...]
+    doc: str
+
+
+def _sided(side: str) -> dict[str, L]:
+    s = side.upper()
+    return {k: L[f"{s}_{k}"] for k in ("SHOULDER", "ELBOW", "WRIST", "HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX")}
+
+
+_L, _R = _sided("left"), _sided("right")
+_TORSO = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+
+# (name stem, vertex triple as keys into _sided, "flex" = 180 − angle, "angle" = angle)
+_JOINTS: tuple[tuple[str, tuple[str, str, str], str, str], ...] = (
+    ("knee_flex", ("HIP", "KNEE", "ANKLE"), "flex", "knee flexion, 0 = straight leg"),
+    ("hip_flex", ("SHOULDER", "HIP", "KNEE"), "flex", "hip flexion, 0 = thigh in line with the trunk"),
+    ("ankle", ("KNEE", "ANKLE", "FOOT_INDEX"), "angle", "ankle angle ∠(knee, ankle, toe); ~90-110 neutral, larger = toes pointed"),
+    ("elbow_flex", ("SHOULDER", "ELBOW", "WRIST"), "flex", "elbow flexion, 0 = straight arm"),
+    ("arm_raise", ("HIP", "SHOULDER", "ELBOW"), "angle", "upper arm from the trunk: 0 = at the side, 180 = overhead"),
+)
+
+
+def _build_defs() -> tuple[MeasureDef, ...]:
+    defs: list[MeasureDef] = []
+    for stem, (a, b, c), _kind, doc in _JOINTS:
+        for side, lm in (("left", _L), ("right", _R)):
+            defs.append(MeasureDef(f"{stem}_{side}_deg", "deg", (lm[a], lm[b], lm[c]), f"{side} {doc}"))
+    for side, lm in (("left", _L), ("right", _R)):
+        legs = (lm["HIP"], lm["ANKLE"], *_TORSO)
+        defs.append(MeasureDef(f"leg_lift_{side}_deg", "deg", legs, f"{side} leg raised from the trunk line, 0 = in line"))
+        defs.append(MeasureDef(f"lift_height_{side}_cm", "cm", legs, f"{side} ankle height above the trunk line"))
+    defs += [
+        MeasureDef("knee_flex_deg", "deg", (), "mean knee flexion of the measurable knees"),
+        MeasureDef("hip_flex_deg", "deg", (), "mean hip flexion of the measurable hips"),
+        MeasureDef("trunk_lean_deg", "deg", _TORSO, "trunk (mid-hip→mid-shoulder) from vertical in the image: 0 upright, 90 lying"),
+        MeasureDef("shoulder_tilt_deg", "deg", (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), "shoulder line from horizontal in the image, + = left shoulder lower"),
+        MeasureDef("hip_tilt_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP), "hip line from horizontal in the image, + = left hip lower"),
+        MeasureDef("shoulder_width_ratio", "ratio", _TORSO, "shoulder width / trunk length in the image: ~0.6+ facing the camera, <0.3 side-on"),
+    ]
+    return tuple(defs)
+
+
+MEASURES: tuple[MeasureDef, ...] = _build_defs()
+MEASURE_NAMES: tuple[str, ...] = tuple(m.name for m in MEASURES)
+_INDEX = {name: i for i, name in enumerate(MEASURE_NAMES)}
+
+
+def measure_index(name: str) -> int:
+    """Column of a measure in :func:`compute_measures`' output; ValueError lists valid names."""
+    try:
+        return _INDEX[name]
+    except KeyError:
+        raise ValueError(f"unknown measure {name!r}; known measures: {', '.join(MEASURE_NAMES)}") from None
+
+
+# Precomputed index arrays so each frame costs a handful of numpy calls.
+_J_A = np.array([m.landmarks[0] for m in MEASURES[: 2 * len(_JOINTS)]])
+_J_B = np.array([m.landmarks[1] for m in MEASURES[: 2 * len(_JOINTS)]])
+_J_C = np.array([m.landmarks[2] for m in MEASURES[: 2 * len(_JOINTS)]])
+_J_FLEX = np.array([kind == "flex" for _s, _t, kind, _d in _JOINTS for _ in (0, 1)])
+_NJ = 2 * len(_JOINTS)
+_REQUIRED = np.zeros((len(MEASURES), N_LANDMARKS), dtype=np.float32)
+for _i, _m in enumerate(MEASURES):
+    _REQUIRED[_i, list(_m.landmarks)] = 1.0
+_HAS_REQ = _REQUIRED.sum(axis=1) > 0
+_I_LIFT = _INDEX["leg_lift_left_deg"]
+
+
+def landmark_usable(
+    image_xy: np.ndarray, visibility: np.ndarray, presence: np.ndarray, min_visibility: float = 0.5
+) -> np.ndarray:
+    """(T, 33) bool: a landmark is usable when visible, present AND inside the image.
+
+    MediaPipe invents plausible legs for people cut off by the frame edge, with visibility
+    around 0.7, so visibility alone is not enough: the point must also lie in the picture.
+    """
+    inside = np.all((image_xy >= 0.0) & (image_xy <= 1.0), axis=-1)
+    return inside & (visibility >= min_visibility) & (presence >= min_visibility)
+
+
+def compute_measures(
+    image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray, aspect: float
+) -> np.ndarray:
+    """All measures for T frames.
+
+    Args:
+        image_xy: (T, 33, 2) normalized image coordinates.
+        world_xyz: (T, 33, 3) metres.
+        usable: (T, 33) bool from :func:`landmark_usable`.
+        aspect: frame width / height.
+
+    Returns:
+        (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
+    """
+    t = image_xy.shape[0]
+    out = np.empty((t, len(MEASURES)))
+    w = world_xyz.astype(np.float64, copy=False)
+
+    ang = g.angle_at_deg(w[:, _J_A], w[:, _J_B], w[:, _J_C])  # (T, NJ)
+    out[:, :_NJ] = np.where(_J_FLEX, 180.0 - ang, ang)
+
+    mid_sh = 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
+    mid_hip = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP])
+    trunk_down = (mid_hip - mid_sh)[:, None, :]  # (T, 1, 3)
+    hips = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
+    leg = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips  # (T, 2, 3)
+    lift = g.angle_between_deg(leg, trunk_down)  # (T, 2)
+    height_cm = g.norm_m(leg) * np.sin(np.radians(lift)) * 100.0
+    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
+
+    iso = g.image_xy_to_isotropic(image_xy, aspect)
+    ls, rs, lh, rh = (iso[:, i] for i in _TORSO)
+    msh, mhip = 0.5 * (ls + rs), 0.5 * (lh + rh)
+    base = _I_LIFT + 6
+    out[:, base] = g.from_vertical_deg(mhip, msh)
+    out[:, base + 1] = g.signed_tilt_deg(ls, rs)
+    out[:, base + 2] = g.signed_tilt_deg(lh, rh)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, base + 3] = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
+
+    # Invalidate every measure whose landmarks are not all usable: one matrix product.
+    missing = (~usable).astype(np.float32) @ _REQUIRED.T  # (T, M) count of unusable landmarks
+    out[(missing > 0) & _HAS_REQ] = np.nan
+
+    with np.errstate(invalid="ignore"):
+        for combined, left in (("knee_flex_deg", "knee_flex_left_deg"), ("hip_flex_deg", "hip_flex_left_deg")):
+            li = _INDEX[left]
+            pair = out[:, [li, li + 1]]
+            n = np.sum(np.isfinite(pair), axis=1)
+            out[:, _INDEX[combined]] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+    return out
