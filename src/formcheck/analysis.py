@@ -65,6 +65,8 @@ class Analyzer:
         sm = self.smoother(pose)
         usable = landmark_usable(sm.image_xy[None], sm.visibility[None], sm.presence[None], self.min_visibility)
         values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect)[0]
+        if pose.identity_jump:
+            values[:] = np.nan  # landmarks across a discontinuity are not trustworthy
         issue = visibility.SWITCHED if pose.identity_jump else visibility.diagnose(
             sm.image_xy, usable[0], self.required, sm.has_person
         )
@@ -89,11 +91,14 @@ def smooth_trace(trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(
 
 def trace_measures(
     trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(), min_visibility: float = 0.5
-) -> np.ndarray:
-    """(T, M) measures of a whole trace: smoothing is sequential, measures are vectorized."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) smoothed
+    image coordinates. Smoothing is sequential; measures are vectorized over T."""
     img, world = smooth_trace(trace, smoothing)
     usable = landmark_usable(img, trace.visibility, trace.presence, min_visibility)
-    return compute_measures(img, world, usable, trace.meta.aspect), usable, img
+    values = compute_measures(img, world, usable, trace.meta.aspect)
+    values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
+    return values, usable, img
 
 
 def analyze_trace(

@@ -162,7 +162,7 @@ def _req(table: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where
     if key not in table:
         raise ConfigError(f"{where}: missing key {key!r}")
     val = table[key]
-    if not isinstance(val, typ) or isinstance(val, bool) and typ is not bool:
+    if not isinstance(val, typ) or (isinstance(val, bool) and typ is not bool):
         raise ConfigError(f"{where}: {key} = {val!r} has the wrong type")
     return val
 
@@ -231,9 +231,8 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         measure = _req(r, "measure", str, w)
         _known_measure(measure, w)
         min_s = r.get("min_s", 0.5)
-        if isinstance(min_s, str):
-            if min_s not in thresholds:
-                raise ConfigError(f"{w}: min_s names unknown threshold {min_s!r}")
+        if isinstance(min_s, str) and min_s not in thresholds:
+            raise ConfigError(f"{w}: min_s names unknown threshold {min_s!r}")
         rules.append(
             RuleSpec(
                 _req(r, "code", str, w),

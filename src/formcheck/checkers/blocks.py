@@ -32,7 +32,7 @@ class SlopeMeter:
     A window slope is far steadier than a frame-to-frame difference, and costs O(1).
     """
 
-    __slots__ = ("window_s", "_buf")
+    __slots__ = ("_buf", "window_s")
 
     def __init__(self, window_s: float = 0.3) -> None:
         self.window_s = window_s
@@ -57,7 +57,7 @@ class HoldTimer:
     measurable frames inside a hold is bridged; the caller decides how long a gap may be).
     """
 
-    __slots__ = ("grace_s", "start", "last_true", "longest")
+    __slots__ = ("grace_s", "last_true", "longest", "start")
 
     def __init__(self, grace_s: float) -> None:
         self.grace_s = grace_s
@@ -92,7 +92,7 @@ class HoldTimer:
 class Hysteresis:
     """A boolean that turns on above ``on`` and off only below ``off`` (``off`` < ``on``)."""
 
-    __slots__ = ("on", "off", "state")
+    __slots__ = ("off", "on", "state")
 
     def __init__(self, on: float, off: float) -> None:
         self.on, self.off, self.state = on, off, False

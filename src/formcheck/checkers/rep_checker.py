@@ -8,7 +8,8 @@ so jitter around a threshold never counts twice. While out it tracks:
 - the hold: the longest continuous time at or past ``target_min_<u>`` (dips shorter than
   ``hold_grace_s`` forgiven) against the prescribed ``hold_s``;
 - speed (unit/s over a short window): "slow down" above ``max_speed_<u>_s``; the return
-  leg (signal falling) against ``max_return_speed_<u>_s``;
+  leg (falling back from short of the target to rest, after reaching it) against
+  ``max_return_speed_<u>_s``;
 - posture rules from the exercise file (e.g. trunk lean, raised knee bent).
 
 A clear attempt counts even when it is faulty; its faults are listed and ``ok`` is False.
@@ -50,8 +51,16 @@ class _Attempt:
     """Statistics of the repetition in progress."""
 
     __slots__ = (
-        "start_s", "peak", "in_target_s", "max_speed", "max_return_speed", "faults",
-        "hold", "extra", "last_t", "reached_target",
+        "extra",
+        "faults",
+        "hold",
+        "in_target_s",
+        "last_t",
+        "max_return_speed",
+        "max_speed",
+        "peak",
+        "reached_target",
+        "start_s",
     )  # fmt: skip
 
     def __init__(self, t: float, grace_s: float, n_extra: int) -> None:
@@ -126,29 +135,35 @@ class _SideTracker:
         self.speed = speed
         if self.fast is not None:
             c.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
-        returning = speed < 0
+        # The return leg: heading back to rest from short of the target, after reaching it.
+        # Adjustments inside or beyond the target band are not the return.
+        a = self.attempt
+        returning = speed < 0 and a is not None and a.reached_target and v < self.hold_from
         if self.fast_return is not None:
-            on = self.fast_return.update(-speed) and self.attempt is not None
+            on = self.fast_return.update(-speed if returning else 0.0)
             c.set_cue("return_too_fast", on, t, self.side)
 
-        if self.attempt is None:
+        if a is None:
             self._idle(t, v, vals, speed)
         else:
             self._active(t, v, vals, speed, returning)
 
     def _idle(self, t: float, v: float, vals: list[float], speed: float) -> None:
-        if v <= self.end:
+        # Armed = seen at rest (below start) since the last rep: a limb already held out
+        # when tracking begins is not an attempt. (A rep itself only ends at <= end, so
+        # after a rep this is immediate; the hysteresis lives in the exit.)
+        if v < self.start:
             self.armed = True
             self.enter.reset()
             self.pending = None
             return
-        if not self.armed or v < self.start or not self.c.may_start(self):
+        if not self.armed or not self.c.may_start(self):
             self.enter.reset()
             self.pending = None
             return
         if self.pending is None:
             self.pending = _Attempt(t, self.c.th["hold_grace_s"], len(self.extra_idx))
-        self._accumulate(self.pending, t, v, vals, speed, speed < 0)
+        self._accumulate(self.pending, t, v, vals, speed, False)
         if self.enter.update(True, t) >= self.c.th["min_phase_s"]:
             self.attempt, self.pending = self.pending, None
             self.leave.reset()
@@ -200,7 +215,7 @@ class _SideTracker:
         holding = a.hold.holding
         for r in self.rules:
             phase = r.spec.phase
-            if phase == "hold" and not holding or phase == "return" and not (returning and a.reached_target):
+            if (phase == "hold" and not holding) or (phase == "return" and not returning):
                 r.dwell.reset()
                 c.set_cue(r.spec.code, False, t, self.side)
                 continue

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("formcheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `formcheck samples | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

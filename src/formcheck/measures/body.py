@@ -1,13 +1,18 @@
 """Every body measure formcheck uses, each defined once, with its unit in its name.
 
 Conventions (DESIGN.md):
-- Angles between body segments use the 3-D world landmarks (metres).
+- Angles between body segments use the 3-D world landmarks (metres) when the body faces
+  the camera, and the aspect-corrected 2-D image when it is seen side-on: then the limbs
+  move in a plane parallel to the image, the 2-D angle is exact, and MediaPipe's depth
+  estimate (worst for people lying down) is the main error. Between the two, the angles
+  are blended by how side-on the body is (:func:`side_on_weight`).
 - Orientation against gravity (trunk lean, lying flat, tilt of the shoulder line) uses the
   image, made isotropic with the frame's aspect ratio, assuming a level camera.
 - knee_flex = 180° − ∠(hip, knee, ankle); 0° is a straight leg.
 - hip_flex = 180° − ∠(shoulder, hip, knee).
-- leg_lift = angle between hip→ankle and the trunk line (shoulder→hip, pointing to the feet);
-  lift_height ≈ |hip→ankle| · sin(leg_lift).
+- leg_lift = angle between hip→ankle and the trunk line (shoulder→hip, pointing to the feet),
+  signed: positive when the ankle is on the image-up side of the trunk line (a leg raised
+  from the floor when lying), negative below it; lift_height ≈ |hip→ankle| · sin(leg_lift).
 - ankle = ∠(knee, ankle, foot_index).
 
 A measure is NaN in a frame where any landmark it needs is not *usable* (see
@@ -46,7 +51,7 @@ _TORSO = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 _JOINTS: tuple[tuple[str, tuple[str, str, str], str, str], ...] = (
     ("knee_flex", ("HIP", "KNEE", "ANKLE"), "flex", "knee flexion, 0 = straight leg"),
     ("hip_flex", ("SHOULDER", "HIP", "KNEE"), "flex", "hip flexion, 0 = thigh in line with the trunk"),
-    ("ankle", ("KNEE", "ANKLE", "FOOT_INDEX"), "angle", "ankle angle ∠(knee, ankle, toe); ~90-110 neutral, larger = toes pointed"),
+    ("ankle", ("KNEE", "ANKLE", "FOOT_INDEX"), "angle", "ankle ∠(knee, ankle, toe); ~90-110 neutral, larger = pointed"),
     ("elbow_flex", ("SHOULDER", "ELBOW", "WRIST"), "flex", "elbow flexion, 0 = straight arm"),
     ("arm_raise", ("HIP", "SHOULDER", "ELBOW"), "angle", "upper arm from the trunk: 0 = at the side, 180 = overhead"),
 )
@@ -59,15 +64,16 @@ def _build_defs() -> tuple[MeasureDef, ...]:
             defs.append(MeasureDef(f"{stem}_{side}_deg", "deg", (lm[a], lm[b], lm[c]), f"{side} {doc}"))
     for side, lm in (("left", _L), ("right", _R)):
         legs = (lm["HIP"], lm["ANKLE"], *_TORSO)
-        defs.append(MeasureDef(f"leg_lift_{side}_deg", "deg", legs, f"{side} leg raised from the trunk line, 0 = in line"))
+        doc = f"{side} leg raised from the trunk line, 0 = in line, + = up"
+        defs.append(MeasureDef(f"leg_lift_{side}_deg", "deg", legs, doc))
         defs.append(MeasureDef(f"lift_height_{side}_cm", "cm", legs, f"{side} ankle height above the trunk line"))
     defs += [
         MeasureDef("knee_flex_deg", "deg", (), "mean knee flexion of the measurable knees"),
         MeasureDef("hip_flex_deg", "deg", (), "mean hip flexion of the measurable hips"),
-        MeasureDef("trunk_lean_deg", "deg", _TORSO, "trunk (mid-hip→mid-shoulder) from vertical in the image: 0 upright, 90 lying"),
-        MeasureDef("shoulder_tilt_deg", "deg", (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), "shoulder line from horizontal in the image, + = left shoulder lower"),
-        MeasureDef("hip_tilt_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP), "hip line from horizontal in the image, + = left hip lower"),
-        MeasureDef("shoulder_width_ratio", "ratio", _TORSO, "shoulder width / trunk length in the image: ~0.6+ facing the camera, <0.3 side-on"),
+        MeasureDef("trunk_lean_deg", "deg", _TORSO, "trunk from vertical in the image: 0 upright, 90 lying"),
+        MeasureDef("shoulder_tilt_deg", "deg", (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), "shoulder tilt, + = left lower"),
+        MeasureDef("hip_tilt_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP), "hip line tilt in the image, + = left hip lower"),
+        MeasureDef("shoulder_width_ratio", "ratio", _TORSO, "shoulder width / trunk length: 0.6+ facing, <0.3 side-on"),
     ]
     return tuple(defs)
 
@@ -110,6 +116,42 @@ def landmark_usable(
     return inside & (visibility >= min_visibility) & (presence >= min_visibility)
 
 
+#: shoulder_width_ratio at or below which the body counts as fully side-on (2-D angles),
+#: and at or above which it counts as facing the camera (3-D angles); linear in between.
+SIDE_ON_RATIO = 0.25
+FACING_RATIO = 0.5
+
+
+def side_on_weight(width_ratio: np.ndarray) -> np.ndarray:
+    """(T,) weight in [0, 1] of the 2-D image angle: 1 side-on, 0 facing the camera.
+
+    Unknown ratio (shoulders or hips unusable) → 0 (use the 3-D world angles).
+    """
+    wgt = (FACING_RATIO - width_ratio) / (FACING_RATIO - SIDE_ON_RATIO)
+    return np.nan_to_num(np.clip(wgt, 0.0, 1.0), nan=0.0)
+
+
+def _blend(a3: np.ndarray, a2: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """w2·a2 + (1−w2)·a3, falling back to whichever of the two is finite."""
+    out = w2 * a2 + (1.0 - w2) * a3
+    return np.where(np.isfinite(out), out, np.where(np.isfinite(a3), a3, a2))
+
+
+def _up_sign(trunk_i: np.ndarray, leg_i: np.ndarray) -> np.ndarray:
+    """+1 where the leg points to the image-up side of the trunk line, −1 below it.
+
+    The "up" side is the trunk's normal with negative image y (image y points down); when
+    the trunk is near vertical (standing) that side is undefined and the sign is +1.
+    """
+    normal = np.stack([trunk_i[..., 1], -trunk_i[..., 0]], axis=-1)  # trunk rotated 90°
+    normal = np.where(normal[..., 1:2] > 0, -normal, normal)  # make it point image-up
+    tn = g.norm_m(trunk_i)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        defined = np.abs(normal[..., 1]) / tn > 0.3  # trunk at least ~17° from vertical
+        side = np.einsum("...i,...i->...", leg_i, normal)
+    return np.where(defined & (side < 0), -1.0, 1.0)
+
+
 def compute_measures(
     image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray, aspect: float
 ) -> np.ndarray:
@@ -127,28 +169,35 @@ def compute_measures(
     t = image_xy.shape[0]
     out = np.empty((t, len(MEASURES)))
     w = world_xyz.astype(np.float64, copy=False)
-
-    ang = g.angle_at_deg(w[:, _J_A], w[:, _J_B], w[:, _J_C])  # (T, NJ)
-    out[:, :_NJ] = np.where(_J_FLEX, 180.0 - ang, ang)
-
-    mid_sh = 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
-    mid_hip = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP])
-    trunk_down = (mid_hip - mid_sh)[:, None, :]  # (T, 1, 3)
-    hips = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
-    leg = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips  # (T, 2, 3)
-    lift = g.angle_between_deg(leg, trunk_down)  # (T, 2)
-    height_cm = g.norm_m(leg) * np.sin(np.radians(lift)) * 100.0
-    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
-
     iso = g.image_xy_to_isotropic(image_xy, aspect)
     ls, rs, lh, rh = (iso[:, i] for i in _TORSO)
     msh, mhip = 0.5 * (ls + rs), 0.5 * (lh + rh)
-    base = _I_LIFT + 6
+    with np.errstate(invalid="ignore", divide="ignore"):
+        width_ratio = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
+    side_w = side_on_weight(width_ratio)[:, None]  # (T, 1): 1 = side-on → trust the image
+
+    ang3 = g.angle_at_deg(w[:, _J_A], w[:, _J_B], w[:, _J_C])  # (T, NJ)
+    ang2 = g.angle_at_deg(iso[:, _J_A], iso[:, _J_B], iso[:, _J_C])
+    ang = _blend(ang3, ang2, side_w)
+    out[:, :_NJ] = np.where(_J_FLEX, 180.0 - ang, ang)
+
+    # Leg lift: magnitude blended like the joints, sign from the image (up = anti-gravity).
+    hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
+    leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
+    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
+    leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
+    trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
+    lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
+    lift2 = g.angle_between_deg(leg_i, trunk_i)
+    lift = _blend(lift3, lift2, side_w) * _up_sign(trunk_i, leg_i)  # (T, 2)
+    height_cm = g.norm_m(leg_w) * np.sin(np.radians(lift)) * 100.0
+    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
+
+    base = _INDEX["trunk_lean_deg"]
     out[:, base] = g.from_vertical_deg(mhip, msh)
     out[:, base + 1] = g.signed_tilt_deg(ls, rs)
     out[:, base + 2] = g.signed_tilt_deg(lh, rh)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[:, base + 3] = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
+    out[:, base + 3] = width_ratio
 
     # Invalidate every measure whose landmarks are not all usable: one matrix product.
     missing = (~usable).astype(np.float32) @ _REQUIRED.T  # (T, M) count of unusable landmarks

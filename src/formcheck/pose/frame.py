@@ -26,8 +26,9 @@ class PoseFrame:
         visibility: (33,) MediaPipe visibility in [0, 1].
         presence: (33,) MediaPipe presence in [0, 1].
         n_people: people detected in the frame (0 when nobody is found).
-        identity_jump: True when the tracked person changed abruptly since the last frame
-            (someone else walked in, or the estimator swapped people).
+        identity_jump: True at a discontinuity: the tracked person changed abruptly since
+            the last frame (someone else walked in, the estimator swapped people) or the
+            video just cut to another shot. Such frames are not measurable.
     """
 
     t_s: float

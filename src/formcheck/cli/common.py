@@ -1,0 +1,62 @@
+"""Options shared by several sub-commands, and how they become an ExerciseConfig."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from formcheck.config import ExerciseConfig, get_exercise, parse_set_options
+
+
+def add_exercise_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-e", "--exercise", required=True, help="exercise name (see `formcheck exercises`)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a threshold, e.g. --set hold_s=8 (repeatable)",
+    )
+    p.add_argument(
+        "--exercises-file",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="TOML",
+        help="an extra exercise definition file (repeatable)",
+    )
+
+
+def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--model",
+        default=default,
+        help=f"pose model: lite, full, heavy or a path to a .task file (default: {default})",
+    )
+    p.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="folder holding pose_landmarker_*.task bundles (default: $FORMCHECK_MODEL_DIR, then the user cache)",
+    )
+    p.add_argument(
+        "--people",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="people to detect: 2 keeps following the same person when someone else walks in, at ~2x the cost",
+    )
+
+
+def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
+    cfg = get_exercise(args.exercise, _user_exercise_files() + list(args.exercises_file))
+    overrides = parse_set_options(args.set)
+    return cfg.with_overrides(overrides) if overrides else cfg
+
+
+def _user_exercise_files() -> list[Path]:
+    """Exercise TOML files in the user config folder (``<config>/formcheck/exercises/*.toml``)."""
+    from platformdirs import user_config_dir
+
+    folder = Path(user_config_dir("formcheck")) / "exercises"
+    return sorted(folder.glob("*.toml")) if folder.is_dir() else []

@@ -1,0 +1,54 @@
+"""``formcheck live -e EXERCISE``: the webcam window with the overlay."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.report import summary_text, write_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="exercise in front of the webcam with a live overlay",
+        description="Live checking from a webcam, stream or video file. Keys: q/Esc quit, space pause, "
+        "r reset, p 'it hurts - stop' (ends the set and records it).",
+    )
+    add_exercise_options(p)
+    add_model_options(p, default="lite")
+    p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
+    p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
+    p.add_argument("--no-window", action="store_true", help="no window: print cues and reps to the terminal")
+    p.add_argument("--debug", action="store_true", help="show fps, latency and dropped frames")
+    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here at the end")
+    p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace at the end (.npz)")
+    p.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from formcheck.live import LiveOptions, run_live
+
+    cfg = exercise_from_args(args)
+    opts = LiveOptions(
+        source=args.source,
+        model=args.model,
+        model_dir=args.model_dir,
+        num_poses=args.people,
+        window=not args.no_window,
+        record=args.record,
+        debug=args.debug,
+        max_seconds=args.max_seconds,
+    )
+    report, _stats, trace = run_live(cfg, opts)
+    if args.trace_out:
+        from formcheck.trace import save_trace
+
+        save_trace(trace, args.trace_out)
+    if args.json_out:
+        write_json(report, args.json_out)
+    if args.json_out != "-":
+        print(summary_text(report))
+    return 0 if report["complete"] else 1

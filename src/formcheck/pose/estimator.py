@@ -1,0 +1,163 @@
+"""MediaPipe Pose Landmarker (Tasks API, VIDEO mode) → PoseFrame numpy arrays.
+
+The only module that imports MediaPipe. One estimator per stream: VIDEO mode tracks the
+person between frames and needs strictly increasing timestamps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formcheck.errors import ModelError
+from formcheck.landmarks import N_LANDMARKS
+from formcheck.landmarks import Landmark as L
+from formcheck.pose.frame import PoseFrame
+
+# A tracked person whose hip centre moves this far (in frame heights) between consecutive
+# frames has been swapped for someone else: MediaPipe follows one person and may jump.
+_JUMP_FRACTION = 0.25
+# Hard cuts between shots (edited videos): mean absolute difference of a coarse thumbnail
+# (0-255). Natural motion in front of a fixed camera stays under ~10; cuts score 40+.
+_CUT_SCORE = 25.0
+# After a cut MediaPipe keeps "tracking" for a few frames while its landmarks slide off
+# the body: distrust the landmarks this long.
+_CUT_SETTLE_S = 0.25
+_THUMB_STRIDE = 16
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence the native library's start-up INFO/WARNING lines (written straight to fd 2,
+    which GLOG_minloglevel does not stop) so users don't mistake them for errors."""
+    if os.environ.get("FORMCHECK_NATIVE_LOGS"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class PoseEstimator:
+    """Wraps ``vision.PoseLandmarker`` in VIDEO mode.
+
+    Args:
+        model_path: a ``pose_landmarker_*.task`` bundle (see :mod:`formcheck.pose.models`).
+        num_poses: people to detect. 1 is fastest (the detector runs only when tracking is
+            lost); 2 lets formcheck notice a second person and keep following the first, at
+            about twice the inference cost.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        num_poses: int = 1,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+    ) -> None:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        self.model_path = Path(model_path)
+        opts = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            min_pose_presence_confidence=min_presence_confidence,
+            output_segmentation_masks=False,
+        )
+        try:
+            with _quiet_native_stderr():
+                self._lm = vision.PoseLandmarker.create_from_options(opts)
+                self._warm = False
+        except (RuntimeError, ValueError) as e:
+            raise ModelError(
+                f"{self.model_path} could not be loaded as a MediaPipe pose landmarker model ({e}). "
+                "Use --model lite|full|heavy or a pose_landmarker_*.task file."
+            ) from None
+        self._last_ms = -1
+        self._last_hip: np.ndarray | None = None
+        self._thumb: np.ndarray | None = None
+        self._cut_until = -np.inf
+
+    def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
+        """Landmarks of the tracked person in one frame (BGR, as OpenCV decodes)."""
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+        return self.detect_rgb(rgb, t_s)
+
+    def _cut(self, rgb: np.ndarray, t_s: float) -> bool:
+        """True while the frame follows a hard cut between shots by under _CUT_SETTLE_S."""
+        thumb = rgb[::_THUMB_STRIDE, ::_THUMB_STRIDE].astype(np.int16)
+        prev, self._thumb = self._thumb, thumb
+        if prev is not None and prev.shape == thumb.shape and float(np.abs(thumb - prev).mean()) > _CUT_SCORE:
+            self._cut_until = t_s + _CUT_SETTLE_S
+        return t_s <= self._cut_until
+
+    def detect_rgb(self, rgb: np.ndarray, t_s: float) -> PoseFrame:
+        mp = self._mp
+        ts_ms = max(round(t_s * 1000.0), self._last_ms + 1)  # must strictly increase
+        self._last_ms = ts_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if not self._warm:
+            with _quiet_native_stderr():  # first inference logs more native warnings
+                result = self._lm.detect_for_video(image, ts_ms)
+            self._warm = True
+        else:
+            result = self._lm.detect_for_video(image, ts_ms)
+        people = result.pose_landmarks
+        cut = self._cut(rgb, t_s)
+        if not people:
+            self._last_hip = None
+            return PoseFrame.empty(t_s)
+        aspect = rgb.shape[1] / rgb.shape[0]
+        k = self._choose(people, aspect)
+        img = np.array([(p.x, p.y, p.visibility or 0.0, p.presence or 0.0) for p in people[k]], dtype=np.float64)
+        world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[k]], dtype=np.float64)
+        hip = img[[L.LEFT_HIP, L.RIGHT_HIP], :2].mean(axis=0) * (aspect, 1.0)
+        jump = self._last_hip is not None and float(np.hypot(*(hip - self._last_hip))) > _JUMP_FRACTION
+        self._last_hip = hip
+        assert img.shape[0] == N_LANDMARKS
+        return PoseFrame(t_s, img[:, :2], world, img[:, 2], img[:, 3], len(people), jump or cut)
+
+    def _choose(self, people: list, aspect: float) -> int:
+        """With several people, keep following the one nearest the last tracked hip centre
+        (or, at first, the largest)."""
+        if len(people) == 1:
+            return 0
+        hips = np.array(
+            [
+                [(p[L.LEFT_HIP].x + p[L.RIGHT_HIP].x) / 2 * aspect, (p[L.LEFT_HIP].y + p[L.RIGHT_HIP].y) / 2]
+                for p in people
+            ]
+        )
+        if self._last_hip is not None:
+            return int(np.argmin(np.hypot(*(hips - self._last_hip).T)))
+        sizes = [abs(p[L.LEFT_SHOULDER].y - p[L.LEFT_ANKLE].y) for p in people]
+        return int(np.argmax(sizes))
+
+    def close(self) -> None:
+        self._lm.close()
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

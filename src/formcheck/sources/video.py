@@ -1,0 +1,264 @@
+"""Reading frames: every source yields ``(t_s, frame_bgr)`` with time from the stream.
+
+- Files: timestamps are the container's presentation times (``CAP_PROP_POS_MSEC`` of each
+  decoded frame), not ``index / fps``, so variable-frame-rate phone videos keep true time.
+- Cameras and network streams: read on their own thread that keeps only the newest frame,
+  stamped with its capture time; the consumer never works through a backlog.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from formcheck.errors import CameraError, VideoError
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """What a source reports about itself. ``frames`` is an estimate (0 = unknown/live)."""
+
+    source: str
+    width: int
+    height: int
+    fps: float
+    frames: int
+    live: bool
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height if self.height else 1.0
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps if self.fps > 0 and self.frames > 0 else 0.0
+
+
+class FrameSource(Protocol):
+    info: VideoInfo
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]: ...
+
+    def close(self) -> None: ...
+
+
+def _is_url(spec: str) -> bool:
+    return "://" in spec
+
+
+def open_source(spec: str | int | Path) -> FrameSource:
+    """A camera index (``0``), a URL (``rtsp://…``, ``http://…``) or a video file path."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return CameraSource(int(spec))
+    if isinstance(spec, str) and _is_url(spec):
+        return CameraSource(spec)
+    return VideoFileSource(Path(spec))
+
+
+def open_live_source(spec: str | int | Path) -> CameraSource:
+    """For live use: cameras and streams as they are; a video file played at real-time pace
+    as if it were a camera (frames it is too slow to take are dropped, like a webcam's)."""
+    if isinstance(spec, int) or (isinstance(spec, str) and (spec.isdigit() or _is_url(spec))):
+        return CameraSource(int(spec) if str(spec).isdigit() else spec)
+    return CameraSource(str(VideoFileSource(Path(spec)).path), paced_file=True)
+
+
+class VideoFileSource:
+    """Decodes a video file frame by frame (streamed: one frame in memory at a time).
+
+    ``start_s``/``end_s`` restrict decoding to a time range (used to score chunks of a long
+    video in parallel); frames are yielded when ``start_s <= t_s < end_s``.
+    """
+
+    def __init__(self, path: Path, start_s: float = 0.0, end_s: float = math.inf) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise VideoError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise VideoError(f"{self.path} is a folder, not a video file")
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            raise VideoError(f"{self.path}: cannot open it as a video (unknown format or corrupt file)")
+        ok, first = cap.read()
+        if not ok or first is None:
+            cap.release()
+            raise VideoError(f"{self.path}: contains no decodable video frames (corrupt or empty file)")
+        self._first: np.ndarray | None = first
+        self._first_t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        self.info = VideoInfo(
+            str(self.path),
+            int(first.shape[1]),
+            int(first.shape[0]),
+            float(fps) if math.isfinite(fps) else 0.0,
+            int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
+            live=False,
+        )
+        self._cap = cap
+        self.start_s, self.end_s = start_s, end_s
+        self.decode_errors = 0
+        if start_s > 0:
+            # Seek a little early: seeking lands on a key frame, we then decode forward.
+            cap.set(cv2.CAP_PROP_POS_MSEC, max(0.0, (start_s - 1.0) * 1000.0))
+            self._first = None
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        cap = self._cap
+        last_t = -math.inf
+        frame_dt = 1.0 / self.info.fps if self.info.fps > 0 else 1 / 30
+        if self._first is not None:
+            frame, t = self._first, self._first_t
+            self._first = None
+        else:
+            ok, frame = cap.read()
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if ok else math.nan
+            if not ok:
+                return
+        while True:
+            if not math.isfinite(t) or t <= last_t:
+                # Some containers report no/duplicate times for a frame: step one frame on.
+                t = last_t + frame_dt
+            if t >= self.end_s:
+                return
+            if t >= self.start_s:
+                yield t, frame
+            last_t = t
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                if self.info.frames and cap.get(cv2.CAP_PROP_POS_FRAMES) < self.info.frames - 1:
+                    self.decode_errors += 1
+                return
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __enter__(self) -> VideoFileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CameraSource:
+    """A webcam or network stream read on its own thread, keeping only the newest frame.
+
+    Iterating yields each new frame at most once, stamped with its capture time
+    (``time.monotonic()`` at grab, seconds). ``dropped`` counts frames replaced before the
+    consumer took them: the consumer always works on the newest frame, never a queue.
+    A camera that stops delivering for ``timeout_s`` raises CameraError from the iterator.
+    """
+
+    def __init__(
+        self, spec: int | str, timeout_s: float = 5.0, width: int = 1280, height: int = 720, paced_file: bool = False
+    ) -> None:
+        self.spec = spec
+        self.paced_file = paced_file
+        self._eof = False
+        cap = cv2.VideoCapture(spec)
+        if isinstance(spec, int):
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if not cap.isOpened():
+            what = f"camera {spec}" if isinstance(spec, int) else f"stream {spec}"
+            raise CameraError(f"cannot open {what}: is it connected and not used by another program?")
+        self._cap = cap
+        self.timeout_s = timeout_s
+        self._cond = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._t = 0.0
+        self._seq = 0
+        self._taken = 0
+        self.dropped = 0
+        self._error: str | None = None
+        self._running = True
+        ok, first = cap.read()
+        if not ok or first is None:
+            cap.release()
+            raise CameraError(f"camera {spec} opened but delivers no frames")
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        self.info = VideoInfo(str(spec), int(first.shape[1]), int(first.shape[0]), float(fps), 0, live=True)
+        self._publish(first, time.monotonic())
+        self._thread = threading.Thread(target=self._reader, name="formcheck-camera", daemon=True)
+        self._thread.start()
+
+    def _publish(self, frame: np.ndarray, t: float) -> None:
+        with self._cond:
+            if self._seq > self._taken:
+                self.dropped += 1
+            self._frame, self._t = frame, t
+            self._seq += 1
+            self._cond.notify_all()
+
+    def _reader(self) -> None:
+        failures = 0
+        t0 = time.monotonic()
+        while self._running:
+            ok, frame = self._cap.read()
+            if self.paced_file:
+                if not ok or frame is None:
+                    with self._cond:
+                        self._eof = True
+                        self._cond.notify_all()
+                    return
+                due = t0 + self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            t = time.monotonic()
+            if not ok or frame is None:
+                failures += 1
+                if failures > 50:
+                    with self._cond:
+                        self._error = "the camera stopped delivering frames (disconnected?)"
+                        self._cond.notify_all()
+                    return
+                time.sleep(0.02)
+                continue
+            failures = 0
+            self._publish(frame, t)
+
+    def read_newest(self) -> tuple[float, np.ndarray]:
+        """Blocks until a frame newer than the last one taken exists; returns it."""
+        deadline = time.monotonic() + self.timeout_s
+        with self._cond:
+            while self._seq == self._taken and self._error is None and self._running and not self._eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CameraError(f"no frame from {self.spec} for {self.timeout_s:g} s (disconnected?)")
+                self._cond.wait(left)
+            if self._seq == self._taken:
+                if self._eof:
+                    raise StopIteration
+                raise CameraError(self._error or "camera closed")
+            self._taken = self._seq
+            assert self._frame is not None
+            return self._t, self._frame
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        while self._running:
+            try:
+                yield self.read_newest()
+            except StopIteration:  # a paced file reached its end
+                return
+
+    def close(self) -> None:
+        self._running = False
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        self._cap.release()
+
+    def __enter__(self) -> CameraSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real data in ../shared (models, sample clips), skipped where it is absent."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import socket
+import threading
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _need(path: Path) -> Path:
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent (the shared models and sample clips live next to the repository)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` next to the repository root."""
+    return _need((REPO_ROOT / ".." / "shared").resolve())
+
+
+@pytest.fixture(scope="session")
+def models_dir(shared_dir: Path) -> Path:
+    """The official pose landmarker bundles (``pose_landmarker_{lite,full,heavy}.task``)."""
+    return _need(shared_dir / "models")
+
+
+@pytest.fixture(scope="session")
+def samples_dir(shared_dir: Path) -> Path:
+    """The real sample clips (``*.mp4``) and their ``labels.toml``."""
+    return _need(shared_dir / "sample_videos")
+
+
+@pytest.fixture(scope="session")
+def labels(samples_dir: Path) -> dict[str, Any]:
+    """``labels.toml`` of the shared clips, parsed (``labels["clip"]`` is the list of clips)."""
+    with (samples_dir / "labels.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def file_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP on 127.0.0.1, as ``(folder, base_url)``: downloads tested for real, offline."""
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    folder = tmp_path / "served"
+    folder.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes any host but 127.0.0.1/localhost unresolvable, so a test can never reach the internet."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests are offline: {host!r} is not reachable")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
