@@ -81,3 +81,23 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+
+
+@pytest.fixture(scope="session")
+def real_trace(samples_dir: Path, models_dir: Path):
+    """``real_trace(clip, model="full") -> PoseTrace``: pose inference on a real sample clip,
+    run once per (clip, model) per test session and shared by every test that asks."""
+    from formcheck.scoring import ScoreOptions, infer_trace
+
+    done: dict[tuple[str, str], Any] = {}
+
+    def get(clip: str, model: str = "full") -> Any:
+        key = (clip, model)
+        if key not in done:
+            opts = ScoreOptions(model=model, model_dir=models_dir, progress=False, use_cache=False)
+            trace, _info, error = infer_trace(samples_dir / clip, opts)
+            assert error is None, f"inference failed on {clip}: {error}"
+            done[key] = trace
+        return done[key]
+
+    return get

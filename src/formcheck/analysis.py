@@ -79,14 +79,10 @@ class Analyzer:
 
 def smooth_trace(trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig()) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace."""
-    sm = LandmarkSmoother(smoothing)
-    img = np.empty(trace.image_xy.shape)
-    world = np.empty(trace.world_xyz.shape)
-    for i in range(len(trace)):
-        f = sm(trace.frame(i))
-        img[i] = f.image_xy
-        world[i] = f.world_xyz
-    return img, world
+    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
+    return LandmarkSmoother(smoothing).smooth(
+        trace.t_s, trace.image_xy, trace.world_xyz, has_person, trace.identity_jump
+    )
 
 
 def trace_measures(

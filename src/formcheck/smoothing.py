@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from formcheck.landmarks import N_LANDMARKS
 from formcheck.pose.frame import PoseFrame
 
 _TWO_PI = 2.0 * np.pi
@@ -31,6 +32,146 @@ class OneEuroParams:
     d_cutoff_hz: float = 1.0
 
 
+_TWO_PI_A = np.array(_TWO_PI)  # 0-d arrays: numpy broadcasts them far faster than Python floats
+_ONE_A = np.array(1.0)
+
+
+class _OneEuroCore:
+    """One Euro state over a flat float64 vector with per-element parameters.
+
+    The live path (:meth:`step`, one frame at a time) and the batch path (:meth:`run`, a
+    whole trace) share :meth:`_advance`, so they give bit-identical results. The arithmetic
+    is the textbook formula, operation for operation and in the same order, written with
+    preallocated buffers because a frame's 165 values make numpy's per-call overhead the
+    whole cost.
+    """
+
+    __slots__ = ("_b1", "_b2", "beta", "d_cutoff", "d_scalar", "dx", "min_cutoff", "nan_state", "started", "t", "x")
+
+    def __init__(self, min_cutoff: np.ndarray, beta: np.ndarray, d_cutoff: np.ndarray) -> None:
+        self.min_cutoff = np.ascontiguousarray(min_cutoff, dtype=np.float64)
+        self.beta = np.ascontiguousarray(beta, dtype=np.float64)
+        self.d_cutoff = np.ascontiguousarray(d_cutoff, dtype=np.float64)
+        # One shared derivative cutoff (the usual case) makes the derivative's smoothing
+        # factor a scalar per frame.
+        self.d_scalar: float | None = float(self.d_cutoff[0]) if np.all(self.d_cutoff == self.d_cutoff[0]) else None
+        n = self.min_cutoff.shape[0]
+        self.x = np.empty(n)  # previous output
+        self.dx = np.empty(n)  # previous smoothed derivative
+        self._b1 = np.empty(n)
+        self._b2 = np.empty(n)
+        self.reset()
+
+    def reset(self) -> None:
+        self.started = False
+        self.t = 0.0
+        self.nan_state = False
+
+    def _begin(self, x: np.ndarray, t_s: float, out: np.ndarray) -> None:
+        out[...] = x
+        self.x[...] = x
+        self.dx[...] = 0.0
+        self.t = t_s
+        self.started = True
+        self.nan_state = bool(np.isnan(x).any())
+
+    def _a_d(self, dt: float) -> float | np.ndarray:
+        if self.d_scalar is not None:
+            return 1.0 / (1.0 + 1.0 / (_TWO_PI * self.d_scalar * dt))
+        return 1.0 / (1.0 + 1.0 / (_TWO_PI * self.d_cutoff * dt))
+
+    def _advance(
+        self, x: np.ndarray, dt: np.ndarray, a_d: np.ndarray, one_minus_a_d: np.ndarray, x_nan: bool, out: np.ndarray
+    ) -> None:
+        """One filter step; ``dt``, ``a_d`` and ``1 - a_d`` are 0-d or (1,) arrays (or (K,))."""
+        prev, dxs, b1, b2 = self.x, self.dx, self._b1, self._b2
+        sub, mul, div, add = np.subtract, np.multiply, np.divide, np.add
+        # dx = (x - prev) / dt
+        sub(x, prev, b1)
+        div(b1, dt, b1)
+        # dx_hat = a_d * dx + (1 - a_d) * dx_prev   (stored in self.dx)
+        mul(b1, a_d, b1)
+        mul(dxs, one_minus_a_d, b2)
+        add(b1, b2, dxs)
+        # cutoff = min_cutoff + beta * |dx_hat|
+        np.absolute(dxs, b1)
+        mul(b1, self.beta, b1)
+        add(b1, self.min_cutoff, b1)
+        # a = 1 / (1 + 1 / (2π * cutoff * dt))
+        mul(b1, _TWO_PI_A, b1)
+        mul(b1, dt, b1)
+        div(_ONE_A, b1, b1)
+        add(b1, _ONE_A, b1)
+        div(_ONE_A, b1, b1)
+        # x_hat = a * x + (1 - a) * prev
+        sub(_ONE_A, b1, b2)
+        mul(b2, prev, b2)
+        mul(b1, x, b1)
+        add(b1, b2, out)
+        if self.nan_state or x_nan:
+            # Elements restarting after a NaN take the new value as is; NaN inputs give NaN
+            # outputs and restart on the next finite value.
+            fresh = np.isnan(prev)
+            if fresh.any():
+                out[fresh] = x[fresh]
+                dxs[fresh] = 0.0
+            np.copyto(dxs, np.nan_to_num(dxs))
+            self.nan_state = bool(np.isnan(out).any())
+        np.copyto(prev, out)
+
+    def step(self, x: np.ndarray, t_s: float, out: np.ndarray) -> None:
+        """Filter one sample ``x`` (flat float64) taken at ``t_s`` into ``out``."""
+        if not self.started or t_s <= self.t:
+            self._begin(x, t_s, out)
+            return
+        dt = t_s - self.t
+        self.t = t_s
+        a_d = self._a_d(dt)
+        x_nan = bool(np.isnan(x).any())
+        self._advance(x, np.array(dt), np.asarray(a_d), np.asarray(1.0 - a_d), x_nan, out)
+
+    def run(self, x: np.ndarray, t_s: np.ndarray, restart: np.ndarray, skip: np.ndarray, out: np.ndarray) -> None:
+        """Filter rows of ``x`` (T, K) taken at ``t_s`` into ``out``, exactly like calling
+        :meth:`step` on each row; ``restart`` rows reset first, ``skip`` rows (no person)
+        are copied through after the reset."""
+        n = x.shape[0]
+        if n == 0:
+            return
+        times = np.asarray(t_s, dtype=np.float64)
+        dt = np.empty(n)
+        dt[0] = 0.0
+        np.subtract(times[1:], times[:-1], out=dt[1:])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.d_scalar is not None:
+                a_d = 1.0 / (1.0 + 1.0 / (_TWO_PI * self.d_scalar * dt))
+                one_minus = 1.0 - a_d
+                a_d_rows, om_rows = a_d[:, None], one_minus[:, None]
+            else:  # per-element derivative cutoffs: computed per frame below
+                a_d_rows = om_rows = None
+        dt_rows = dt[:, None]
+        x_nan = np.isnan(x).any(axis=1).tolist()
+        t_list = times.tolist()
+        restart_l = np.asarray(restart, dtype=bool).tolist()
+        skip_l = np.asarray(skip, dtype=bool).tolist()
+        for i in range(n):
+            if restart_l[i]:
+                self.reset()
+                if skip_l[i]:
+                    out[i] = x[i]
+                    continue
+            t = t_list[i]
+            if not self.started or t <= self.t:
+                self._begin(x[i], t, out[i])
+                continue
+            # A started filter's previous sample is always row i - 1 (a skipped row resets it).
+            self.t = t
+            if a_d_rows is not None and om_rows is not None:
+                self._advance(x[i], dt_rows[i], a_d_rows[i], om_rows[i], x_nan[i], out[i])
+            else:
+                ad = self._a_d(float(dt[i]))
+                self._advance(x[i], dt_rows[i], np.asarray(ad), np.asarray(1.0 - ad), x_nan[i], out[i])
+
+
 class OneEuroFilter:
     """Vectorized One Euro filter over an array of any fixed shape.
 
@@ -40,38 +181,23 @@ class OneEuroFilter:
 
     def __init__(self, params: OneEuroParams = OneEuroParams()) -> None:
         self.p = params
-        self._x: np.ndarray | None = None
-        self._dx: np.ndarray | None = None
-        self._t: float | None = None
+        self._core: _OneEuroCore | None = None
 
     def reset(self) -> None:
-        self._x = self._dx = None
-        self._t = None
+        if self._core is not None:
+            self._core.reset()
 
     def __call__(self, x: np.ndarray, t_s: float) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
-        if self._x is None or self._t is None or t_s <= self._t:
-            self._x = x.copy()
-            self._dx = np.zeros_like(x)
-            self._t = t_s
-            return self._x.copy()
-        dt = t_s - self._t
-        self._t = t_s
-        prev = self._x
-        fresh = np.isnan(prev)  # elements restarting after a gap
-        dx = (x - prev) / dt
-        a_d = 1.0 / (1.0 + 1.0 / (_TWO_PI * self.p.d_cutoff_hz * dt))
-        dx_hat = a_d * dx + (1.0 - a_d) * self._dx
-        cutoff = self.p.min_cutoff_hz + self.p.beta * np.abs(dx_hat)
-        a = 1.0 / (1.0 + 1.0 / (_TWO_PI * cutoff * dt))
-        x_hat = a * x + (1.0 - a) * prev
-        if fresh.any():
-            x_hat = np.where(fresh, x, x_hat)
-            dx_hat = np.where(fresh, 0.0, dx_hat)
-        # NaN inputs yield NaN outputs; their state restarts on the next finite value.
-        self._x = x_hat
-        self._dx = np.nan_to_num(dx_hat)
-        return x_hat
+        flat = x.reshape(-1)
+        if self._core is None or self._core.min_cutoff.shape[0] != flat.shape[0]:
+            n = flat.shape[0]
+            self._core = _OneEuroCore(
+                np.full(n, self.p.min_cutoff_hz), np.full(n, self.p.beta), np.full(n, self.p.d_cutoff_hz)
+            )
+        out = np.empty(flat.shape)
+        self._core.step(flat, t_s, out)
+        return out.reshape(x.shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +208,28 @@ class SmoothingConfig:
 
 
 class LandmarkSmoother:
-    """Smooths a PoseFrame's image and world landmarks; restarts when the person changes."""
+    """Smooths a PoseFrame's image and world landmarks; restarts when the person changes.
+
+    Image and world coordinates run through one One Euro state (33 × 2 + 33 × 3 values,
+    each with its own parameters). :meth:`smooth` does a whole trace with exactly the same
+    arithmetic as feeding its frames one by one.
+    """
+
+    _N_IMG = N_LANDMARKS * 2
+    _N = N_LANDMARKS * 5
 
     def __init__(self, config: SmoothingConfig = SmoothingConfig()) -> None:
         self.config = config
-        self._image = OneEuroFilter(config.image)
-        self._world = OneEuroFilter(config.world)
+        ni, nw = self._N_IMG, self._N - self._N_IMG
+
+        def per_element(attr: str) -> np.ndarray:
+            return np.concatenate([np.full(ni, getattr(config.image, attr)), np.full(nw, getattr(config.world, attr))])
+
+        self._core = _OneEuroCore(per_element("min_cutoff_hz"), per_element("beta"), per_element("d_cutoff_hz"))
+        self._in = np.empty(self._N)
 
     def reset(self) -> None:
-        self._image.reset()
-        self._world.reset()
+        self._core.reset()
 
     def __call__(self, frame: PoseFrame) -> PoseFrame:
         if not self.config.enabled:
@@ -100,12 +238,41 @@ class LandmarkSmoother:
             self.reset()
             if not frame.has_person:
                 return frame
+        x = self._in
+        x[: self._N_IMG] = frame.image_xy.reshape(-1)
+        x[self._N_IMG :] = frame.world_xyz.reshape(-1)
+        out = np.empty(self._N)
+        self._core.step(x, frame.t_s, out)
         return PoseFrame(
             frame.t_s,
-            self._image(frame.image_xy, frame.t_s),
-            self._world(frame.world_xyz, frame.t_s),
+            out[: self._N_IMG].reshape(N_LANDMARKS, 2),
+            out[self._N_IMG :].reshape(N_LANDMARKS, 3),
             frame.visibility,
             frame.presence,
             frame.n_people,
             frame.identity_jump,
         )
+
+    def smooth(
+        self,
+        t_s: np.ndarray,
+        image_xy: np.ndarray,
+        world_xyz: np.ndarray,
+        has_person: np.ndarray,
+        identity_jump: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A whole trace at once: (T,) times, (T, 33, 2) image, (T, 33, 3) world, (T,) bool
+        flags → smoothed (T, 33, 2) and (T, 33, 3) float64 arrays, identical to calling the
+        smoother frame by frame (frames without a person pass through unchanged)."""
+        n = t_s.shape[0]
+        x = np.empty((n, self._N))
+        x[:, : self._N_IMG] = image_xy.reshape(n, -1)
+        x[:, self._N_IMG :] = world_xyz.reshape(n, -1)
+        if not self.config.enabled:
+            out = x
+        else:
+            out = np.empty_like(x)
+            no_person = ~np.asarray(has_person, dtype=bool)
+            restart = np.asarray(identity_jump, dtype=bool) | no_person
+            self._core.run(x, t_s, restart, no_person, out)
+        return out[:, : self._N_IMG].reshape(n, N_LANDMARKS, 2), out[:, self._N_IMG :].reshape(n, N_LANDMARKS, 3)

@@ -319,6 +319,7 @@ class RepChecker:
         self._hold_whole = 0
         self._unmeasurable = Dwell()
         self._view_issue = ""
+        self._measurable_now = False
         sides = self.cfg.rep.sides or (None,)
         self.trackers = [_SideTracker(self, s) for s in sides]
 
@@ -352,6 +353,7 @@ class RepChecker:
             if vals[tr.idx] == vals[tr.idx]:
                 measurable = True
                 break
+        self._measurable_now = measurable
         if measurable:
             self.measurable_frames += 1
             self._unmeasurable.reset()
@@ -412,7 +414,7 @@ class RepChecker:
             target_reps=self.cfg.target_reps,
             phase=phase,
             side=shown.side,
-            signal=shown.value,
+            signal=shown.value if self._measurable_now else None,
             unit=self.cfg.rep.unit,
             hold_s=self._hold[1] if active is not None else 0.0,
             hold_target_s=self.th.get("hold_s"),

@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from formcheck.nativelog import filter_native_logs
+
     try:
-        return int(args.func(args) or 0)
+        with filter_native_logs():
+            return int(args.func(args) or 0)
     except FormcheckError as e:
         print(f"formcheck: {e}", file=sys.stderr)
         return 1

@@ -473,7 +473,14 @@ class Annotator:
         if info.dropped is not None:
             parts.append(f"{info.dropped} dropped")
         if parts:
-            _put(img, "   ".join(parts), lay.m, bottom - lay.pad, lay.debug, WHITE, lay.outline)
+            # A dimmed strip instead of an outline: OpenCV's glyph advance grows with stroke
+            # thickness, so a thick outline under small text drifts out of register.
+            text = "   ".join(parts)
+            y = bottom - lay.pad
+            tw = _text_w(text, lay.debug.scale, lay.debug.thick)
+            half = lay.pad // 2
+            _dim(img, lay.m - half, y - round(lay.debug.cap) - half, lay.m + tw + half, y + lay.pad)
+            _put(img, text, lay.m, y, lay.debug, WHITE)
 
     def _center(self, img: np.ndarray, info: OverlayInfo) -> None:
         """The "Paused" notice and short messages, in a panel in the middle of the picture."""

@@ -1,0 +1,311 @@
+"""One Euro smoothing of a whole trace, fast, with results bit-identical to the live path.
+
+The One Euro filter is a recursion in time, so a trace cannot be smoothed by one vectorized
+expression; stepping it frame by frame costs ~20 numpy calls a frame whatever the number of
+landmarks (30 µs: 1.6 s for a 30-minute session). But the filter *forgets*: its state
+contracts by at least ``1 − a`` per frame (a ≈ 0.17 at 1 Hz and 30 fps), so after a few
+hundred frames two runs started from different states hold bit-for-bit the same numbers.
+
+:func:`smooth_flat` therefore cuts the trace into C chunks and steps them side by side, as
+one (C, E) array, each chunk starting ``warmup`` frames early from a fresh state. After the
+run it *checks* that every chunk's warmed-up state equals, bit for bit, the state the chunk
+before it ended with on the same frame; the state (last output, smoothed derivative)
+determines everything after it, so the chunk's outputs are then exactly those of the
+sequential filter. A chunk that fails the check (rare: a slow cutoff, a long warm-up) is
+recomputed from the true state. The arithmetic of a step is that of
+:class:`formcheck.smoothing._OneEuroCore` operation by operation (IEEE results do not depend
+on the array's shape), so ``LandmarkSmoother`` fed frame by frame, as live does, and this
+batch path give identical numbers; ``tests/test_rescoring.py`` holds them to it.
+
+Restarts follow :meth:`formcheck.smoothing.LandmarkSmoother.smooth`: a frame with an identity
+jump starts the filter afresh, a frame without a person passes through unchanged and the
+next frame starts afresh; a landmark that is NaN passes NaN and restarts on its next
+finite value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from formcheck.landmarks import N_LANDMARKS
+from formcheck.smoothing import _TWO_PI, SmoothingConfig
+
+#: Seconds of warm-up before a chunk's first output frame (the filter's memory at a 1 Hz
+#: minimum cutoff has decayed far below one ulp by then; it scales with 1 / min_cutoff).
+WARMUP_S_AT_1HZ = 12.0
+#: Smallest chunk worth running side by side (shorter traces run as one chunk).
+MIN_CHUNK = 256
+#: Most chunks stepped side by side (beyond this the arrays outgrow the CPU caches).
+MAX_CHUNKS = 96
+
+
+def _params(config: SmoothingConfig, n_img: int, n_world: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def per(attr: str) -> np.ndarray:
+        return np.concatenate([np.full(n_img, getattr(config.image, attr)), np.full(n_world, getattr(config.world, attr))])
+
+    return per("min_cutoff_hz"), per("beta"), per("d_cutoff_hz")
+
+
+def smooth_landmarks(
+    t_s: np.ndarray,
+    image_xy: np.ndarray,
+    world_xyz: np.ndarray,
+    has_person: np.ndarray,
+    identity_jump: np.ndarray,
+    config: SmoothingConfig = SmoothingConfig(),
+    landmarks: Sequence[int] | np.ndarray | None = None,
+    *,
+    chunk: int | None = None,
+    warmup: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed (T, 33, 2) image and (T, 33, 3) world float64 landmarks of a whole trace.
+
+    Identical to :meth:`LandmarkSmoother.smooth` (and to feeding ``LandmarkSmoother`` one
+    frame at a time) for the landmarks in ``landmarks`` (default: all 33); the others are
+    returned unsmoothed, which saves time when only the measures' landmarks matter.
+    ``chunk``/``warmup`` (frames) override the automatic chunking (tests).
+    """
+    n = int(t_s.shape[0])
+    lms = np.arange(N_LANDMARKS) if landmarks is None else np.unique(np.asarray(landmarks, dtype=np.intp))
+    img = np.array(image_xy, dtype=np.float64).reshape(n, N_LANDMARKS, 2)
+    world = np.array(world_xyz, dtype=np.float64).reshape(n, N_LANDMARKS, 3)
+    if not config.enabled or n == 0 or lms.size == 0:
+        return img, world
+    k = lms.size
+    x = np.empty((n, 5 * k))
+    x[:, : 2 * k] = img[:, lms].reshape(n, 2 * k)
+    x[:, 2 * k :] = world[:, lms].reshape(n, 3 * k)
+    out = smooth_flat(
+        np.asarray(t_s, dtype=np.float64), x, has_person, identity_jump, *_params(config, 2 * k, 3 * k),
+        chunk=chunk, warmup=warmup,
+    )  # fmt: skip
+    img[:, lms] = out[:, : 2 * k].reshape(n, k, 2)
+    world[:, lms] = out[:, 2 * k :].reshape(n, k, 3)
+    return img, world
+
+
+def smooth_flat(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    has_person: np.ndarray,
+    identity_jump: np.ndarray,
+    min_cutoff: np.ndarray,
+    beta: np.ndarray,
+    d_cutoff: np.ndarray,
+    *,
+    chunk: int | None = None,
+    warmup: int | None = None,
+) -> np.ndarray:
+    """One Euro over (T, E) values ``x`` with per-element parameters (E,) → (T, E) float64."""
+    n, e = x.shape
+    person = np.asarray(has_person, dtype=bool)
+    times = np.asarray(t_s, dtype=np.float64)
+    dt = np.ones(n)
+    dt[1:] = times[1:] - times[:-1]
+    # A frame starts the filter afresh after a reset (identity jump, no person here or in
+    # the frame before), at the start, and when time does not advance (as _OneEuroCore.step).
+    fresh = np.asarray(identity_jump, dtype=bool) | ~person
+    fresh[0] = True
+    fresh[1:] |= ~person[:-1] | ~(dt[1:] > 0)
+    dt[fresh] = 1.0  # unused there; keeps divisions quiet
+    d = np.asarray(d_cutoff, dtype=np.float64)
+    # As _OneEuroCore: a_d = 1 / (1 + 1 / ((2π · d) · dt)), one per frame (or per frame and element).
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if np.all(d == d[0]):
+            a_d = (1.0 / (1.0 + 1.0 / ((_TWO_PI * float(d[0])) * dt)))[:, None]
+        else:
+            a_d = 1.0 / (1.0 + 1.0 / np.multiply.outer(dt, _TWO_PI * d))
+    one_minus_a_d = 1.0 - a_d
+    nan_x = np.isnan(x).any(axis=1)
+    nan_step = nan_x.copy()
+    nan_step[1:] |= nan_x[:-1]  # a NaN output (= NaN input) is the next frame's prev
+    f = _Frames(x, dt, fresh, a_d, one_minus_a_d, nan_step)
+
+    mc = np.ascontiguousarray(min_cutoff, dtype=np.float64)
+    b = np.ascontiguousarray(beta, dtype=np.float64)
+    if warmup is None:
+        fps = 1.0 / float(np.median(dt[~fresh])) if (~fresh).any() else 30.0
+        warmup = int(np.ceil(WARMUP_S_AT_1HZ * fps / max(float(mc.min()), 1e-3)))
+    if chunk is None:
+        chunk = max(MIN_CHUNK, 4 * warmup, -(-n // MAX_CHUNKS))
+    c = max(1, -(-n // chunk))
+    if c == 1:
+        chunk, warmup = n, 0
+    w = int(warmup)
+    starts = np.arange(c) * chunk
+    out = np.empty((chunk, c, e))
+    init_out = np.empty((c, e))  # state each chunk's first output frame was computed from
+    init_dx = np.empty((c, e))
+    final_dx = np.empty((c, e))  # derivative state after each chunk's last frame
+    _run_chunks(f, starts, w, chunk, mc, b, out, init_out, init_dx, final_dx)
+    res = out.transpose(1, 0, 2).reshape(c * chunk, e)[:n]
+
+    # Exact iff every chunk started from the state its predecessor ended with, bit for bit.
+    # Lanes (chunk, element) that did not are recomputed from the true state; that may change
+    # their own final state, hence the loop (each round makes at least one more chunk exact).
+    linked = np.array([s < n and not fresh[s] for s in starts])
+    linked[0] = False
+    for _round in range(c):
+        bad_c, bad_e = [], []
+        for ci in np.flatnonzero(linked):
+            s = starts[ci]
+            diff = (init_out[ci].view(np.int64) != res[s - 1].view(np.int64)) | (
+                init_dx[ci].view(np.int64) != final_dx[ci - 1].view(np.int64)
+            )
+            if diff.any():
+                el = np.flatnonzero(diff)
+                bad_c.append(np.full(el.size, ci))
+                bad_e.append(el)
+        if not bad_c:
+            break
+        lc, le = np.concatenate(bad_c), np.concatenate(bad_e)
+        p_out, p_dx = res[starts[lc] - 1, le], final_dx[lc - 1, le]
+        init_out[lc, le], init_dx[lc, le] = p_out, p_dx
+        lane_out, lane_dx = _run_lanes(f, starts[lc], le, chunk, mc[le], b[le], p_out, p_dx)
+        rows = np.minimum(starts[lc][None, :] + np.arange(chunk)[:, None], n)  # (chunk, R); n = past the end
+        keep = rows < n
+        res[rows[keep], np.broadcast_to(le, rows.shape)[keep]] = lane_out[keep]
+        final_dx[lc, le] = lane_dx
+    return res
+
+
+class _Frames:
+    """Per-frame inputs of the filter, shared by the chunked and the per-lane runs."""
+
+    __slots__ = ("a_d", "dt", "fresh", "nan_step", "one_minus_a_d", "x")
+
+    def __init__(self, x, dt, fresh, a_d, one_minus_a_d, nan_step) -> None:  # noqa: ANN001
+        self.x, self.dt, self.fresh = x, dt, fresh
+        self.a_d, self.one_minus_a_d, self.nan_step = a_d, one_minus_a_d, nan_step
+
+
+def _step(xj, prev, dx, dxn, dtj, adj, omadj, min_cutoff, beta, o, b1, b2) -> None:  # noqa: ANN001
+    """One One Euro step: exactly the operations of ``_OneEuroCore.step``, in its order.
+
+    Writes the smoothed value to ``o`` and the smoothed derivative to ``dxn``.
+    """
+    sub, div, mul, add = np.subtract, np.divide, np.multiply, np.add
+    # dx = (x − prev) / dt;  dx_hat = a_d · dx + (1 − a_d) · dx_prev
+    sub(xj, prev, b1)
+    div(b1, dtj, b1)
+    mul(b1, adj, b1)
+    mul(dx, omadj, b2)
+    add(b1, b2, dxn)
+    # cutoff = min_cutoff + beta · |dx_hat|;  a = 1 / (1 + 1 / (2π · cutoff · dt))
+    np.abs(dxn, b1)
+    mul(b1, beta, b1)
+    add(b1, min_cutoff, b1)
+    mul(b1, _TWO_PI, b1)
+    mul(b1, dtj, b1)
+    div(1.0, b1, b1)
+    add(b1, 1.0, b1)
+    div(1.0, b1, b1)
+    # x_hat = a · x + (1 − a) · prev
+    sub(1.0, b1, b2)
+    mul(b2, prev, b2)
+    mul(b1, xj, b1)
+    add(b1, b2, o)
+
+
+def _restarts(o, xj, prev, dxn, nanmask, fresh) -> None:  # noqa: ANN001
+    """NaN handling of ``_OneEuroCore.step`` per element (elements restarting after a NaN
+    take the new value, NaN derivatives become 0), then frames that start afresh."""
+    np.isnan(prev, nanmask)
+    np.copyto(o, xj, where=nanmask)
+    np.isnan(dxn, nanmask)
+    np.copyto(dxn, 0.0, where=nanmask)
+    if fresh is not None:
+        np.copyto(o, xj, where=fresh)
+        np.copyto(dxn, 0.0, where=fresh)
+
+
+def _run_chunks(
+    f: _Frames,
+    starts: np.ndarray,
+    w: int,
+    chunk: int,
+    min_cutoff: np.ndarray,
+    beta: np.ndarray,
+    out: np.ndarray,
+    init_out: np.ndarray,
+    init_dx: np.ndarray,
+    final_dx: np.ndarray,
+) -> None:
+    """Step C chunks side by side as (C, E) arrays, each from a fresh state ``w`` frames
+    before its start. Outputs go to ``out`` (chunk, C, E)."""
+    n, e = f.x.shape
+    c = starts.size
+    frame = starts[None, :] - w + np.arange(w + chunk)[:, None]  # (J, C)
+    pad = (frame < 0) | (frame >= n)
+    frame = np.clip(frame, 0, n - 1)
+    fresh = f.fresh[frame] | pad
+    fresh[0] = True
+    fresh_any = fresh.any(axis=1).tolist()
+    nan_any = f.nan_step[frame].any(axis=1).tolist()
+    fresh_col = fresh[:, :, None]
+    xj, b1, b2, dxn = (np.empty((c, e)) for _ in range(4))
+    dx = np.zeros((c, e))
+    nanmask = np.empty((c, e), dtype=bool)
+    warm = np.zeros((2, c, e))
+    prev = warm[1]
+    a_d, omad, dt = f.a_d, f.one_minus_a_d, f.dt
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for j in range(w + chunk):
+            fr = frame[j]
+            np.take(f.x, fr, axis=0, out=xj)
+            o = out[j - w] if j >= w else warm[j % 2]
+            _step(xj, prev, dx, dxn, dt[fr][:, None], a_d[fr], omad[fr], min_cutoff, beta, o, b1, b2)
+            if nan_any[j] or fresh_any[j]:
+                _restarts(o, xj, prev, dxn, nanmask, fresh_col[j] if fresh_any[j] else None)
+            prev = o
+            dx, dxn = dxn, dx
+            if j == w - 1:
+                init_out[...] = o
+                init_dx[...] = dx
+    if w == 0:
+        init_out[...] = np.nan  # every chunk starts afresh (only one chunk)
+        init_dx[...] = 0.0
+    final_dx[...] = dx
+
+
+def _run_lanes(
+    f: _Frames,
+    start: np.ndarray,
+    elem: np.ndarray,
+    chunk: int,
+    min_cutoff: np.ndarray,
+    beta: np.ndarray,
+    init_out: np.ndarray,
+    init_dx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step R single elements (lanes) from given states: lane r is element ``elem[r]``
+    from frame ``start[r]`` for ``chunk`` frames. Returns (chunk, R) outputs and the
+    (R,) final derivative states."""
+    n = f.x.shape[0]
+    r = start.size
+    out = np.empty((chunk, r))
+    xj, b1, b2, dxn = (np.empty(r) for _ in range(4))
+    dx = init_dx.copy()
+    prev = init_out.copy()
+    nanmask = np.empty(r, dtype=bool)
+    per_elem_ad = f.a_d.shape[1] > 1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for j in range(chunk):
+            fr = start + j
+            past = fr >= n
+            np.minimum(fr, n - 1, out=fr)
+            xj[...] = f.x[fr, elem]
+            adj = f.a_d[fr, elem] if per_elem_ad else f.a_d[fr, 0]
+            omadj = f.one_minus_a_d[fr, elem] if per_elem_ad else f.one_minus_a_d[fr, 0]
+            o = out[j]
+            _step(xj, prev, dx, dxn, f.dt[fr], adj, omadj, min_cutoff, beta, o, b1, b2)
+            fresh = f.fresh[fr] | past
+            if j == 0:
+                fresh[...] = False  # lanes continue from their given state
+            if f.nan_step[fr].any() or fresh.any():
+                _restarts(o, xj, prev, dxn, nanmask, fresh if fresh.any() else None)
+            prev = o
+            dx, dxn = dxn, dx
+    return out, dx
