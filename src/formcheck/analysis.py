@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from formcheck.batchsmooth import smooth_landmarks
 from formcheck.checkers.events import Event
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
@@ -77,20 +78,29 @@ class Analyzer:
         return self.checker.finish()
 
 
-def smooth_trace(trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig()) -> tuple[np.ndarray, np.ndarray]:
-    """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace."""
+def smooth_trace(
+    trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(), landmarks: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace, bit-identical
+    to :class:`LandmarkSmoother` fed frame by frame; only ``landmarks`` (default: all) are
+    smoothed, the others are returned as they are (see :mod:`formcheck.batchsmooth`)."""
     has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
-    return LandmarkSmoother(smoothing).smooth(
-        trace.t_s, trace.image_xy, trace.world_xyz, has_person, trace.identity_jump
+    return smooth_landmarks(
+        trace.t_s, trace.image_xy, trace.world_xyz, has_person, trace.identity_jump, smoothing, landmarks
     )
+
+
+#: Landmarks some measure uses: the only ones re-scoring needs smoothed.
+MEASURE_LANDMARKS = np.array(sorted({int(i) for m in MEASURES for i in m.landmarks}), dtype=np.intp)
 
 
 def trace_measures(
     trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(), min_visibility: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) smoothed
-    image coordinates. Smoothing is sequential; measures are vectorized over T."""
-    img, world = smooth_trace(trace, smoothing)
+    """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
+    coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
+    Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T."""
+    img, world = smooth_trace(trace, smoothing, MEASURE_LANDMARKS)
     usable = landmark_usable(img, trace.visibility, trace.presence, min_visibility)
     values = compute_measures(img, world, usable, trace.meta.aspect)
     values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
@@ -110,14 +120,14 @@ def analyze_trace(
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
     has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
-    req_ok = usable[:, required].all(axis=1)
-    for i in range(len(trace)):
-        if trace.identity_jump[i]:
-            issue = visibility.SWITCHED
-        elif req_ok[i]:
-            issue = ""
-        else:
-            issue = visibility.diagnose(img[i], usable[i], required, bool(has_person[i]))
-        checker.update(MeasureFrame(float(trace.t_s[i]), values[i], int(trace.n_people[i]), issue))
+    # Why each frame is not measurable, worked out only for the frames that are not.
+    issues = [""] * len(trace)
+    for i in np.flatnonzero(~usable[:, required].all(axis=1) & ~trace.identity_jump).tolist():
+        issues[i] = visibility.diagnose(img[i], usable[i], required, bool(has_person[i]))
+    for i in np.flatnonzero(trace.identity_jump).tolist():
+        issues[i] = visibility.SWITCHED
+    update = checker.update
+    for t, row, people, issue in zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True):
+        update(MeasureFrame(t, row, people, issue))
     checker.finish()
     return checker

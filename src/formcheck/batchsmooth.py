@@ -43,7 +43,8 @@ MAX_CHUNKS = 96
 
 def _params(config: SmoothingConfig, n_img: int, n_world: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def per(attr: str) -> np.ndarray:
-        return np.concatenate([np.full(n_img, getattr(config.image, attr)), np.full(n_world, getattr(config.world, attr))])
+        image, world = getattr(config.image, attr), getattr(config.world, attr)
+        return np.concatenate([np.full(n_img, image), np.full(n_world, world)])
 
     return per("min_cutoff_hz"), per("beta"), per("d_cutoff_hz")
 
@@ -69,18 +70,25 @@ def smooth_landmarks(
     """
     n = int(t_s.shape[0])
     lms = np.arange(N_LANDMARKS) if landmarks is None else np.unique(np.asarray(landmarks, dtype=np.intp))
-    img = np.array(image_xy, dtype=np.float64).reshape(n, N_LANDMARKS, 2)
-    world = np.array(world_xyz, dtype=np.float64).reshape(n, N_LANDMARKS, 3)
+    everything = lms.size == N_LANDMARKS
     if not config.enabled or n == 0 or lms.size == 0:
-        return img, world
+        return np.asarray(image_xy, dtype=np.float64), np.asarray(world_xyz, dtype=np.float64)
     k = lms.size
     x = np.empty((n, 5 * k))
-    x[:, : 2 * k] = img[:, lms].reshape(n, 2 * k)
-    x[:, 2 * k :] = world[:, lms].reshape(n, 3 * k)
+    if everything:
+        x[:, : 2 * k] = np.reshape(image_xy, (n, 2 * k))
+        x[:, 2 * k :] = np.reshape(world_xyz, (n, 3 * k))
+    else:
+        x[:, : 2 * k] = np.asarray(image_xy)[:, lms].reshape(n, 2 * k)
+        x[:, 2 * k :] = np.asarray(world_xyz)[:, lms].reshape(n, 3 * k)
     out = smooth_flat(
         np.asarray(t_s, dtype=np.float64), x, has_person, identity_jump, *_params(config, 2 * k, 3 * k),
         chunk=chunk, warmup=warmup,
     )  # fmt: skip
+    if everything:
+        return out[:, : 2 * k].reshape(n, k, 2), out[:, 2 * k :].reshape(n, k, 3)
+    img = np.array(image_xy, dtype=np.float64)
+    world = np.array(world_xyz, dtype=np.float64)
     img[:, lms] = out[:, : 2 * k].reshape(n, k, 2)
     world[:, lms] = out[:, 2 * k :].reshape(n, k, 3)
     return img, world
@@ -176,12 +184,12 @@ class _Frames:
 
     __slots__ = ("a_d", "dt", "fresh", "nan_step", "one_minus_a_d", "x")
 
-    def __init__(self, x, dt, fresh, a_d, one_minus_a_d, nan_step) -> None:  # noqa: ANN001
+    def __init__(self, x, dt, fresh, a_d, one_minus_a_d, nan_step) -> None:
         self.x, self.dt, self.fresh = x, dt, fresh
         self.a_d, self.one_minus_a_d, self.nan_step = a_d, one_minus_a_d, nan_step
 
 
-def _step(xj, prev, dx, dxn, dtj, adj, omadj, min_cutoff, beta, o, b1, b2) -> None:  # noqa: ANN001
+def _step(xj, prev, dx, dxn, dtj, adj, omadj, min_cutoff, beta, o, b1, b2) -> None:
     """One One Euro step: exactly the operations of ``_OneEuroCore.step``, in its order.
 
     Writes the smoothed value to ``o`` and the smoothed derivative to ``dxn``.
@@ -209,7 +217,7 @@ def _step(xj, prev, dx, dxn, dtj, adj, omadj, min_cutoff, beta, o, b1, b2) -> No
     add(b1, b2, o)
 
 
-def _restarts(o, xj, prev, dxn, nanmask, fresh) -> None:  # noqa: ANN001
+def _restarts(o, xj, prev, dxn, nanmask, fresh) -> None:
     """NaN handling of ``_OneEuroCore.step`` per element (elements restarting after a NaN
     take the new value, NaN derivatives become 0), then frames that start afresh."""
     np.isnan(prev, nanmask)

@@ -146,6 +146,7 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
     """
     opts = opts or ScoreOptions()
     video = Path(video)
+    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before hashing or loading a model
     cache = _cache(opts)
     cache_extra = f"poses={opts.num_poses}"
     mid = model_id(opts.model)
@@ -156,7 +157,6 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
         report["inference"] = "cached"
         return ScoreResult(report, trace, checker, inference_ran=False)
 
-    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
     analyzer: Analyzer | None = None
     sink = annotator = None
     if opts.video_out is not None:

@@ -237,7 +237,8 @@ class Motion:
         return self._add(targets, duration_s, ease, label)
 
     def set(self, values: Mapping[str, float]) -> Motion:
-        """Jump channels to new values instantly (e.g. initial posture changes)."""
+        """Jump channels to new values now, with no transition (a channel new to the script
+        has this value from the start)."""
         self._now.update({k: float(v) for k, v in values.items()})
         for s in self.segments:
             for k, v in values.items():
@@ -249,7 +250,10 @@ class Motion:
         if seconds < 0:
             raise ValueError(f"phase {label!r} has a negative duration ({seconds:g} s)")
         for k in targets:
-            self._now.setdefault(k, 0.0)
+            if k not in self._now:  # a new channel: 0 until now
+                self._now[k] = 0.0
+                for s in self.segments:
+                    s.start[k] = s.end[k] = 0.0
         start = dict(self._now)
         end = {**start, **{k: float(v) for k, v in targets.items()}}
         if seconds > 0:
@@ -462,6 +466,8 @@ class Capture:
             edge on the feet's side, or ``"auto"`` (below when standing, side when lying).
         invented_world: world coordinates of out-of-frame landmarks: ``"rest"`` = those of the
             first frame (plausible-looking, wrong), ``"true"`` = the real ones.
+        identity_jumps: timestamps of frames flagged ``identity_jump`` (the estimator swapped
+            people; the body itself does not change).
         t0_s: timestamp of the first frame (script time 0); spans above are in timestamps.
         stop_at_s: end the stream at this time (e.g. in the middle of a hold).
         seed: random seed; the same seed gives the same trace.
@@ -487,6 +493,7 @@ class Capture:
     out_of_frame_visibility: float = 0.7
     out_of_frame_direction: Literal["auto", "below", "side"] = "auto"
     invented_world: Literal["rest", "true"] = "rest"
+    identity_jumps: Sequence[float] = ()
     t0_s: float = 0.0
     stop_at_s: float | None = None
     seed: int = 0
@@ -671,7 +678,13 @@ def render(
         pres[sel] = 0.0
         people[sel] = 0
 
-    keep = slice(None) if cap.stop_at_s is None else t <= cap.stop_at_s + 1e-9
+    jump = np.zeros(n, dtype=bool)
+    for tj in cap.identity_jumps:
+        i = int(np.searchsorted(t, tj))  # the first frame at or after tj
+        if i < n:
+            jump[i] = True
+
+    keep = np.ones(n, dtype=bool) if cap.stop_at_s is None else t <= cap.stop_at_s + 1e-9
     extra = {
         "seed": cap.seed,
         "view": cap.view,
@@ -687,7 +700,7 @@ def render(
         vis[keep].astype(np.float32),
         pres[keep].astype(np.float32),
         people[keep],
-        np.zeros(int(np.count_nonzero(np.ones(n, bool)[keep])), dtype=bool),
+        jump[keep],
         TraceMeta(source=source, model="synthetic", fps=cap.fps, width=cap.width, height=cap.height, extra=extra),
     )
 
@@ -848,10 +861,13 @@ def wall_squat(capture: Capture | None = None, body: Body = Body(), **options: o
 
 
 def supine_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
-    """Lying on the back. Per side: ``lift_{s}`` (hip→ankle line from the trunk line, deg;
-    0 = heel on the floor) and ``knee_{s}`` (knee flexion); optional ``ankle_{s}``,
-    ``arm_raise_{s}``. Arms lie along the body by default."""
-    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0}
+    """Lying on the back. Per side: ``lift_{s}`` (hip→ankle line from the trunk line, deg, as
+    ``leg_lift_{s}_deg`` reads it; with a flat trunk 0 = heel on the floor) and ``knee_{s}``
+    (knee flexion); optional ``ankle_{s}``, ``arm_raise_{s}``; ``incline`` raises the
+    shoulders above the hips by that many degrees (real people lying down read 3-8°: the
+    shoulder landmarks sit higher off the floor than the hip joints), so a leg flat on the
+    floor has ``lift = -incline``. Arms lie along the body by default."""
+    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0 + ch.get("incline", 0.0)}
     for s in SIDES:
         lift, knee = ch.get(f"lift_{s}", 0.0), ch.get(f"knee_{s}", 0.0)
         out[f"hip_flex_{s}"] = hip_flex_for_lift_deg(lift, knee, body)
@@ -876,16 +892,23 @@ def straight_leg_raise_motion(
     other_knee_deg: float = 90.0,
     switch_s: float = 3.0,
     start_s: float = 2.0,
+    incline_deg: float = 0.0,
     ease: Ease = "cosine",
 ) -> Motion:
-    """Straight leg raises: the raised leg's ``lift_{s}`` 0 → ``lift_deg`` (20° ≈ 30 cm at the
-    ankle), held, lowered; its knee flexed ``knee_bend_deg`` while up; the other knee bent
+    """Straight leg raises: the raised leg's ``lift_{s}`` from the floor (``-incline_deg``, see
+    :func:`supine_pose`) to ``lift_deg`` from the trunk line (20° ≈ 30 cm at the ankle), held,
+    lowered; its knee flexed ``knee_bend_deg`` while up; the other knee bent
     ``other_knee_deg`` with its foot on the floor. Changing sides swaps the legs over
-    ``switch_s`` (knees only, both heels on the floor)."""
+    ``switch_s`` (knees only, both heels on the floor). Speeds are peak lift speeds (deg/s)
+    and override the durations."""
     sides = rep_sides(side, reps)
     first = sides[0] if sides else "left"
     other = "right" if first == "left" else "left"
-    m = Motion({f"lift_{first}": 0.0, f"knee_{first}": 0.0, f"lift_{other}": 0.0, f"knee_{other}": other_knee_deg})
+    floor = -incline_deg
+    m = Motion(
+        {f"lift_{first}": floor, f"knee_{first}": 0.0, f"lift_{other}": floor, f"knee_{other}": other_knee_deg}
+        | {"incline": incline_deg}
+    )
     m.rest(start_s)
     cur = first
     for s in sides:
@@ -894,7 +917,7 @@ def straight_leg_raise_motion(
             m.move({f"knee_{s}": 0.0, f"knee_{o}": other_knee_deg}, switch_s, label="switch").rest(1.0)
             cur = s
         add_rep(
-            m, {f"lift_{s}": lift_deg, f"knee_{s}": knee_bend_deg}, {f"lift_{s}": 0.0, f"knee_{s}": 0.0},
+            m, {f"lift_{s}": lift_deg, f"knee_{s}": knee_bend_deg}, {f"lift_{s}": floor, f"knee_{s}": 0.0},
             out_s=up_s, out_speed=up_speed, hold_s=hold_s, back_s=down_s, back_speed=down_speed,
             rest_s=rest_s, ease=ease, side=s,
         )  # fmt: skip
@@ -923,13 +946,16 @@ def heel_slide_motion(
     rest_s: float = 2.0,
     other_knee_deg: float = 0.0,
     start_s: float = 2.0,
+    incline_deg: float = 0.0,
     ease: Ease = "cosine",
 ) -> Motion:
     """Heel slides: the sliding leg's knee 0 → ``peak_deg`` → 0 with the heel on the floor
-    (``lift`` stays 0); the other knee stays at ``other_knee_deg``. Speeds are peak knee
-    angular speeds (deg/s) and override the durations."""
+    (``lift`` stays at ``-incline_deg``, see :func:`supine_pose`); the other knee stays at
+    ``other_knee_deg``. Speeds are peak knee angular speeds (deg/s) and override the
+    durations."""
     sides = rep_sides(side, reps)
-    m = Motion({"lift_left": 0.0, "lift_right": 0.0, "knee_left": 0.0, "knee_right": 0.0})
+    floor = -incline_deg
+    m = Motion({"lift_left": floor, "lift_right": floor, "knee_left": 0.0, "knee_right": 0.0, "incline": incline_deg})
     m.rest(start_s)
     for s in sides:
         o = "right" if s == "left" else "left"

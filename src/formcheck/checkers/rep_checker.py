@@ -318,6 +318,7 @@ class RepChecker:
         self._hold: tuple[str | None, float] = (None, 0.0)
         self._hold_whole = 0
         self._unmeasurable = Dwell()
+        self._crowded = Dwell()
         self._view_issue = ""
         self._measurable_now = False
         sides = self.cfg.rep.sides or (None,)
@@ -366,6 +367,8 @@ class RepChecker:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
+        crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
+        self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         for tr in self.trackers:
             tr.update(t, vals)
         return self._new

@@ -22,6 +22,7 @@ path calls it with T = 1, re-scoring with the whole trace, so both agree exactly
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,60 @@ def _build_defs() -> tuple[MeasureDef, ...]:
         MeasureDef("hip_tilt_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP), "hip line tilt in the image, + = left hip lower"),
         MeasureDef("shoulder_width_ratio", "ratio", _TORSO, "shoulder width / trunk length: 0.6+ facing, <0.3 side-on"),
     ]
+    defs += _catalog_defs()
     return tuple(defs)
+
+
+def _catalog_defs() -> list[MeasureDef]:
+    """Measures of the exercise catalog beyond the first three (appended: columns keep their order)."""
+    head = (*_TORSO, L.NOSE)
+    defs: list[MeasureDef] = []
+    for side, lm in (("left", _L), ("right", _R)):
+        leg = (lm["HIP"], lm["KNEE"], lm["ANKLE"])
+        defs += [
+            MeasureDef(
+                f"heel_lift_{side}_cm", "cm", (*leg, lm["HEEL"], lm["FOOT_INDEX"]),
+                f"{side} heel height above the toes (image, scaled by the leg length); ~0 flat, rises on tiptoe",
+            ),
+            MeasureDef(
+                f"hip_ext_{side}_deg", "deg", (*head, lm["KNEE"]),
+                f"{side} hip extension in the body's side plane: 0 thigh in line with the trunk, "
+                "+ thigh behind it, − in front (= −flexion)",
+            ),
+            MeasureDef(
+                f"hip_split_{side}_deg", "deg", (*head, L.LEFT_KNEE, L.RIGHT_KNEE),
+                f"angle between the thighs with the {side} one behind (kneeling stretch, lunge): 0 together",
+            ),
+        ]  # fmt: skip
+    defs += [
+        MeasureDef("leg_lift_deg", "deg", (), "mean leg lift of the measurable legs (both legs raised together)"),
+        MeasureDef("ankle_deg", "deg", (), "mean ankle angle of the measurable ankles"),
+        MeasureDef("heel_lift_cm", "cm", (), "mean heel lift of the measurable feet"),
+        MeasureDef("heel_lift_diff_cm", "cm", (), "left heel lift − right heel lift (+ = left heel higher)"),
+        MeasureDef(
+            "body_yaw_deg", "deg", _TORSO,
+            "the body's left-right axis out of the image plane (world): 0 facing or back to the camera, 90 side-on",
+        ),
+        MeasureDef(
+            "legs_from_vertical_deg", "deg", (),
+            "mid-hip→ankles from straight down in the image: 0 standing, ~90 lying, 180 legs up",
+        ),
+        MeasureDef(
+            "stance_width_ratio", "ratio", (*_TORSO, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+            "distance between the ankles across the body / hip width, in the image; front view only "
+            "(NaN side-on): ~1+ hip-width stance, <0.9 feet in one line",
+        ),
+        MeasureDef(
+            "pelvis_roll_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP),
+            "hip line from level (world, level camera), + = left hip lower; any view",
+        ),
+        MeasureDef(
+            "neck_flex_deg", "deg", head,
+            "trunk axis to mid-shoulder→nose: ~30-45 neutral, larger = head bowed, smaller = tipped back",
+        ),
+        MeasureDef("toe_reach_pct", "pct", (), "hands toward the toes: 0 = a leg length away, 100 = touching"),
+    ]  # fmt: skip
+    return defs
 
 
 MEASURES: tuple[MeasureDef, ...] = _build_defs()
@@ -102,6 +156,10 @@ for _i, _m in enumerate(MEASURES):
     _REQUIRED[_i, list(_m.landmarks)] = 1.0
 _HAS_REQ = _REQUIRED.sum(axis=1) > 0
 _I_LIFT = _INDEX["leg_lift_left_deg"]
+_I_CAT = _INDEX["heel_lift_left_cm"]  # first column of the catalog measures
+_CAT_INDEX = {name: i - _I_CAT for name, i in _INDEX.items() if i >= _I_CAT}
+_KNEES = [L.LEFT_KNEE, L.RIGHT_KNEE]
+_ANKLES = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
 
 
 def landmark_usable(
@@ -209,4 +267,116 @@ def compute_measures(
             pair = out[:, [li, li + 1]]
             n = np.sum(np.isfinite(pair), axis=1)
             out[:, _INDEX[combined]] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+    _catalog_measures(out, iso, w, usable, side_w)
     return out
+
+
+def _nanmean2(pair: np.ndarray) -> np.ndarray:
+    """(T, 2) → (T,) mean of the finite values of each row, NaN when neither is."""
+    n = np.sum(np.isfinite(pair), axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+
+
+def _masked(p: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Points (T, K, D) with unusable ones (ok: (T, K)) set to NaN."""
+    return np.where(ok[..., None], p, np.nan)
+
+
+def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: np.ndarray, side_w: np.ndarray) -> None:
+    """Fills the columns of :func:`_catalog_defs` in place (after the usability masking, so
+    the either-side measures can mask their own landmarks)."""
+    # fmt: off
+    lh, rh, ls, rs = L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER
+    req = out[:, _I_CAT:]  # view: written below, then masked like every measure
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # --- heel lift: heel above the toe in the image (y down), in units of the image leg
+        # length, scaled to cm by the world leg length (so it reads in cm whatever the zoom).
+        hips_i, knees_i, ankles_i = iso[:, [lh, rh]], iso[:, _KNEES], iso[:, _ANKLES]
+        leg_i = g.norm_m(hips_i - knees_i) + g.norm_m(knees_i - ankles_i)  # (T, 2)
+        hips_w, knees_w, ankles_w = w[:, [lh, rh]], w[:, _KNEES], w[:, _ANKLES]
+        leg_w = g.norm_m(hips_w - knees_w) + g.norm_m(knees_w - ankles_w)
+        lift_i = iso[:, [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX], 1] - iso[:, [L.LEFT_HEEL, L.RIGHT_HEEL], 1]
+        heel_cm = lift_i / leg_i * leg_w * 100.0  # (T, 2)
+
+        # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
+        # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
+        # unreliable side-on; the lateral axis only orients the plane.
+        msh_w, mhip_w = 0.5 * (w[:, ls] + w[:, rs]), 0.5 * (w[:, lh] + w[:, rh])
+        a3 = mhip_w - msh_w
+        a3 /= g.norm_m(a3)[:, None]
+        lat = (w[:, lh] - w[:, rh]) + (w[:, ls] - w[:, rs])
+        f3 = np.cross(a3, lat)
+        f3 /= g.norm_m(f3)[:, None]
+        nose3 = w[:, L.NOSE] - msh_w
+        f3 *= np.where(np.einsum("ti,ti->t", nose3, f3) < 0, -1.0, 1.0)[:, None]
+        msh_i, mhip_i = 0.5 * (iso[:, ls] + iso[:, rs]), 0.5 * (iso[:, lh] + iso[:, rh])
+        a2 = mhip_i - msh_i
+        a2 /= g.norm_m(a2)[:, None]
+        f2 = np.stack([-a2[:, 1], a2[:, 0]], axis=1)
+        nose2 = iso[:, L.NOSE] - msh_i
+        f2 *= np.where(np.einsum("ti,ti->t", nose2, f2) < 0, -1.0, 1.0)[:, None]
+        thigh3 = knees_w - hips_w  # (T, 2, 3)
+        thigh2 = knees_i - hips_i
+        ext3 = np.degrees(np.arctan2(-np.einsum("tki,ti->tk", thigh3, f3), np.einsum("tki,ti->tk", thigh3, a3)))
+        ext2 = np.degrees(np.arctan2(-np.einsum("tki,ti->tk", thigh2, f2), np.einsum("tki,ti->tk", thigh2, a2)))
+        ext = _blend(ext3, ext2, side_w)  # (T, 2)
+
+        # --- view and posture
+        lat_w = (w[:, ls] - w[:, rs]) + (w[:, lh] - w[:, rh])
+        yaw = np.degrees(np.arctan2(np.abs(lat_w[:, 2]), np.hypot(lat_w[:, 0], lat_w[:, 1])))
+        hip_i = iso[:, rh] - iso[:, lh]  # right hip → left hip would flip the sign; only |.| is used
+        hip_len = g.norm_m(hip_i)
+        across = np.abs(np.einsum("ti,ti->t", iso[:, L.LEFT_ANKLE] - iso[:, L.RIGHT_ANKLE], hip_i)) / hip_len
+        stance = across / hip_len
+        side_on = hip_len < 0.25 * g.norm_m(msh_i - mhip_i)  # hips overlap: no "across" to measure
+        stance = np.where(side_on, np.nan, stance)
+        hw = w[:, lh] - w[:, rh]
+        roll = np.degrees(np.arctan2(hw[:, 1], np.hypot(hw[:, 0], hw[:, 2])))
+        neck3 = g.angle_between_deg(nose3, -a3)
+        neck2 = g.angle_between_deg(nose2, -a2)
+        neck = _blend(neck3, neck2, side_w[:, 0])
+
+    split = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
+    cols = {
+        "heel_lift_left_cm": heel_cm[:, 0], "hip_ext_left_deg": ext[:, 0], "hip_split_left_deg": split,
+        "heel_lift_right_cm": heel_cm[:, 1], "hip_ext_right_deg": ext[:, 1], "hip_split_right_deg": -split,
+        "body_yaw_deg": yaw, "stance_width_ratio": stance, "pelvis_roll_deg": roll, "neck_flex_deg": neck,
+    }
+    for name, col in cols.items():
+        req[:, _CAT_INDEX[name]] = col
+    # Mask the measures with landmark lists (the columns written just above).
+    missing = (~usable).astype(np.float32) @ _REQUIRED[_I_CAT:].T
+    req[(missing > 0) & _HAS_REQ[_I_CAT:]] = np.nan
+
+    # --- either-side measures: the mean of whichever sides are measurable.
+    for combined, left in (("leg_lift_deg", "leg_lift_left_deg"), ("ankle_deg", "ankle_left_deg")):
+        li = _INDEX[left]
+        out[:, _INDEX[combined]] = _nanmean2(out[:, [li, li + 1]])
+    hl, hr = out[:, _INDEX["heel_lift_left_cm"]], out[:, _INDEX["heel_lift_right_cm"]]
+    out[:, _INDEX["heel_lift_cm"]] = _nanmean2(np.stack([hl, hr], axis=1))
+    out[:, _INDEX["heel_lift_diff_cm"]] = hl - hr
+
+    hips_ok = usable[:, lh] & usable[:, rh]
+    ank = _masked(iso[:, _ANKLES], usable[:, _ANKLES])
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no ankle in view
+        ank_mid = np.nanmean(ank, axis=1)
+    down = ank_mid - mhip_i
+    legs = g.angle_between_deg(down, np.broadcast_to(np.array([0.0, 1.0]), down.shape))
+    out[:, _INDEX["legs_from_vertical_deg"]] = np.where(hips_ok, legs, np.nan)
+
+    # --- toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
+    hands = [L.LEFT_WRIST, L.RIGHT_WRIST]
+    toes = [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
+    leg_ok = usable[:, [lh, rh]] & usable[:, _KNEES] & usable[:, _ANKLES]
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: hands or feet not in view
+        reach = []
+        for pts, legl in ((w, leg_w), (iso, leg_i)):
+            hp = _masked(pts[:, hands], usable[:, hands])[:, :, None]  # (T, 2, 1, D)
+            tp = _masked(pts[:, toes], usable[:, toes])[:, None]  # (T, 1, 2, D)
+            gap = np.nanmin(g.norm_m(hp - tp).reshape(len(pts), 4), axis=1)
+            reach.append(100.0 * (1.0 - gap / np.nanmean(np.where(leg_ok, legl, np.nan), axis=1)))
+    out[:, _INDEX["toe_reach_pct"]] = _blend(reach[0], reach[1], side_w[:, 0])
+    # fmt: on

@@ -13,6 +13,7 @@ HEAD_OUT = "head_out"
 SIDE_OUT = "side_out"
 HIDDEN = "hidden"
 SWITCHED = "person_switched"
+MORE_PEOPLE = "more_people"
 
 TEXTS = {
     NO_PERSON: "Step into the camera's view",
@@ -21,6 +22,7 @@ TEXTS = {
     SIDE_OUT: "Move to the middle of the picture",
     HIDDEN: "Make sure nothing hides your body from the camera",
     SWITCHED: "Someone else came into view: formcheck follows one person",
+    MORE_PEOPLE: "More than one person in view: formcheck follows one of you",
 }
 
 # Below this many of a region's landmarks below the image, we blame the feet.

@@ -1,0 +1,45 @@
+"""Offline scoring: what is measured survives a failure midway; bad input fails early."""
+
+from __future__ import annotations
+
+import pytest
+
+from formcheck.config import get_exercise
+from formcheck.errors import VideoError
+from formcheck.pose.estimator import PoseEstimator
+from formcheck.scoring import ScoreOptions, score_video
+
+pytestmark = pytest.mark.real
+
+SLR = "straight_leg_raise_supine_side_count_overlay.mp4"
+
+
+def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path))
+    real_detect = PoseEstimator.detect
+    calls = {"n": 0}
+
+    def flaky(self, frame, t_s):
+        calls["n"] += 1
+        if calls["n"] > 300:
+            raise RuntimeError("the GPU fell off")
+        return real_detect(self, frame, t_s)
+
+    monkeypatch.setattr(PoseEstimator, "detect", flaky)
+    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False)
+    result = score_video(samples_dir / SLR, get_exercise("straight_leg_raise"), opts)
+    assert result.report["complete"] is False
+    assert "GPU fell off" in result.report["error"]
+    assert result.report["frames"] == 300 and len(result.trace) == 300
+    # 300 frames = 10 s: the leg is up since ~3.4 s, so the rep in progress is reported.
+    assert result.report["reps"] == 1
+    assert result.report["rep_details"][0]["finished"] is False
+    # An incomplete trace is never cached as if it were the whole video.
+    again = score_video(samples_dir / SLR, get_exercise("straight_leg_raise"), opts)
+    assert again.report["inference"] == "ran"
+
+
+def test_missing_video_fails_before_loading_a_model(tmp_path):
+    opts = ScoreOptions(model=str(tmp_path / "no-model-needed.task"), progress=False)
+    with pytest.raises(VideoError, match="no such file"):
+        score_video(tmp_path / "missing.mp4", get_exercise("wall_squat"), opts)
