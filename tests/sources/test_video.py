@@ -44,7 +44,7 @@ def test_folder_is_a_clear_error(tmp_path):
 def test_corrupt_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(np.random.default_rng(1).integers(0, 255, 5000, np.uint8)))
-    with pytest.raises(VideoError, match="broken.mp4"):
+    with pytest.raises(VideoError, match=r"broken\.mp4"):
         open_source(bad)
 
 
@@ -53,7 +53,7 @@ def test_live_file_source_keeps_only_the_newest_frame_when_the_consumer_is_slow(
     assert isinstance(src, CameraSource)
     taken = []
     try:
-        for t, frame in src:
+        for t, _frame in src:
             taken.append(t)
             time.sleep(0.2)  # a consumer six times slower than the 30 fps "camera"
             if len(taken) == 8:

@@ -25,6 +25,13 @@ def add_exercise_options(p: argparse.ArgumentParser) -> None:
         metavar="TOML",
         help="an extra exercise definition file (repeatable)",
     )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="TOML",
+        help="a patient/user profile overriding thresholds (see docs/tuning.md); --set overrides it in turn",
+    )
 
 
 def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
@@ -49,7 +56,15 @@ def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
-    cfg = get_exercise(args.exercise, _user_exercise_files() + list(args.exercises_file))
+    """The exercise with its overrides, lowest precedence first: package TOML (or
+    --exercises-file), then --profile, then --set."""
+    files = _user_exercise_files() + list(args.exercises_file)
+    cfg = get_exercise(args.exercise, files)
+    if getattr(args, "profile", None) is not None:
+        from formcheck.config import available_exercises
+        from formcheck.profiles import apply_profile, load_profile
+
+        cfg = apply_profile(cfg, load_profile(args.profile, available_exercises(files)))
     overrides = parse_set_options(args.set)
     return cfg.with_overrides(overrides) if overrides else cfg
 
