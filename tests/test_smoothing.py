@@ -96,3 +96,14 @@ def test_batch_over_a_trace_equals_frame_by_frame(config: SmoothingConfig) -> No
     img, world = smooth_trace(trace, config)
     assert np.array_equal(img, np.stack([f.image_xy for f in live]), equal_nan=True)
     assert np.array_equal(world, np.stack([f.world_xyz for f in live]), equal_nan=True)
+
+
+def test_batch_over_a_long_trace_equals_frame_by_frame() -> None:
+    # Long enough for the batch path to split the trace into chunks stepped side by side.
+    trace = heel_slide(reps=40, bend_speed=120.0, noise_world_m=0.01, seed=9, dropouts=[(100.0, 101.0)])
+    assert len(trace) > 8000
+    sm = LandmarkSmoother()
+    live = [sm(trace.frame(i)) for i in range(len(trace))]
+    img, world = smooth_trace(trace)
+    assert np.array_equal(img, np.stack([f.image_xy for f in live]), equal_nan=True)
+    assert np.array_equal(world, np.stack([f.world_xyz for f in live]), equal_nan=True)

@@ -11,4 +11,13 @@ __version__ = "0.1.0"
 
 from formcheck.config import get_exercise
 
-__all__ = ["__version__", "get_exercise"]
+__all__ = ["__version__", "get_exercise", "rescore_trace"]
+
+
+def __getattr__(name: str):
+    # Imported on first use: `import formcheck` stays light.
+    if name == "rescore_trace":
+        from formcheck.rescoring import rescore_trace
+
+        return rescore_trace
+    raise AttributeError(f"module 'formcheck' has no attribute {name!r}")

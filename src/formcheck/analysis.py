@@ -7,6 +7,7 @@ inference (re-scoring and tuning).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,9 +64,17 @@ class Analyzer:
         self.required = required_landmarks(cfg)
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
-        sm = self.smoother(pose)
-        usable = landmark_usable(sm.image_xy[None], sm.visibility[None], sm.presence[None], self.min_visibility)
+        usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
+        img_in, world_in = mask_unusable(pose.image_xy, pose.world_xyz, usable[0])
+        sm = self.smoother(
+            PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
+        )
         values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect)[0]
+        # Unusable landmarks keep their raw place: for drawing, and to say which way is out of view.
+        sm = PoseFrame(
+            sm.t_s, np.where(usable[0][:, None], sm.image_xy, pose.image_xy), sm.world_xyz,
+            sm.visibility, sm.presence, sm.n_people, sm.identity_jump,
+        )  # fmt: skip
         if pose.identity_jump:
             values[:] = np.nan  # landmarks across a discontinuity are not trustworthy
         issue = visibility.SWITCHED if pose.identity_jump else visibility.diagnose(
@@ -76,6 +85,17 @@ class Analyzer:
 
     def finish(self) -> list[Event]:
         return self.checker.finish()
+
+
+def mask_unusable(image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks with unusable ones set to NaN, (..., 33, 2) and (..., 33, 3).
+
+    Usability is judged on the raw landmarks, before smoothing: a foot that slips out of
+    the picture is gone at once (the smoother would drag it inside for a few frames and
+    let the invented pose leak into the angles) and starts afresh when it is back.
+    """
+    bad = ~usable[..., None]
+    return np.where(bad, np.nan, image_xy), np.where(bad, np.nan, world_xyz)
 
 
 def smooth_trace(
@@ -100,11 +120,15 @@ def trace_measures(
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T."""
-    img, world = smooth_trace(trace, smoothing, MEASURE_LANDMARKS)
-    usable = landmark_usable(img, trace.visibility, trace.presence, min_visibility)
+    usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
+    img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
+    masked = PoseTrace(
+        trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
+    )
+    img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
     values = compute_measures(img, world, usable, trace.meta.aspect)
     values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
-    return values, usable, img
+    return values, usable, np.where(usable[..., None], img, trace.image_xy)
 
 
 def analyze_trace(
@@ -113,9 +137,11 @@ def analyze_trace(
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = 0.5,
     measures: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    on_frame: Callable[[int, RepChecker], None] | None = None,
 ) -> RepChecker:
     """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
-    re-score with new thresholds without recomputing them."""
+    re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
+    called after each frame (e.g. to record ``checker.state()`` for a replay)."""
     values, usable, img = measures if measures is not None else trace_measures(trace, smoothing, min_visibility)
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
@@ -127,7 +153,13 @@ def analyze_trace(
     for i in np.flatnonzero(trace.identity_jump).tolist():
         issues[i] = visibility.SWITCHED
     update = checker.update
-    for t, row, people, issue in zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True):
-        update(MeasureFrame(t, row, people, issue))
+    frames = zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True)
+    if on_frame is None:
+        for t, row, people, issue in frames:
+            update(MeasureFrame(t, row, people, issue))
+    else:
+        for i, (t, row, people, issue) in enumerate(frames):
+            update(MeasureFrame(t, row, people, issue))
+            on_frame(i, checker)
     checker.finish()
     return checker

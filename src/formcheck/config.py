@@ -23,7 +23,9 @@ from formcheck.measures.body import MEASURE_NAMES
 
 POSITIONS = ("standing", "lying", "sitting", "kneeling", "all_fours", "any")
 VIEWS = ("side", "front", "any")
-PHASES = ("rep", "hold", "return")
+PHASES = ("rep", "hold", "return", "peak")
+MODES = ("rep", "paced")
+DIRECTIONS = ("up", "down")
 
 #: Timing thresholds every exercise has; an exercise file may override value and range.
 COMMON_THRESHOLDS: dict[str, Threshold] = {}
@@ -77,6 +79,19 @@ _common("overshoot_min_s", 1.0, 0.0, 30.0, "s", "time past target_max before it 
 _common("cue_delay_s", 1.5, 0.0, 30.0, "s", "time stuck short of the target before the 'go further' cue")
 _common("unmeasurable_cue_s", 1.0, 0.0, 30.0, "s", "time not measurable before the 'fix your position' prompt")
 _common("speed_window_s", 0.3, 0.05, 2.0, "s", "window over which movement speed is measured")
+_common("guide_delay_s", 3.0, 0.5, 60.0, "s", "time in the wrong view or position before the person is told")
+
+#: Extra thresholds of the optional shapes, added (with these defaults) when an exercise
+#: uses the shape and does not set them itself.
+RELATIVE_THRESHOLDS: dict[str, Threshold] = {
+    "baseline_window_s": Threshold(
+        "baseline_window_s", 6.0, 1.0, 120.0, "s",
+        "relative signals: the rest level is the lowest value (highest, going down) at rest in this window",
+    ),
+}  # fmt: skip
+PACED_THRESHOLDS: dict[str, Threshold] = {
+    "settle_s": Threshold("settle_s", 2.0, 0.0, 30.0, "s", "paced holds: time in position before the first hold"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,15 @@ class RuleSpec:
     ``measure`` may contain ``{side}`` (the rep's side) or ``{other}`` (the other side).
     The rule fires when the condition holds for ``min_s`` seconds in a row during ``phase``
     (rep: the whole attempt; hold: while held at the target; return: on the way back
-    after the target was reached).
+    after the target was reached). ``phase = "peak"`` judges the whole rep at its end:
+    a ``below`` rule fires when the measure never got up to the threshold during the rep
+    (e.g. the opposite arm never went overhead), an ``above`` rule when it never came down.
+
+    The measure may be transformed first, in this order: ``relative`` — its change since
+    the rep started (cancels camera angle and body build); ``abs`` — its magnitude (a tilt
+    either way); ``spread`` — its range (max − min) so far in the phase (stillness).
+    ``view`` limits the rule to frames seen from that view (a tilt of the hip line means
+    nothing side-on).
     """
 
     code: str
@@ -96,20 +119,69 @@ class RuleSpec:
     phase: str
     min_s: float
     text: str
+    relative: bool = False
+    abs: bool = False
+    spread: bool = False
+    view: str = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class GateSpec:
+    """A condition of the exercise's position: ``measure`` at least ``min`` and/or at most
+    ``max`` (threshold names). A rep can only start, and its hold time only runs, while
+    every gate holds; an unmeasurable gate measure does not block."""
+
+    measure: str
+    min: str | None
+    max: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class RepSpec:
-    """The shape of one repetition: a signal going out past ``start`` and back past ``end``."""
+    """The shape of one repetition: a signal going out past ``start`` and back past ``end``.
+
+    Optional shapes (all off by default):
+
+    - ``direction = "down"``: the rep is the signal *falling* below ``start`` and rising back
+      above ``end`` (so ``end`` > ``start``); ``target_min`` is the least far it must get
+      (at or below it), ``target_max`` the furthest.
+    - ``relative``: thresholds are distances from the rest level (the lowest value at rest
+      over ``baseline_window_s``; the highest when going down), for signals whose resting
+      value depends on the camera or the person (heel height, ankle angle). Peaks are then
+      reported as that distance.
+    - ``mode = "paced"``: the checker paces timed holds itself ("hold 5 s ... relax"): a
+      hold starts when the signal is past ``start`` (the position is taken) and counts after
+      ``hold_s``, then ``relax_s`` of rest. For holds whose effort cannot be seen.
+    - ``alternate``: sides must alternate; a rep on the same side as the one before gets the
+      fault ``not_alternating``.
+    - ``side_by``: a both-sides signal (no ``{side}``) whose rep side is the side where this
+      ``{side}`` measure is highest (``side_pick = "min"``: lowest) on average over the rep,
+      e.g. a lunge's front leg.
+    - ``hold_cues`` / ``rest_cues``: cue codes shown while a hold runs / while relaxing
+      between paced holds (e.g. "Keep breathing").
+    """
 
     signal: str
     sides: tuple[str, ...]
     unit: str
     one_side_at_a_time: bool
     codes: Mapping[str, str]
+    mode: str = "rep"
+    direction: str = "up"
+    relative: bool = False
+    alternate: bool = False
+    side_by: str | None = None
+    side_pick: str = "max"
+    hold_cues: tuple[str, ...] = ()
+    rest_cues: tuple[str, ...] = ()
 
     def signal_for(self, side: str | None) -> str:
         return self.signal.format(side=side, other=None) if side else self.signal
+
+    @property
+    def down(self) -> bool:
+        """True when a rep is the signal going down in absolute terms (thresholds flipped)."""
+        return self.direction == "down" and not self.relative
 
     @property
     def per_side(self) -> bool:
@@ -132,6 +204,8 @@ class ExerciseConfig:
     extra_peaks: tuple[str, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
     origin: str = ""
+    gates: tuple[GateSpec, ...] = ()
+    caveat: str = ""
 
     def value(self, name: str, default: float | None = None) -> float | None:
         t = self.thresholds.get(name)
@@ -181,10 +255,47 @@ def _known_measure(template: str, where: str) -> None:
             raise ConfigError(f"{where}: unknown measure {template!r}; known: {', '.join(MEASURE_NAMES)}")
 
 
+#: Keys each table may hold: anything else is a typo, reported with the valid keys.
+_KEYS = {
+    "": ("exercise", "thresholds", "rep", "rule", "gate", "texts"),
+    "exercise": (
+        "name", "title", "source", "position", "view", "target_reps", "prescription", "advice", "caveat",
+    ),
+    "rep": (
+        "signal", "sides", "unit", "one_side_at_a_time", "codes", "report_peaks", "mode", "direction",
+        "relative", "alternate", "side_by", "side_pick", "hold_cues", "rest_cues",
+    ),
+    "rule": ("code", "measure", "above", "below", "phase", "min_s", "text", "relative", "abs", "range", "view"),
+    "gate": ("measure", "min", "max"),
+}  # fmt: skip
+
+
+def _no_unknown_keys(table: Mapping[str, Any], kind: str, where: str) -> None:
+    unknown = sorted(set(table) - set(_KEYS[kind]))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(_KEYS[kind])}")
+
+
+def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
+    val = table.get(key, False)
+    if not isinstance(val, bool):
+        raise ConfigError(f"{where}: {key} = {val!r} must be true or false")
+    return val
+
+
+def _code_list(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    val = table.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
+        raise ConfigError(f"{where}: {key} must be a list of cue codes, e.g. [\"breathe\"]")
+    return tuple(val)
+
+
 def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
     """Build and validate an ExerciseConfig from a parsed TOML document."""
+    _no_unknown_keys(data, "", origin)
     ex = _req(data, "exercise", dict, origin)
     where = f"{origin} [exercise]"
+    _no_unknown_keys(ex, "exercise", where)
     name = _req(ex, "name", str, where)
     thresholds: dict[str, Threshold] = {}
     for key, spec in _req(data, "thresholds", dict, origin).items():
@@ -199,29 +310,64 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
 
     rp = _req(data, "rep", dict, origin)
     wr = f"{origin} [rep]"
+    _no_unknown_keys(rp, "rep", wr)
     sides = tuple(_choice(s, SIDES, "sides", wr) for s in rp.get("sides", []))
     signal = _req(rp, "signal", str, wr)
     _known_measure(signal, wr)
-    if sides and "{side}" not in signal:
-        raise ConfigError(f"{wr}: per-side signal {signal!r} must contain {{side}}")
+    side_by = rp.get("side_by")
+    if side_by is not None:
+        side_by = str(side_by)
+        _known_measure(side_by, wr)
+        if "{side}" not in side_by or "{side}" in signal or not sides:
+            raise ConfigError(
+                f"{wr}: side_by {side_by!r} must contain {{side}}, with a both-sides signal "
+                'and sides = ["left", "right"]'
+            )
+    if sides and "{side}" not in signal and side_by is None:
+        raise ConfigError(f"{wr}: per-side signal {signal!r} must contain {{side}} (or give side_by)")
     unit = _req(rp, "unit", str, wr)
     codes = dict(DEFAULT_CODES)
     for kind, code in rp.get("codes", {}).items():
         _choice(kind, DEFAULT_CODES, "codes", wr)
         codes[kind] = str(code)
-    rep = RepSpec(signal, sides, unit, bool(rp.get("one_side_at_a_time", True)), codes)
+    mode = _choice(rp.get("mode", "rep"), MODES, "mode", wr)
+    rep = RepSpec(
+        signal, sides, unit, bool(rp.get("one_side_at_a_time", True)), codes,
+        mode=mode,
+        direction=_choice(rp.get("direction", "up"), DIRECTIONS, "direction", wr),
+        relative=_flag(rp, "relative", wr),
+        alternate=_flag(rp, "alternate", wr),
+        side_by=side_by,
+        side_pick=_choice(rp.get("side_pick", "max"), ("max", "min"), "side_pick", wr),
+        hold_cues=_code_list(rp, "hold_cues", wr),
+        rest_cues=_code_list(rp, "rest_cues", wr),
+    )  # fmt: skip
+    if mode == "paced" and sides:
+        raise ConfigError(f"{wr}: paced holds are for the body as a whole: no sides")
     extra_peaks = tuple(str(m) for m in rp.get("report_peaks", []))
     for m in extra_peaks:
         _known_measure(m, wr)
     for key, common in COMMON_THRESHOLDS.items():
         thresholds.setdefault(key, common)
-    for role in ("start", "end"):
-        if f"{role}_{unit}" not in thresholds:
-            raise ConfigError(f"{origin}: [thresholds] needs {role}_{unit} (where a repetition {role}s)")
+    if rep.relative:
+        for key, extra in RELATIVE_THRESHOLDS.items():
+            thresholds.setdefault(key, extra)
+    if mode == "paced":
+        for key, extra in PACED_THRESHOLDS.items():
+            thresholds.setdefault(key, extra)
+    needed = [f"start_{unit}", f"end_{unit}"] + (["hold_s", "relax_s"] if mode == "paced" else [])
+    for key in needed:
+        if key not in thresholds:
+            what = {"hold_s": "how long each paced hold lasts", "relax_s": "the rest between paced holds"}
+            role = key.split("_")[0]
+            raise ConfigError(
+                f"{origin}: [thresholds] needs {key} ({what.get(key, f'where a repetition {role}s')})"
+            )
 
     rules = []
     for i, r in enumerate(data.get("rule", [])):
         w = f"{origin} [[rule]] #{i + 1}"
+        _no_unknown_keys(r, "rule", w)
         above, below = r.get("above"), r.get("below")
         if (above is None) == (below is None):
             raise ConfigError(f"{w}: give exactly one of 'above' or 'below' (a threshold name)")
@@ -242,12 +388,34 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
                 _choice(r.get("phase", "rep"), PHASES, "phase", w),
                 float(thresholds[min_s].value) if isinstance(min_s, str) else float(min_s),
                 str(r.get("text", "")),
+                relative=_flag(r, "relative", w),
+                abs=_flag(r, "abs", w),
+                spread=_flag(r, "range", w),
+                view=_choice(r.get("view", "any"), VIEWS, "view", w),
             )
         )
+        if side_by is not None and ("{side}" in measure or "{other}" in measure):
+            raise ConfigError(f"{w}: with side_by the rep's side is known only at its end: no {{side}} in rules")
+    gates = []
+    for i, gt in enumerate(data.get("gate", [])):
+        w = f"{origin} [[gate]] #{i + 1}"
+        _no_unknown_keys(gt, "gate", w)
+        measure = _req(gt, "measure", str, w)
+        _known_measure(measure, w)
+        lo, hi = gt.get("min"), gt.get("max")
+        if lo is None and hi is None:
+            raise ConfigError(f"{w}: give 'min' and/or 'max' (threshold names)")
+        for ref in (lo, hi):
+            if ref is not None and ref not in thresholds:
+                raise ConfigError(f"{w}: threshold {ref!r} is not in [thresholds]")
+        gates.append(GateSpec(measure, lo, hi))
     texts = {str(k): str(v) for k, v in data.get("texts", {}).items()}
     for r in rules:
         if r.text:
             texts.setdefault(r.code, r.text)
+    for code in (*rep.hold_cues, *rep.rest_cues):
+        if code not in texts:
+            raise ConfigError(f"{wr}: cue {code!r} needs a text in [texts]")
     cfg = ExerciseConfig(
         name=name,
         title=str(ex.get("title", name)),
@@ -263,6 +431,8 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         extra_peaks=extra_peaks,
         texts=texts,
         origin=origin,
+        gates=tuple(gates),
+        caveat=str(ex.get("caveat", "")),
     )
     _check_consistency(cfg, origin)
     return cfg
@@ -272,9 +442,19 @@ def _check_consistency(cfg: ExerciseConfig, origin: str) -> None:
     u = cfg.rep.unit
     start, end = cfg.value(f"start_{u}"), cfg.value(f"end_{u}")
     assert start is not None and end is not None
+    lo, hi = cfg.value(f"target_min_{u}"), cfg.value(f"target_max_{u}")
+    if cfg.rep.down:  # a rep goes down: every comparison flips
+        if end <= start:
+            raise ConfigError(
+                f"{cfg.name} ({origin}): end_{u} = {end:g} must be above start_{u} = {start:g} (direction = down)"
+            )
+        if lo is not None and hi is not None and lo < hi:
+            raise ConfigError(
+                f"{cfg.name} ({origin}): target_min_{u} = {lo:g} is below target_max_{u} = {hi:g} (direction = down)"
+            )
+        return
     if end >= start:
         raise ConfigError(f"{cfg.name} ({origin}): end_{u} = {end:g} must be below start_{u} = {start:g}")
-    lo, hi = cfg.value(f"target_min_{u}"), cfg.value(f"target_max_{u}")
     if lo is not None and hi is not None and lo > hi:
         raise ConfigError(f"{cfg.name} ({origin}): target_min_{u} = {lo:g} is above target_max_{u} = {hi:g}")
 

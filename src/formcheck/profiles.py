@@ -157,7 +157,8 @@ def profile_toml(
             notes_for_key = []
             if cfg is not None and key in cfg.thresholds:
                 t = cfg.thresholds[key]
-                notes_for_key.append(f"{t.unit + ', ' if t.unit else ''}allowed {t.min:g}..{t.max:g}, default {t.value:g}")
+                unit = f"{t.unit}, " if t.unit else ""
+                notes_for_key.append(f"{unit}allowed {t.min:g}..{t.max:g}, default {t.value:g}")
             if comments and key in comments.get(exercise, {}):
                 notes_for_key.append(comments[exercise][key])
             tail = f"  # {'; '.join(notes_for_key)}" if notes_for_key else ""

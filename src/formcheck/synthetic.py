@@ -49,8 +49,32 @@ Joint channels (degrees; ``{s}`` is ``left`` or ``right``; missing channels take
 =====================  =====================================================================
 
 ``hip_flex_{s}`` is measured from the trunk's long axis, so ``leg_lift_{s}_deg`` of a straight
-leg equals it exactly; the ``hip_flex_{s}_deg`` measure uses the same-side shoulder→hip line,
-which the wider shoulders tilt by ~4.6°: it reads about 4.6° at 0 and the exact value near 90.
+leg equals it exactly. The ``hip_flex_{s}_deg`` measure uses the same-side shoulder→hip line,
+which the wider shoulders tilt by ~4.6° in 3-D: facing the camera it reads ~4.6° at 0 and
+the exact value near 90; side-on (measured in the image) it reads the generated value.
+
+Shapes and units of a generated trace: ``t_s`` (T,) seconds, strictly increasing;
+``image_xy`` (T, 33, 2) normalized to the frame (x by width, y by height); ``world_xyz``
+(T, 33, 3) metres; ``visibility``/``presence`` (T, 33) in [0, 1]; ``n_people`` (T,);
+``identity_jump`` (T,). ``meta.extra["reps"]`` lists the scripted repetitions
+(:class:`RepScript`: when each left rest, reached and left its hold, and was back) so tests
+can aim dropouts or out-of-frame spans at "the middle of the second hold".
+
+Adding an exercise takes a script and a poser, e.g. ankle pumps lying down::
+
+    def ankle_pump(capture=None, body=Body(), reps=10, range_deg=40.0, period_s=2.0, **options):
+        n = ankle_neutral_deg(body)
+        m = Motion({"ankle": n}).rest(2.0)
+        for _ in range(reps):
+            add_rep(m, {"ankle": n + range_deg / 2}, {"ankle": n - range_deg / 2},
+                    out_s=period_s / 2, back_s=period_s / 2)
+        m.move({"ankle": n}, 1.0)
+        pose = lambda ch: supine_pose({"ankle_left": ch["ankle"], "ankle_right": ch["ankle"]}, body)
+        return render_motion(m, pose, "back", replace(capture or Capture(), **options), body)
+
+Standing exercises use contact ``"feet"`` (see :func:`wall_squat_pose` for flat feet);
+lying ones ``"back"`` (:func:`supine_pose`; a negative ``incline`` lifts the hips above the
+shoulders, as in a bridge); kneeling or on all fours, ``"lowest"`` with ``trunk_pitch`` 90.
 
 Everything is deterministic given ``Capture.seed``.
 """

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import builtin_exercises
+from formcheck.landmarks import Landmark as L
 
 CFG = builtin_exercises()["heel_slide"]
 LIMIT = CFG.value("max_speed_deg_s")
@@ -68,3 +71,22 @@ def test_frame_by_frame_and_whole_trace_analysis_give_identical_events() -> None
     assert a.checker.events == batch.events
     assert a.checker.results == batch.results
     assert batch.reps_by_side == {"left": 0, "right": 4}
+
+
+_FEET = (L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)
+
+
+def test_feet_slipping_just_out_of_the_picture_while_holding_still_do_not_read_as_a_fast_movement() -> None:
+    rep = synthetic.heel_slide_motion(reps=3, hold_s=4.0).reps[1]
+    trace = synthetic.heel_slide(
+        reps=3,
+        hold_s=4.0,
+        fill=0.98,  # framed tight: the feet are near the picture's edge
+        out_of_frame=[(rep.hold_mid_s - 1.0, rep.hold_mid_s + 1.0)],
+        out_of_frame_landmarks=_FEET,
+        out_of_frame_direction="side",
+    )
+    c = analyze_trace(trace, CFG)
+    assert c.reps == 3
+    assert [r.faults for r in c.results] == [()] * 3
+    assert _cue_times(c, "slow_down") == []

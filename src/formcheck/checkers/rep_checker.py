@@ -16,17 +16,28 @@ A clear attempt counts even when it is faulty; its faults are listed and ``ok`` 
 Frames where the signal is not measurable never advance anything; a rep survives gaps up
 to ``max_gap_s`` (a person briefly hidden keeps their rep and their hold).
 
+The optional shapes of :class:`~formcheck.config.RepSpec` are generic too: a signal going
+*down* (the tracker works on the negated signal), thresholds *relative* to the rest level
+(a sliding minimum over ``baseline_window_s``, frozen during a rep), gates on the position,
+sides that must alternate, a both-sides signal whose rep side is decided by another
+measure (``side_by``), and checker-paced timed holds (:class:`_PacedTracker`).
+
+Camera guidance runs for every exercise: a sustained wrong view (side vs front, from the
+body's yaw) or wrong position (lying vs upright) becomes a ``wrong_view`` /
+``wrong_position`` cue after ``guide_delay_s``. It is advice only: counting goes on.
+
 Nothing here reads a clock, touches OpenCV or MediaPipe: same frames in, same events out.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, RepResult
-from formcheck.config import ExerciseConfig, RuleSpec
+from formcheck.config import ExerciseConfig, GateSpec, RuleSpec
 from formcheck.landmarks import other_side
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
@@ -35,7 +46,14 @@ from formcheck.measures.frame import MeasureFrame
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
 
 # Display priority of cues (lower first); rule cues come after these.
-_PRIORITY = {"not_measurable": 0, "slow_down": 1, "return_too_fast": 2, "above_target": 3}
+_PRIORITY = {
+    "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
+    "slow_down": 1, "return_too_fast": 2, "above_target": 3,
+}  # fmt: skip
+_GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
+_I_YAW = measure_index("body_yaw_deg")
+_I_LEAN = measure_index("trunk_lean_deg")
+_I_LEGS = measure_index("legs_from_vertical_deg")
 
 
 @dataclass(slots=True)
@@ -45,6 +63,36 @@ class _Rule:
     limit: float
     above: bool
     dwell: Dwell
+    lo: float = math.inf  # range of the (transformed) measure so far in the phase, for spread rules
+    hi: float = -math.inf
+
+    def reset_spread(self) -> None:
+        self.lo, self.hi = math.inf, -math.inf
+
+
+@dataclass(slots=True)
+class _Gate:
+    idx: int
+    lo: float
+    hi: float
+
+    def ok(self, vals: list[float]) -> bool:
+        x = vals[self.idx]
+        return not (x < self.lo or x > self.hi)  # NaN (not measurable) does not block
+
+
+def _resolve_rule(r: RuleSpec, side: str | None, th: dict[str, float]) -> _Rule:
+    name = r.measure.format(side=side, other=other_side(side) if side else None)
+    ref = r.above if r.above is not None else r.below
+    assert ref is not None
+    return _Rule(r, measure_index(name), th[ref], r.above is not None, Dwell())
+
+
+def _resolve_gate(gspec: GateSpec, side: str | None, th: dict[str, float]) -> _Gate:
+    name = gspec.measure.format(side=side, other=other_side(side) if side else None)
+    lo = th[gspec.min] if gspec.min is not None else -math.inf
+    hi = th[gspec.max] if gspec.max is not None else math.inf
+    return _Gate(measure_index(name), lo, hi)
 
 
 class _Attempt:
@@ -60,10 +108,14 @@ class _Attempt:
         "max_speed",
         "peak",
         "reached_target",
+        "rule_ext",
+        "rule_ref",
+        "side_n",
+        "side_sum",
         "start_s",
     )  # fmt: skip
 
-    def __init__(self, t: float, grace_s: float, n_extra: int) -> None:
+    def __init__(self, t: float, grace_s: float, n_extra: int, rule_ref: list[float] | None = None) -> None:
         self.start_s = t
         self.peak = -math.inf
         self.in_target_s = 0.0
@@ -74,6 +126,12 @@ class _Attempt:
         self.extra = [-math.inf] * n_extra
         self.last_t = t
         self.reached_target = False
+        # Per rule: the measure's value at rest just before the rep (relative rules) and its
+        # extreme so far (peak-phase rules: max for `below` rules, min for `above` rules).
+        self.rule_ref = list(rule_ref) if rule_ref is not None else []
+        self.rule_ext = [math.nan] * len(self.rule_ref)
+        self.side_sum = [0.0, 0.0]  # side_by: sum and count of the measure per side
+        self.side_n = [0, 0]
 
     def fault(self, code: str) -> bool:
         if code in self.faults:
@@ -86,18 +144,38 @@ class _SideTracker:
     """Counts repetitions of one signal (one side of the body, or the body as a whole)."""
 
     def __init__(self, checker: RepChecker, side: str | None) -> None:
-        cfg, u = checker.cfg, checker.cfg.rep.unit
+        cfg, u, th = checker.cfg, checker.cfg.rep.unit, checker.th
+        rp = cfg.rep
         self.c = checker
         self.side = side
-        self.idx = measure_index(cfg.rep.signal_for(side))
-        self.start = checker.th[f"start_{u}"]
-        self.end = checker.th[f"end_{u}"]
-        self.lo = checker.th.get(f"target_min_{u}")
-        self.hi = checker.th.get(f"target_max_{u}")
+        self.idx = measure_index(rp.signal_for(side))
+        # Internally every rep goes *up*: a falling signal is negated (sgn = −1) and so are
+        # its thresholds; relative thresholds are already distances in the rep's direction.
+        self.sgn = -1.0 if rp.direction == "down" else 1.0
+        self.relative = rp.relative
+        k = 1.0 if rp.relative else self.sgn
+
+        def conv(key: str) -> float | None:
+            x = th.get(key)
+            return None if x is None else k * x
+
+        self.start = k * th[f"start_{u}"]
+        self.end = k * th[f"end_{u}"]
+        self.lo = conv(f"target_min_{u}")
+        self.hi = conv(f"target_max_{u}")
         self.hold_from = self.lo if self.lo is not None else self.start
-        self.max_speed = checker.th.get(f"max_speed_{u}_s")
-        self.max_return = checker.th.get(f"max_return_speed_{u}_s")
-        self.rules = [self._resolve(r, checker.th) for r in cfg.rules]
+        self.max_speed = th.get(f"max_speed_{u}_s")
+        self.max_return = th.get(f"max_return_speed_{u}_s")
+        self.rules = [_resolve_rule(r, side, th) for r in cfg.rules]
+        self.rest_vals = [math.nan] * len(self.rules)  # each rule measure's last value at rest
+        self.gates = [_resolve_gate(gs, side, th) for gs in cfg.gates]
+        self.gate_ok = True
+        self.side_by = (
+            [measure_index(rp.side_by.format(side=s, other=other_side(s))) for s in rp.sides] if rp.side_by else []
+        )
+        self.base_window = th.get("baseline_window_s", 0.0)
+        self.base_q: deque[tuple[float, float]] = deque()  # increasing values: sliding minimum
+        self.base = 0.0
         self.extra_idx = [
             (name.format(side=side, other=None), measure_index(name.format(side=side, other=None)))
             for name in checker.extra_peaks
@@ -115,22 +193,33 @@ class _SideTracker:
         self.value: float | None = None
         self.speed = 0.0
 
-    def _resolve(self, r: RuleSpec, th: dict[str, float]) -> _Rule:
-        name = r.measure.format(side=self.side, other=other_side(self.side) if self.side else None)
-        ref = r.above if r.above is not None else r.below
-        assert ref is not None
-        return _Rule(r, measure_index(name), th[ref], r.above is not None, Dwell())
+    def _update_base(self, t: float, x: float) -> None:
+        """Sliding minimum of x over the last ``baseline_window_s`` (amortised O(1))."""
+        q = self.base_q
+        while q and q[-1][1] >= x:
+            q.pop()
+        q.append((t, x))
+        while q[0][0] < t - self.base_window:
+            q.popleft()
+        self.base = q[0][1]
 
     # ---------------------------------------------------------------- per frame
     def update(self, t: float, vals: list[float]) -> None:
-        v = vals[self.idx]
-        if v != v:  # NaN: not measurable, nothing advances
+        raw = vals[self.idx]
+        if raw != raw:  # NaN: not measurable, nothing advances
             return
         c = self.c
         if self.last_t is not None and t - self.last_t > c.th["max_gap_s"]:
             self._lost(t)
         self.last_t = t
-        self.value = v
+        self.value = raw
+        v = self.sgn * raw
+        if self.relative:
+            if self.attempt is None:  # the rest level is frozen during a rep
+                self._update_base(t, v)
+            v -= self.base
+        if self.gates:
+            self.gate_ok = all(gt.ok(vals) for gt in self.gates)
         speed = self.slope.update(t, v)
         self.speed = speed
         if self.fast is not None:
@@ -156,13 +245,16 @@ class _SideTracker:
             self.armed = True
             self.enter.reset()
             self.pending = None
+            for i, r in enumerate(self.rules):
+                if r.spec.relative and vals[r.idx] == vals[r.idx]:
+                    self.rest_vals[i] = vals[r.idx]
             return
-        if not self.armed or not self.c.may_start(self):
+        if not self.armed or not self.gate_ok or not self.c.may_start(self):
             self.enter.reset()
             self.pending = None
             return
         if self.pending is None:
-            self.pending = _Attempt(t, self.c.th["hold_grace_s"], len(self.extra_idx))
+            self.pending = _Attempt(t, self.c.th["hold_grace_s"], len(self.extra_idx), self.rest_vals)
         self._accumulate(self.pending, t, v, vals, speed, False)
         if self.enter.update(True, t) >= self.c.th["min_phase_s"]:
             self.attempt, self.pending = self.pending, None
@@ -192,9 +284,17 @@ class _SideTracker:
             a.in_target_s += dt
         if in_lo:
             a.reached_target = True
-        hold_now = a.hold.update(v >= self.hold_from, t)
+        hold_now = a.hold.update(v >= self.hold_from and self.gate_ok, t)
         if a is self.attempt:
             c.hold_progress(self.side, hold_now, t)
+            for code in c.cfg.rep.hold_cues:
+                c.set_cue(code, a.hold.holding, t, self.side)
+        if self.side_by:  # compare the sides on frames where both are measured
+            xs = [vals[idx] for idx in self.side_by]
+            if all(x == x for x in xs):
+                for i, x in enumerate(xs):
+                    a.side_sum[i] += x
+                a.side_n[0] += 1
         aspeed = abs(speed)
         if aspeed > a.max_speed:
             a.max_speed = aspeed
@@ -213,18 +313,41 @@ class _SideTracker:
             stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
             c.set_cue("below_target", stuck, t, self.side)
         holding = a.hold.holding
-        for r in self.rules:
-            phase = r.spec.phase
-            if (phase == "hold" and not holding) or (phase == "return" and not returning):
-                r.dwell.reset()
-                c.set_cue(r.spec.code, False, t, self.side)
+        for i, r in enumerate(self.rules):
+            sp = r.spec
+            phase = sp.phase
+            if phase == "peak":  # judged at the rep's end, on its extreme
+                x = self._rule_value(r, i, a, vals)
+                if x == x:
+                    e = a.rule_ext[i]
+                    a.rule_ext[i] = x if e != e else (min(e, x) if r.above else max(e, x))
                 continue
-            x = vals[r.idx]
+            if (
+                (phase == "hold" and not holding)
+                or (phase == "return" and not returning)
+                or (sp.view != "any" and c.view_now != sp.view)
+            ):
+                r.dwell.reset()
+                r.reset_spread()
+                c.set_cue(sp.code, False, t, self.side)
+                continue
+            x = self._rule_value(r, i, a, vals)
+            if sp.spread and x == x:
+                r.lo, r.hi = min(r.lo, x), max(r.hi, x)
+                x = r.hi - r.lo
             cond = (x > r.limit if r.above else x < r.limit) if x == x else False
             fired = r.dwell.update(cond, t) >= r.spec.min_s
             c.set_cue(r.spec.code, fired, t, self.side)
             if fired and a.fault(r.spec.code):
                 c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code), self.side))
+
+    @staticmethod
+    def _rule_value(r: _Rule, i: int, a: _Attempt, vals: list[float]) -> float:
+        """The rule's measure, made relative to its rest value and/or absolute as asked."""
+        x = vals[r.idx]
+        if r.spec.relative:
+            x -= a.rule_ref[i] if i < len(a.rule_ref) else math.nan
+        return abs(x) if r.spec.abs else x
 
     def _fault(self, a: _Attempt, kind: str, t: float) -> None:
         code = self.c.cfg.rep.codes[kind]
@@ -240,16 +363,25 @@ class _SideTracker:
         hold_target = c.th.get("hold_s")
         if hold_target and a.hold.longest < hold_target - 1e-9:
             a.fault(codes["hold_short"])
+        for i, r in enumerate(self.rules):
+            e = a.rule_ext[i] if i < len(a.rule_ext) else math.nan
+            if r.spec.phase == "peak" and e == e and (e > r.limit if r.above else e < r.limit):
+                a.fault(r.spec.code)
+        side = self.side
+        if self.side_by:
+            side = self._side_of(a)
+        if c.cfg.rep.alternate and c.results and side is not None and c.results[-1].side == side:
+            a.fault("not_alternating")
         if not finished:
             a.fault("unfinished")
         c.count(
             RepResult(
                 index=c.reps + 1,
-                side=self.side,
+                side=side,
                 start_s=a.start_s,
                 end_s=end_s,
                 unit=c.cfg.rep.unit,
-                peak=a.peak,
+                peak=a.peak if self.relative else self.sgn * a.peak,
                 hold_s=a.hold.longest,
                 in_target_s=a.in_target_s,
                 max_speed_per_s=a.max_speed,
@@ -265,6 +397,17 @@ class _SideTracker:
         )
         self._clear(end_s)
 
+    def _side_of(self, a: _Attempt) -> str | None:
+        """The rep's side by ``side_by``: the side whose measure is highest (or lowest) on
+        average over the frames where both sides were measured. With no such frame (one leg
+        hidden throughout), sides are assumed to take turns: the other side than last rep."""
+        rp, results = self.c.cfg.rep, self.c.results
+        if a.side_n[0]:
+            pick = min if rp.side_pick == "min" else max
+            return pick(zip(a.side_sum, rp.sides, strict=True))[1]
+        prev = results[-1].side if results else None
+        return other_side(prev) if prev else None
+
     def _clear(self, t: float) -> None:
         self.attempt = self.pending = None
         self.armed = False
@@ -272,12 +415,15 @@ class _SideTracker:
             d.reset()
         for r in self.rules:
             r.dwell.reset()
-        for code in ("above_target", "below_target", *(r.spec.code for r in self.rules)):
+            r.reset_spread()
+        codes = ("above_target", "below_target", *(r.spec.code for r in self.rules), *self.c.cfg.rep.hold_cues)
+        for code in codes:
             self.c.set_cue(code, False, t, self.side)
 
     def _lost(self, t: float) -> None:
         """The person was out of sight for longer than max_gap_s: drop the attempt."""
         self.slope.reset()
+        self.base_q.clear()
         if self.attempt is not None:
             self.c.emit(Event(t, EventKind.CUE_ON, "rep_lost", self.c.cfg.text("rep_lost"), self.side))
             self.c.hold_progress(self.side, 0.0, t)
@@ -289,6 +435,144 @@ class _SideTracker:
             self._finish(t, finished=False)
         else:
             self._clear(t)
+
+
+class _PacedTracker:
+    """Timed holds paced by the checker itself (``mode = "paced"``), for holds whose effort
+    cannot be seen (an abdominal brace): once the person is in position (the signal past
+    ``start_<u>`` and every gate holding) for ``settle_s``, a hold starts ("tighten and
+    hold — keep breathing": the ``hold_cues``); it counts after ``hold_s`` in position;
+    then ``relax_s`` of rest (the ``rest_cues``) and the next hold. Leaving the position
+    (below ``end_<u>``, or a gate failing) for longer than ``hold_grace_s`` cuts the hold
+    short: it counts, with the ``hold_short`` fault. Rules watch the posture during holds.
+    """
+
+    def __init__(self, checker: RepChecker) -> None:
+        cfg, u, th = checker.cfg, checker.cfg.rep.unit, checker.th
+        self.c = checker
+        self.side: str | None = None
+        self.idx = measure_index(cfg.rep.signal)
+        self.sgn = -1.0 if cfg.rep.direction == "down" else 1.0
+        self.start, self.end = self.sgn * th[f"start_{u}"], self.sgn * th[f"end_{u}"]
+        self.rules = [_resolve_rule(r, None, th) for r in cfg.rules]
+        self.gates = [_resolve_gate(gs, None, th) for gs in cfg.gates]
+        self.state = "wait"  # wait → hold → relax → hold ...
+        self.t_state = 0.0
+        self.in_position = False
+        self.settle = Dwell()
+        self.attempt: _Attempt | None = None
+        self.last_t: float | None = None
+        self.value: float | None = None
+
+    def update(self, t: float, vals: list[float]) -> None:
+        raw = vals[self.idx]
+        if raw != raw:  # not measurable: the hold does not run (a gap is bridged by the grace)
+            return
+        c, th = self.c, self.c.th
+        if self.last_t is not None and t - self.last_t > th["max_gap_s"]:
+            self._lost(t)
+        self.last_t = t
+        self.value = raw
+        v = self.sgn * raw
+        gates_ok = all(gt.ok(vals) for gt in self.gates)
+        # Hysteresis: in position past start, out only below end.
+        self.in_position = gates_ok and v >= (self.end if self.in_position else self.start)
+        if self.state == "wait":
+            if self.settle.update(self.in_position, t) >= th["settle_s"]:
+                self._begin_hold(t)
+        elif self.state == "relax" and t - self.t_state >= th["relax_s"]:
+            for code in c.cfg.rep.rest_cues:
+                c.set_cue(code, False, t)
+            self.state = "wait"
+            self.settle.reset()
+            if self.in_position:  # still in position: straight into the next hold
+                self._begin_hold(t)
+        if self.state == "hold":
+            self._holding(t, v, vals)
+
+    def _begin_hold(self, t: float) -> None:
+        self.state, self.t_state = "hold", t
+        self.attempt = _Attempt(t, self.c.th["hold_grace_s"], 0, [math.nan] * len(self.rules))
+        for r in self.rules:
+            r.dwell.reset()
+            r.reset_spread()
+        for code in self.c.cfg.rep.hold_cues:
+            self.c.set_cue(code, True, t)
+
+    def _holding(self, t: float, v: float, vals: list[float]) -> None:
+        a, c = self.attempt, self.c
+        assert a is not None
+        a.last_t = t
+        a.peak = max(a.peak, v)
+        held = a.hold.update(self.in_position, t)
+        c.hold_progress(None, held, t)
+        for i, r in enumerate(self.rules):
+            x = _SideTracker._rule_value(r, i, a, vals)
+            if r.spec.phase == "peak":
+                if x == x:
+                    e = a.rule_ext[i]
+                    a.rule_ext[i] = x if e != e else (min(e, x) if r.above else max(e, x))
+                continue
+            if r.spec.spread and x == x:
+                r.lo, r.hi = min(r.lo, x), max(r.hi, x)
+                x = r.hi - r.lo
+            cond = (x > r.limit if r.above else x < r.limit) if x == x else False
+            fired = r.dwell.update(cond, t) >= r.spec.min_s
+            c.set_cue(r.spec.code, fired, t)
+            if fired and a.fault(r.spec.code):
+                c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code)))
+        # Done when held long enough, or cut short (out of position past the grace).
+        if held >= c.th["hold_s"] - 1e-9 or not a.hold.holding:
+            self._finish(t, finished=True)
+
+    def _finish(self, t: float, finished: bool) -> None:
+        a, c = self.attempt, self.c
+        assert a is not None
+        held = a.hold.longest
+        a.in_target_s = held
+        if held < c.th["hold_s"] - 1e-9:
+            a.fault(c.cfg.rep.codes["hold_short"])
+        for i, r in enumerate(self.rules):
+            e = a.rule_ext[i]
+            if r.spec.phase == "peak" and e == e and (e > r.limit if r.above else e < r.limit):
+                a.fault(r.spec.code)
+        if not finished:
+            a.fault("unfinished")
+        c.count(
+            RepResult(
+                index=c.reps + 1, side=None, start_s=a.start_s, end_s=t, unit=c.cfg.rep.unit,
+                peak=self.sgn * a.peak, hold_s=held, in_target_s=held, max_speed_per_s=0.0,
+                max_return_speed_per_s=0.0, faults=tuple(a.faults), finished=finished,
+            ),
+            t,
+        )  # fmt: skip
+        c.hold_progress(None, 0.0, t)
+        for code in (*c.cfg.rep.hold_cues, *(r.spec.code for r in self.rules)):
+            c.set_cue(code, False, t)
+        self.attempt = None
+        self.state, self.t_state = "relax", t
+        for code in c.cfg.rep.rest_cues:
+            c.set_cue(code, True, t)
+
+    def _lost(self, t: float) -> None:
+        """Out of sight for longer than max_gap_s: the hold in progress is dropped."""
+        c = self.c
+        if self.attempt is not None:
+            c.emit(Event(t, EventKind.CUE_ON, "rep_lost", c.cfg.text("rep_lost")))
+            c.hold_progress(None, 0.0, t)
+        for code in (*c.cfg.rep.hold_cues, *c.cfg.rep.rest_cues, *(r.spec.code for r in self.rules)):
+            c.set_cue(code, False, t)
+        self.attempt = None
+        self.state = "wait"
+        self.settle.reset()
+        self.in_position = False
+
+    def close(self, t: float) -> None:
+        """End of stream: a hold in progress counts (unfinished, and short if it was)."""
+        if self.attempt is not None:
+            self._finish(t, finished=False)
+        for code in self.c.cfg.rep.rest_cues:
+            self.c.set_cue(code, False, t)
 
 
 class RepChecker:
@@ -321,8 +605,17 @@ class RepChecker:
         self._crowded = Dwell()
         self._view_issue = ""
         self._measurable_now = False
-        sides = self.cfg.rep.sides or (None,)
-        self.trackers = [_SideTracker(self, s) for s in sides]
+        self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
+        self._guide_on = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
+        self._guide_off = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
+        rp = self.cfg.rep
+        self.trackers: list[_SideTracker | _PacedTracker]
+        if rp.mode == "paced":
+            self.trackers = [_PacedTracker(self)]
+        elif rp.side_by:  # one both-sides signal; each rep's side is decided at its end
+            self.trackers = [_SideTracker(self, None)]
+        else:
+            self.trackers = [_SideTracker(self, s) for s in rp.sides or (None,)]
 
     # ---------------------------------------------------------------- API
     @property
@@ -369,9 +662,31 @@ class RepChecker:
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
         crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
         self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
+        self._guide(t, vals)
         for tr in self.trackers:
             tr.update(t, vals)
         return self._new
+
+    def _guide(self, t: float, vals: list[float]) -> None:
+        """Camera guidance: wrong view / wrong position, once sustained for guide_delay_s."""
+        cfg = self.cfg
+        self.view_now = visibility.view_of(vals[_I_YAW])
+        if cfg.view != "any":
+            wrong = self.view_now not in ("", cfg.view)
+            text = cfg.texts.get(visibility.WRONG_VIEW) or visibility.VIEW_TEXTS[cfg.view]
+            self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t, text)
+        if cfg.position != "any":
+            fits = visibility.position_fits(cfg.position, visibility.position_of(vals[_I_LEAN], vals[_I_LEGS]))
+            text = cfg.texts.get(visibility.WRONG_POSITION) or visibility.POSITION_TEXTS[cfg.position]
+            self._guide_cue(visibility.WRONG_POSITION, fits is False, fits is True, t, text)
+
+    def _guide_cue(self, code: str, wrong: bool, right: bool, t: float, text: str) -> None:
+        # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while
+        # clearly right; ambiguous frames (three-quarter view, half-way postures) keep it as is.
+        if self._guide_on[code].update(wrong, t) >= self.th["guide_delay_s"]:
+            self.set_cue(code, True, t, text=text)
+        if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S:
+            self.set_cue(code, False, t)
 
     def finish(self) -> list[Event]:
         """End of the recording or session: close a rep in progress, clear cues."""
@@ -427,7 +742,7 @@ class RepChecker:
         )
 
     # ---------------------------------------------------------------- for trackers
-    def may_start(self, tracker: _SideTracker) -> bool:
+    def may_start(self, tracker: _SideTracker | _PacedTracker) -> bool:
         if not self.cfg.rep.one_side_at_a_time:
             return True
         return all(tr is tracker or tr.attempt is None for tr in self.trackers)

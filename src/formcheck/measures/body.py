@@ -104,7 +104,7 @@ def _catalog_defs() -> list[MeasureDef]:
     defs += [
         MeasureDef("leg_lift_deg", "deg", (), "mean leg lift of the measurable legs (both legs raised together)"),
         MeasureDef("ankle_deg", "deg", (), "mean ankle angle of the measurable ankles"),
-        MeasureDef("heel_lift_cm", "cm", (), "mean heel lift of the measurable feet"),
+        MeasureDef("heel_lift_cm", "cm", (), "heel lift of the lower of the measurable heels (both rise together)"),
         MeasureDef("heel_lift_diff_cm", "cm", (), "left heel lift − right heel lift (+ = left heel higher)"),
         MeasureDef(
             "body_yaw_deg", "deg", _TORSO,
@@ -115,9 +115,10 @@ def _catalog_defs() -> list[MeasureDef]:
             "mid-hip→ankles from straight down in the image: 0 standing, ~90 lying, 180 legs up",
         ),
         MeasureDef(
-            "stance_width_ratio", "ratio", (*_TORSO, L.LEFT_ANKLE, L.RIGHT_ANKLE),
-            "distance between the ankles across the body / hip width, in the image; front view only "
-            "(NaN side-on): ~1+ hip-width stance, <0.9 feet in one line",
+            "stance_width_ratio", "ratio", (),
+            "how far apart the legs are across the body, in hip widths (image; mean of the knees' and the "
+            "ankles' spacing, whichever are measurable); front view only, NaN side-on: ~1+ hip-width apart, "
+            "<1 feet in one line",
         ),
         MeasureDef(
             "pelvis_roll_deg", "deg", (L.LEFT_HIP, L.RIGHT_HIP),
@@ -129,6 +130,14 @@ def _catalog_defs() -> list[MeasureDef]:
         ),
         MeasureDef("toe_reach_pct", "pct", (), "hands toward the toes: 0 = a leg length away, 100 = touching"),
     ]  # fmt: skip
+    for side, lm, other in (("left", _L, _R), ("right", _R, _L)):
+        defs.append(
+            MeasureDef(
+                f"ankle_on_knee_{side}_ratio", "ratio", (lm["ANKLE"], other["KNEE"], other["HIP"]),
+                f"{side} ankle to the other knee in the image, in thigh lengths: ~0.3-0.6 with the {side} ankle "
+                "crossed over the other knee (figure-4), >1 apart",
+            )
+        )  # fmt: skip
     return defs
 
 
@@ -293,7 +302,8 @@ def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: n
         # --- heel lift: heel above the toe in the image (y down), in units of the image leg
         # length, scaled to cm by the world leg length (so it reads in cm whatever the zoom).
         hips_i, knees_i, ankles_i = iso[:, [lh, rh]], iso[:, _KNEES], iso[:, _ANKLES]
-        leg_i = g.norm_m(hips_i - knees_i) + g.norm_m(knees_i - ankles_i)  # (T, 2)
+        leg_i_thigh = g.norm_m(hips_i - knees_i)  # (T, 2)
+        leg_i = leg_i_thigh + g.norm_m(knees_i - ankles_i)
         hips_w, knees_w, ankles_w = w[:, [lh, rh]], w[:, _KNEES], w[:, _ANKLES]
         leg_w = g.norm_m(hips_w - knees_w) + g.norm_m(knees_w - ankles_w)
         lift_i = iso[:, [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX], 1] - iso[:, [L.LEFT_HEEL, L.RIGHT_HEEL], 1]
@@ -325,12 +335,18 @@ def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: n
         # --- view and posture
         lat_w = (w[:, ls] - w[:, rs]) + (w[:, lh] - w[:, rh])
         yaw = np.degrees(np.arctan2(np.abs(lat_w[:, 2]), np.hypot(lat_w[:, 0], lat_w[:, 1])))
-        hip_i = iso[:, rh] - iso[:, lh]  # right hip → left hip would flip the sign; only |.| is used
+        # Stance: the legs' spacing along the hip line, in hip widths. The knees count as well
+        # as the ankles: in a lunge with the feet in one line the back foot hides behind the
+        # front one (not measurable), but the back knee is then in line too.
+        hip_i = iso[:, lh] - iso[:, rh]
         hip_len = g.norm_m(hip_i)
-        across = np.abs(np.einsum("ti,ti->t", iso[:, L.LEFT_ANKLE] - iso[:, L.RIGHT_ANKLE], hip_i)) / hip_len
-        stance = across / hip_len
-        side_on = hip_len < 0.25 * g.norm_m(msh_i - mhip_i)  # hips overlap: no "across" to measure
-        stance = np.where(side_on, np.nan, stance)
+        spacing = []
+        for a, b in ((L.LEFT_KNEE, L.RIGHT_KNEE), (L.LEFT_ANKLE, L.RIGHT_ANKLE)):
+            across = np.abs(np.einsum("ti,ti->t", iso[:, a] - iso[:, b], hip_i)) / hip_len
+            spacing.append(np.where(usable[:, a] & usable[:, b], across / hip_len, np.nan))
+        stance = _nanmean2(np.stack(spacing, axis=1))
+        side_on = ~(hip_len >= 0.25 * g.norm_m(msh_i - mhip_i))  # hips overlap: no "across" to measure
+        stance = np.where(side_on | ~usable[:, list(_TORSO)].all(axis=1), np.nan, stance)
         hw = w[:, lh] - w[:, rh]
         roll = np.degrees(np.arctan2(hw[:, 1], np.hypot(hw[:, 0], hw[:, 2])))
         neck3 = g.angle_between_deg(nose3, -a3)
@@ -338,10 +354,14 @@ def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: n
         neck = _blend(neck3, neck2, side_w[:, 0])
 
     split = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crossed_l = g.norm_m(iso[:, L.LEFT_ANKLE] - iso[:, L.RIGHT_KNEE]) / leg_i_thigh[:, 1]
+        crossed_r = g.norm_m(iso[:, L.RIGHT_ANKLE] - iso[:, L.LEFT_KNEE]) / leg_i_thigh[:, 0]
     cols = {
         "heel_lift_left_cm": heel_cm[:, 0], "hip_ext_left_deg": ext[:, 0], "hip_split_left_deg": split,
         "heel_lift_right_cm": heel_cm[:, 1], "hip_ext_right_deg": ext[:, 1], "hip_split_right_deg": -split,
-        "body_yaw_deg": yaw, "stance_width_ratio": stance, "pelvis_roll_deg": roll, "neck_flex_deg": neck,
+        "body_yaw_deg": yaw, "pelvis_roll_deg": roll, "neck_flex_deg": neck,
+        "ankle_on_knee_left_ratio": crossed_l, "ankle_on_knee_right_ratio": crossed_r,
     }
     for name, col in cols.items():
         req[:, _CAT_INDEX[name]] = col
@@ -350,12 +370,15 @@ def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: n
     req[(missing > 0) & _HAS_REQ[_I_CAT:]] = np.nan
 
     # --- either-side measures: the mean of whichever sides are measurable.
-    for combined, left in (("leg_lift_deg", "leg_lift_left_deg"), ("ankle_deg", "ankle_left_deg")):
-        li = _INDEX[left]
-        out[:, _INDEX[combined]] = _nanmean2(out[:, [li, li + 1]])
+    for combined, stem in (("leg_lift_deg", "leg_lift"), ("ankle_deg", "ankle")):
+        pair = [_INDEX[f"{stem}_left_deg"], _INDEX[f"{stem}_right_deg"]]
+        out[:, _INDEX[combined]] = _nanmean2(out[:, pair])
     hl, hr = out[:, _INDEX["heel_lift_left_cm"]], out[:, _INDEX["heel_lift_right_cm"]]
-    out[:, _INDEX["heel_lift_cm"]] = _nanmean2(np.stack([hl, hr], axis=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no heel in view
+        out[:, _INDEX["heel_lift_cm"]] = np.nanmin(np.stack([hl, hr], axis=1), axis=1)
     out[:, _INDEX["heel_lift_diff_cm"]] = hl - hr
+    out[:, _INDEX["stance_width_ratio"]] = stance
 
     hips_ok = usable[:, lh] & usable[:, rh]
     ank = _masked(iso[:, _ANKLES], usable[:, _ANKLES])

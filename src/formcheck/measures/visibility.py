@@ -52,3 +52,69 @@ def diagnose(
     if np.any((xy[:, 0] < -_MARGIN) | (xy[:, 0] > 1.0 + _MARGIN)):
         return SIDE_OUT
     return HIDDEN
+
+
+# --------------------------------------------------------------------------- camera guidance
+#
+# Is the person seen from the view and in the position the exercise needs? Judged from body
+# measures (pure functions of floats, so the checker can call them per frame); the checker
+# turns a sustained mismatch into a cue. Ambiguous frames ("") never count either way.
+
+WRONG_VIEW = "wrong_view"
+WRONG_POSITION = "wrong_position"
+
+#: body_yaw_deg at or below which the person faces (or turns their back to) the camera, and
+#: at or above which they are side-on; in between (a three-quarter view) no judgement.
+#: On the sample clips front views read 0-17°, side views 40-90° (lying people, whose
+#: depth MediaPipe estimates worst, at the low end).
+FRONT_MAX_YAW_DEG = 30.0
+SIDE_MIN_YAW_DEG = 50.0
+
+#: trunk_lean_deg at or below which the trunk is upright (standing, sitting, kneeling) ...
+UPRIGHT_MAX_LEAN_DEG = 35.0
+#: ... and at or above which it is lying, provided the legs are not under the hips
+#: (legs_from_vertical_deg at or above LYING_MIN_LEGS_DEG): a standing forward fold has a
+#: horizontal trunk over vertical legs. All fours and the top of a bridge stay ambiguous.
+LYING_MIN_LEAN_DEG = 60.0
+LYING_MIN_LEGS_DEG = 55.0
+
+VIEW_TEXTS = {
+    "side": "Turn sideways to the camera",
+    "front": "Face the camera",
+}
+POSITION_TEXTS = {
+    "lying": "This exercise is done lying on your back",
+    "standing": "This exercise is done standing up",
+    "sitting": "This exercise is done sitting",
+    "kneeling": "This exercise is done kneeling",
+    "all_fours": "This exercise is done on your hands and knees",
+}
+
+
+def view_of(body_yaw_deg: float) -> str:
+    """"front", "side" or "" (three-quarter, or not measurable)."""
+    if body_yaw_deg <= FRONT_MAX_YAW_DEG:
+        return "front"
+    if body_yaw_deg >= SIDE_MIN_YAW_DEG:
+        return "side"
+    return ""  # also NaN: every comparison is False
+
+
+def position_of(trunk_lean_deg: float, legs_from_vertical_deg: float) -> str:
+    """"upright", "lying" or "" (ambiguous or not measurable)."""
+    if trunk_lean_deg <= UPRIGHT_MAX_LEAN_DEG:
+        return "upright"
+    if trunk_lean_deg >= LYING_MIN_LEAN_DEG and not legs_from_vertical_deg < LYING_MIN_LEGS_DEG:
+        return "lying"  # legs unknown (NaN) count as not under the hips
+    return ""
+
+
+def position_fits(expected: str, observed: str) -> bool | None:
+    """Whether an observed position class fits an exercise's position (None: can't tell)."""
+    if not observed or expected == "any":
+        return None
+    if expected == "lying":
+        return observed == "lying"
+    if expected == "all_fours":
+        return False if observed in ("upright", "lying") else None
+    return observed == "upright"  # standing, sitting, kneeling

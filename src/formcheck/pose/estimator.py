@@ -52,6 +52,17 @@ def _quiet_native_stderr():
         os.close(devnull)
 
 
+def hip_centre(image_xy: np.ndarray, aspect: float) -> np.ndarray:
+    """(2,) hip centre of (33, 2) normalized image landmarks, in frame heights."""
+    return np.asarray(image_xy, dtype=np.float64)[[L.LEFT_HIP, L.RIGHT_HIP]].mean(axis=0) * (aspect, 1.0)
+
+
+def is_jump(prev_hip: np.ndarray | None, hip: np.ndarray) -> bool:
+    """True when the tracked person's hip centre moved too far since the previous frame
+    to be the same person (``prev_hip`` None: no one was tracked in the previous frame)."""
+    return prev_hip is not None and float(np.hypot(*(hip - prev_hip))) > _JUMP_FRACTION
+
+
 class PoseEstimator:
     """Wraps ``vision.PoseLandmarker`` in VIDEO mode.
 
@@ -84,28 +95,58 @@ class PoseEstimator:
             min_pose_presence_confidence=min_presence_confidence,
             output_segmentation_masks=False,
         )
+        self._options = opts
+        self._lm = self._create()
+        self._last_hip: np.ndarray | None = None  # whom to follow among several people
+        self._prev_hip: np.ndarray | None = None  # the previous frame's hip centre, for jumps
+        self._thumb: np.ndarray | None = None
+        self._cut_until = -np.inf
+
+    def _create(self):
+        from mediapipe.tasks.python import vision
+
         try:
             with _quiet_native_stderr():
-                self._lm = vision.PoseLandmarker.create_from_options(opts)
-                self._warm = False
+                lm = vision.PoseLandmarker.create_from_options(self._options)
         except (RuntimeError, ValueError) as e:
             raise ModelError(
                 f"{self.model_path} could not be loaded as a MediaPipe pose landmarker model ({e}). "
                 "Use --model lite|full|heavy or a pose_landmarker_*.task file."
             ) from None
+        self._warm = False
         self._last_ms = -1
-        self._last_hip: np.ndarray | None = None
-        self._thumb: np.ndarray | None = None
-        self._cut_until = -np.inf
+        return lm
+
+    def restart(self) -> None:
+        """Start the landmarker afresh, as if the video began at the next frame.
+
+        VIDEO mode carries state from frame to frame (the tracked region, its own
+        filters), so landmarks after frame *t* depend on every frame before it. After a
+        restart they depend only on the frames from here on, which is what lets a video
+        be scored in independent chunks that give exactly the landmarks of one pass
+        (see :func:`formcheck.scoring.segment_starts`). Cut detection and the jump check
+        against the previous frame carry on across a restart; whom to follow among
+        several people is chosen afresh (the largest).
+        """
+        self._lm.close()
+        self._lm = self._create()
+        self._last_hip = None
+
+    def observe(self, frame_bgr: np.ndarray, t_s: float) -> None:
+        """Feed a frame to cut detection only, without inference: primes a chunk that
+        starts mid-video so cuts just before it are known, as in one pass."""
+        self._cut(frame_bgr[::_THUMB_STRIDE, ::_THUMB_STRIDE, ::-1], t_s)
+        self._prev_hip = None
 
     def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
         """Landmarks of the tracked person in one frame (BGR, as OpenCV decodes)."""
         rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
         return self.detect_rgb(rgb, t_s)
 
-    def _cut(self, rgb: np.ndarray, t_s: float) -> bool:
-        """True while the frame follows a hard cut between shots by under _CUT_SETTLE_S."""
-        thumb = rgb[::_THUMB_STRIDE, ::_THUMB_STRIDE].astype(np.int16)
+    def _cut(self, thumb_rgb: np.ndarray, t_s: float) -> bool:
+        """True while the frame follows a hard cut between shots by under _CUT_SETTLE_S.
+        ``thumb_rgb`` is the frame subsampled by _THUMB_STRIDE (RGB order)."""
+        thumb = thumb_rgb.astype(np.int16)
         prev, self._thumb = self._thumb, thumb
         if prev is not None and prev.shape == thumb.shape and float(np.abs(thumb - prev).mean()) > _CUT_SCORE:
             self._cut_until = t_s + _CUT_SETTLE_S
@@ -123,17 +164,17 @@ class PoseEstimator:
         else:
             result = self._lm.detect_for_video(image, ts_ms)
         people = result.pose_landmarks
-        cut = self._cut(rgb, t_s)
+        cut = self._cut(rgb[::_THUMB_STRIDE, ::_THUMB_STRIDE], t_s)
         if not people:
-            self._last_hip = None
+            self._last_hip = self._prev_hip = None
             return PoseFrame.empty(t_s)
         aspect = rgb.shape[1] / rgb.shape[0]
         k = self._choose(people, aspect)
         img = np.array([(p.x, p.y, p.visibility or 0.0, p.presence or 0.0) for p in people[k]], dtype=np.float64)
         world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[k]], dtype=np.float64)
-        hip = img[[L.LEFT_HIP, L.RIGHT_HIP], :2].mean(axis=0) * (aspect, 1.0)
-        jump = self._last_hip is not None and float(np.hypot(*(hip - self._last_hip))) > _JUMP_FRACTION
-        self._last_hip = hip
+        hip = hip_centre(img[:, :2], aspect)
+        jump = is_jump(self._prev_hip, hip)
+        self._last_hip = self._prev_hip = hip
         assert img.shape[0] == N_LANDMARKS
         return PoseFrame(t_s, img[:, :2], world, img[:, 2], img[:, 3], len(people), jump or cut)
 

@@ -75,7 +75,9 @@ class VideoFileSource:
     """Decodes a video file frame by frame (streamed: one frame in memory at a time).
 
     ``start_s``/``end_s`` restrict decoding to a time range (used to score chunks of a long
-    video in parallel); frames are yielded when ``start_s <= t_s < end_s``.
+    video in parallel); frames are yielded when ``start_s <= t_s < end_s``. After the
+    iteration stopped at ``end_s``, ``next_frame`` holds the first frame not yielded
+    ``(t_s, frame)`` (the next chunk's first frame), else None.
     """
 
     def __init__(self, path: Path, start_s: float = 0.0, end_s: float = math.inf) -> None:
@@ -105,6 +107,7 @@ class VideoFileSource:
         self._cap = cap
         self.start_s, self.end_s = start_s, end_s
         self.decode_errors = 0
+        self.next_frame: tuple[float, np.ndarray] | None = None
         if start_s > 0:
             # Seek a little early: seeking lands on a key frame, we then decode forward.
             cap.set(cv2.CAP_PROP_POS_MSEC, max(0.0, (start_s - 1.0) * 1000.0))
@@ -127,6 +130,7 @@ class VideoFileSource:
                 # Some containers report no/duplicate times for a frame: step one frame on.
                 t = last_t + frame_dt
             if t >= self.end_s:
+                self.next_frame = (t, frame)
                 return
             if t >= self.start_s:
                 yield t, frame

@@ -1,0 +1,48 @@
+"""``formcheck rescore TRACE... -e EXERCISE``: the ``score`` report from saved pose traces, instantly."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from formcheck.cli.common import add_exercise_options, exercise_from_args
+from formcheck.report import summary_text, write_csv, write_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rescore",
+        help="re-score saved pose traces with other thresholds (no pose inference: milliseconds)",
+        description=(
+            "Re-score pose traces (.npz written by `score --trace-out`/`live --trace-out`, or .csv; see "
+            "docs/trace-format.md) with the exercise's thresholds, a --profile and --set overrides. "
+            "Prints the same summary and writes the same JSON/CSV report as `score`."
+        ),
+    )
+    p.add_argument("traces", nargs="+", type=Path, metavar="TRACE")
+    add_exercise_options(p)
+    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
+    p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from formcheck.rescoring import rescore_trace
+
+    cfg = exercise_from_args(args)
+    quiet = args.json_out == "-" or args.csv_out == "-"
+    reports = []
+    for path in args.traces:
+        t0 = time.perf_counter()
+        report = rescore_trace(path, cfg)
+        ms = (time.perf_counter() - t0) * 1000.0
+        reports.append(report)
+        if not quiet:
+            print(summary_text(report))
+            print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
+    if args.json_out:
+        write_json(reports if len(reports) > 1 else reports[0], args.json_out)
+    if args.csv_out:
+        write_csv(reports, args.csv_out)
+    return 0
