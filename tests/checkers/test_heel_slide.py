@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
