@@ -17,7 +17,10 @@ def test_builtin_exercises_include_the_first_three_with_their_counting_threshold
     assert {"wall_squat", "straight_leg_raise", "heel_slide"} <= set(exercises)
     for cfg in exercises.values():
         u = cfg.rep.unit
-        assert cfg.value(f"end_{u}") < cfg.value(f"start_{u}")
+        if cfg.rep.down:  # a rep is the signal going down: the hysteresis is flipped
+            assert cfg.value(f"end_{u}") > cfg.value(f"start_{u}")
+        else:
+            assert cfg.value(f"end_{u}") < cfg.value(f"start_{u}")
         for key in COMMON_THRESHOLDS:  # every exercise gets the common timing thresholds
             assert key in cfg.thresholds
         for t in cfg.thresholds.values():

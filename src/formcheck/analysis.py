@@ -7,7 +7,7 @@ inference (re-scoring and tuning).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.landmarks import SIDES
 from formcheck.measures import visibility
-from formcheck.measures.body import MEASURES, compute_measures, landmark_usable, measure_index
+from formcheck.measures.body import MEASURE_NAMES, MEASURES, compute_measures, landmark_usable, measure_index
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace
 from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
@@ -32,10 +32,11 @@ def required_landmarks(cfg: ExerciseConfig) -> np.ndarray:
         m = MEASURES[measure_index(name)]
         if m.landmarks:
             idx.update(int(i) for i in m.landmarks)
-        else:  # a combined measure: needs either side's landmarks
+        else:  # a combined measure: needs either side's landmarks (`<stem>_<side>_<unit>`)
+            base, _, unit = name.rpartition("_")
             for side in SIDES:
-                stem = name.replace("_deg", f"_{side}_deg")
-                idx.update(int(i) for i in MEASURES[measure_index(stem)].landmarks)
+                if f"{base}_{side}_{unit}" in MEASURE_NAMES:
+                    idx.update(int(i) for i in MEASURES[measure_index(f"{base}_{side}_{unit}")].landmarks)
     return np.array(sorted(idx), dtype=np.intp)
 
 
@@ -62,6 +63,7 @@ class Analyzer:
         self.smoother = LandmarkSmoother(smoothing)
         self.checker = RepChecker(cfg)
         self.required = required_landmarks(cfg)
+        self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
         usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
@@ -69,7 +71,7 @@ class Analyzer:
         sm = self.smoother(
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
-        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect)[0]
+        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)[0]
         # Unusable landmarks keep their raw place: for drawing, and to say which way is out of view.
         sm = PoseFrame(
             sm.t_s, np.where(usable[0][:, None], sm.image_xy, pose.image_xy), sm.world_xyz,
@@ -115,18 +117,23 @@ MEASURE_LANDMARKS = np.array(sorted({int(i) for m in MEASURES for i in m.landmar
 
 
 def trace_measures(
-    trace: PoseTrace, smoothing: SmoothingConfig = SmoothingConfig(), min_visibility: float = 0.5
+    trace: PoseTrace,
+    smoothing: SmoothingConfig = SmoothingConfig(),
+    min_visibility: float = 0.5,
+    only: Collection[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
-    Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T."""
+    Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
+    ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
+    skipped (NaN), as the live path does."""
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
     img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
     img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
-    values = compute_measures(img, world, usable, trace.meta.aspect)
+    values = compute_measures(img, world, usable, trace.meta.aspect, only)
     values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
     return values, usable, np.where(usable[..., None], img, trace.image_xy)
 
@@ -142,7 +149,9 @@ def analyze_trace(
     """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
     re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
     called after each frame (e.g. to record ``checker.state()`` for a replay)."""
-    values, usable, img = measures if measures is not None else trace_measures(trace, smoothing, min_visibility)
+    if measures is None:
+        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used())
+    values, usable, img = measures
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
     has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])

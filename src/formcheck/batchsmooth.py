@@ -39,6 +39,8 @@ WARMUP_S_AT_1HZ = 12.0
 MIN_CHUNK = 256
 #: Most chunks stepped side by side (beyond this the arrays outgrow the CPU caches).
 MAX_CHUNKS = 96
+#: Frames between checkpoints at which a re-run element may rejoin its chunk's trajectory.
+CHECK_EVERY = 16
 
 
 def _params(config: SmoothingConfig, n_img: int, n_world: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,24 +76,26 @@ def smooth_landmarks(
     if not config.enabled or n == 0 or lms.size == 0:
         return np.asarray(image_xy, dtype=np.float64), np.asarray(world_xyz, dtype=np.float64)
     k = lms.size
+    # Flat column indices: fancy indexing one axis of a 2-D array is many times faster
+    # than indexing the landmark axis of a 3-D one.
+    cols_img = (lms[:, None] * 2 + np.arange(2)).ravel()
+    cols_world = (lms[:, None] * 3 + np.arange(3)).ravel()
+    flat_img = np.reshape(image_xy, (n, N_LANDMARKS * 2))
+    flat_world = np.reshape(world_xyz, (n, N_LANDMARKS * 3))
     x = np.empty((n, 5 * k))
-    if everything:
-        x[:, : 2 * k] = np.reshape(image_xy, (n, 2 * k))
-        x[:, 2 * k :] = np.reshape(world_xyz, (n, 3 * k))
-    else:
-        x[:, : 2 * k] = np.asarray(image_xy)[:, lms].reshape(n, 2 * k)
-        x[:, 2 * k :] = np.asarray(world_xyz)[:, lms].reshape(n, 3 * k)
+    x[:, : 2 * k] = flat_img if everything else flat_img[:, cols_img]
+    x[:, 2 * k :] = flat_world if everything else flat_world[:, cols_world]
     out = smooth_flat(
         np.asarray(t_s, dtype=np.float64), x, has_person, identity_jump, *_params(config, 2 * k, 3 * k),
         chunk=chunk, warmup=warmup,
     )  # fmt: skip
     if everything:
         return out[:, : 2 * k].reshape(n, k, 2), out[:, 2 * k :].reshape(n, k, 3)
-    img = np.array(image_xy, dtype=np.float64)
-    world = np.array(world_xyz, dtype=np.float64)
-    img[:, lms] = out[:, : 2 * k].reshape(n, k, 2)
-    world[:, lms] = out[:, 2 * k :].reshape(n, k, 3)
-    return img, world
+    img = flat_img.astype(np.float64)
+    world = flat_world.astype(np.float64)
+    img[:, cols_img] = out[:, : 2 * k]
+    world[:, cols_world] = out[:, 2 * k :]
+    return img.reshape(n, N_LANDMARKS, 2), world.reshape(n, N_LANDMARKS, 3)
 
 
 def smooth_flat(
@@ -141,18 +145,22 @@ def smooth_flat(
     c = max(1, -(-n // chunk))
     if c == 1:
         chunk, warmup = n, 0
+    else:
+        chunk = -(-n // c)  # the same number of chunks, as little padding as possible
     w = int(warmup)
     starts = np.arange(c) * chunk
-    out = np.empty((chunk, c, e))
+    out = np.empty((c, chunk, e))
     init_out = np.empty((c, e))  # state each chunk's first output frame was computed from
     init_dx = np.empty((c, e))
     final_dx = np.empty((c, e))  # derivative state after each chunk's last frame
-    _run_chunks(f, starts, w, chunk, mc, b, out, init_out, init_dx, final_dx)
-    res = out.transpose(1, 0, 2).reshape(c * chunk, e)[:n]
+    dx_ck = np.empty((-(-chunk // CHECK_EVERY), c, e))  # derivative state at checkpoints
+    _run_chunks(f, starts, w, chunk, mc, b, out, init_out, init_dx, final_dx, dx_ck)
+    res = out.reshape(c * chunk, e)[:n]
 
     # Exact iff every chunk started from the state its predecessor ended with, bit for bit.
-    # Lanes (chunk, element) that did not are recomputed from the true state; that may change
-    # their own final state, hence the loop (each round makes at least one more chunk exact).
+    # Lanes (chunk, element) that did not are recomputed from the true state until they
+    # meet the chunk's own trajectory again (same state at a checkpoint); that may change
+    # the chunk's final state, hence the loop (each round makes at least one more chunk exact).
     linked = np.array([s < n and not fresh[s] for s in starts])
     linked[0] = False
     for _round in range(c):
@@ -171,11 +179,7 @@ def smooth_flat(
         lc, le = np.concatenate(bad_c), np.concatenate(bad_e)
         p_out, p_dx = res[starts[lc] - 1, le], final_dx[lc - 1, le]
         init_out[lc, le], init_dx[lc, le] = p_out, p_dx
-        lane_out, lane_dx = _run_lanes(f, starts[lc], le, chunk, mc[le], b[le], p_out, p_dx)
-        rows = np.minimum(starts[lc][None, :] + np.arange(chunk)[:, None], n)  # (chunk, R); n = past the end
-        keep = rows < n
-        res[rows[keep], np.broadcast_to(le, rows.shape)[keep]] = lane_out[keep]
-        final_dx[lc, le] = lane_dx
+        _run_lanes(f, starts, lc, le, chunk, mc[le], b[le], p_out, p_dx, res, dx_ck, final_dx)
     return res
 
 
@@ -240,9 +244,11 @@ def _run_chunks(
     init_out: np.ndarray,
     init_dx: np.ndarray,
     final_dx: np.ndarray,
+    dx_ck: np.ndarray,
 ) -> None:
     """Step C chunks side by side as (C, E) arrays, each from a fresh state ``w`` frames
-    before its start. Outputs go to ``out`` (chunk, C, E)."""
+    before its start. Outputs go to ``out`` (C, chunk, E); the derivative state every
+    :data:`CHECK_EVERY` frames to ``dx_ck``."""
     n, e = f.x.shape
     c = starts.size
     frame = starts[None, :] - w + np.arange(w + chunk)[:, None]  # (J, C)
@@ -259,11 +265,12 @@ def _run_chunks(
     warm = np.zeros((2, c, e))
     prev = warm[1]
     a_d, omad, dt = f.a_d, f.one_minus_a_d, f.dt
+    k = CHECK_EVERY
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(w + chunk):
             fr = frame[j]
             np.take(f.x, fr, axis=0, out=xj)
-            o = out[j - w] if j >= w else warm[j % 2]
+            o = out[:, j - w] if j >= w else warm[j % 2]
             _step(xj, prev, dx, dxn, dt[fr][:, None], a_d[fr], omad[fr], min_cutoff, beta, o, b1, b2)
             if nan_any[j] or fresh_any[j]:
                 _restarts(o, xj, prev, dxn, nanmask, fresh_col[j] if fresh_any[j] else None)
@@ -272,6 +279,8 @@ def _run_chunks(
             if j == w - 1:
                 init_out[...] = o
                 init_dx[...] = dx
+            elif j >= w and (j - w) % k == k - 1:
+                dx_ck[(j - w) // k] = dx
     if w == 0:
         init_out[...] = np.nan  # every chunk starts afresh (only one chunk)
         init_dx[...] = 0.0
@@ -280,40 +289,67 @@ def _run_chunks(
 
 def _run_lanes(
     f: _Frames,
-    start: np.ndarray,
+    starts: np.ndarray,
+    chunk_of: np.ndarray,
     elem: np.ndarray,
     chunk: int,
     min_cutoff: np.ndarray,
     beta: np.ndarray,
     init_out: np.ndarray,
     init_dx: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Step R single elements (lanes) from given states: lane r is element ``elem[r]``
-    from frame ``start[r]`` for ``chunk`` frames. Returns (chunk, R) outputs and the
-    (R,) final derivative states."""
+    res: np.ndarray,
+    dx_ck: np.ndarray,
+    final_dx: np.ndarray,
+) -> None:
+    """Re-run single elements (lanes) of chunks from given states: lane r is element
+    ``elem[r]`` of chunk ``chunk_of[r]``. Each lane overwrites the chunk's trajectory
+    (``res``, ``dx_ck``) until, at a checkpoint, its state equals the trajectory's: from
+    there on they are the same. A lane that never meets it sets the chunk's ``final_dx``."""
     n = f.x.shape[0]
-    r = start.size
-    out = np.empty((chunk, r))
-    xj, b1, b2, dxn = (np.empty(r) for _ in range(4))
-    dx = init_dx.copy()
-    prev = init_out.copy()
-    nanmask = np.empty(r, dtype=bool)
+    first = starts[chunk_of]
+    lane_c, lane_e = chunk_of.copy(), elem.copy()
+    mc, b = min_cutoff.copy(), beta.copy()
+    prev, dx = init_out.copy(), init_dx.copy()
     per_elem_ad = f.a_d.shape[1] > 1
+    k = CHECK_EVERY
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(chunk):
-            fr = start + j
-            past = fr >= n
-            np.minimum(fr, n - 1, out=fr)
-            xj[...] = f.x[fr, elem]
-            adj = f.a_d[fr, elem] if per_elem_ad else f.a_d[fr, 0]
-            omadj = f.one_minus_a_d[fr, elem] if per_elem_ad else f.one_minus_a_d[fr, 0]
-            o = out[j]
-            _step(xj, prev, dx, dxn, f.dt[fr], adj, omadj, min_cutoff, beta, o, b1, b2)
-            fresh = f.fresh[fr] | past
-            if j == 0:
-                fresh[...] = False  # lanes continue from their given state
+            r = first.size
+            if r == 0:
+                return
+            fr = first + j
+            ended = fr >= n
+            if ended.any():  # the trace ends inside this (last) chunk
+                final_dx[lane_c[ended], lane_e[ended]] = dx[ended]
+                keep = ~ended
+                first, lane_c, lane_e, mc, b, prev, dx, fr = (
+                    a[keep] for a in (first, lane_c, lane_e, mc, b, prev, dx, fr)
+                )  # fmt: skip
+                if first.size == 0:
+                    return
+            xj = f.x[fr, lane_e]
+            adj = f.a_d[fr, lane_e] if per_elem_ad else f.a_d[fr, 0]
+            omadj = f.one_minus_a_d[fr, lane_e] if per_elem_ad else f.one_minus_a_d[fr, 0]
+            o, b1, b2, dxn = (np.empty(fr.size) for _ in range(4))
+            _step(xj, prev, dx, dxn, f.dt[fr], adj, omadj, mc, b, o, b1, b2)
+            fresh = f.fresh[fr] if j else np.zeros(fr.size, dtype=bool)  # lanes continue from their state
             if f.nan_step[fr].any() or fresh.any():
-                _restarts(o, xj, prev, dxn, nanmask, fresh if fresh.any() else None)
-            prev = o
-            dx, dxn = dxn, dx
-    return out, dx
+                _restarts(o, xj, prev, dxn, np.empty(fr.size, dtype=bool), fresh if fresh.any() else None)
+            prev, dx = o, dxn
+            if j % k == k - 1 or j == chunk - 1:
+                same = res[fr, lane_e].view(np.int64) == o.view(np.int64)
+                if j % k == k - 1:
+                    ck = dx_ck[j // k, lane_c, lane_e]
+                    same &= ck.view(np.int64) == dx.view(np.int64)
+                    dx_ck[j // k, lane_c[~same], lane_e[~same]] = dx[~same]
+                else:
+                    same[:] = False
+                res[fr, lane_e] = o
+                if j == chunk - 1:
+                    final_dx[lane_c, lane_e] = dx
+                    return
+                if same.any():
+                    keep = ~same
+                    first, lane_c, lane_e, mc, b, prev, dx = (a[keep] for a in (first, lane_c, lane_e, mc, b, prev, dx))
+            else:
+                res[fr, lane_e] = o

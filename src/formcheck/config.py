@@ -129,7 +129,8 @@ class RuleSpec:
 class GateSpec:
     """A condition of the exercise's position: ``measure`` at least ``min`` and/or at most
     ``max`` (threshold names). A rep can only start, and its hold time only runs, while
-    every gate holds; an unmeasurable gate measure does not block."""
+    every gate holds; a gate failing (for ``min_phase_s``) ends a rep in progress. An
+    unmeasurable gate measure does not block."""
 
     measure: str
     min: str | None
@@ -213,6 +214,16 @@ class ExerciseConfig:
 
     def text(self, code: str) -> str:
         return self.texts.get(code, code.replace("_", " ").capitalize())
+
+    def measures_used(self) -> frozenset[str]:
+        """Every measure the checker reads for this exercise (all sides), camera guidance
+        included: the live path computes only these of the optional ones."""
+        templates = [self.rep.signal, *self.extra_peaks, *(r.measure for r in self.rules)]
+        templates += [gt.measure for gt in self.gates] + ([self.rep.side_by] if self.rep.side_by else [])
+        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg"}  # camera guidance
+        for tpl in templates:
+            names.update(tpl.format(side=s, other="right" if s == "left" else "left") for s in SIDES)
+        return frozenset(names)
 
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "--set") -> ExerciseConfig:
         """A copy with thresholds replaced; unknown keys and bad values raise ConfigError."""

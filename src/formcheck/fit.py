@@ -319,8 +319,12 @@ def fit_thresholds(
     evaluator: Evaluator | None = None,
     grid: int = 25,
     rounds: int = 4,
+    defaults: Mapping[str, float] | None = None,
 ) -> FitResult:
-    """Fit ``params`` of ``cfg`` to the clips ``idx`` (default: all); see the module doc."""
+    """Fit ``params`` of ``cfg`` to the clips ``idx`` (default: all); see the module doc.
+
+    ``defaults`` (the exercise's shipped values) are preferred, after the starting values,
+    wherever the labels agree with them equally well."""
     params = list(params) if params is not None else default_params(cfg)
     ev = evaluator or Evaluator(cfg, clips, prepared)
     idx = list(range(len(clips))) if idx is None else list(idx)
@@ -360,15 +364,28 @@ def fit_thresholds(
         if not moved and r > 0:
             break
 
-    # Centre every value on its plateau of best agreement (bounded plateaus only).
+    # Move every value to the safest point of its plateau of best agreement (the range over
+    # which, the others fixed, agreement stays the best): the starting value if it is on it
+    # (the labels do not ask for a change), else the exercise's default if it is, else the
+    # middle of the plateau, or — when the plateau runs to the end of the search range — a
+    # margin inside its one edge. An edge value would be the least robust choice.
     plateaus: dict[str, tuple[float, float]] = {}
     for p in params:
         a, b = _plateau(ev, idx, cur, p, best)
         plateaus[p.name] = (a, b)
+        default = (defaults or {}).get(p.name)
+        open_lo, open_hi = a <= p.lo + p.step / 2, b >= p.hi - p.step / 2
+        margin = min((b - a) / 2, 0.1 * (p.hi - p.lo))
         if a <= start[p.name] <= b:
-            target = start[p.name]  # the labels do not ask for a change
-        elif a > p.lo + p.step / 2 and b < p.hi - p.step / 2:
+            target = start[p.name]
+        elif default is not None and a <= default <= b:
+            target = default
+        elif not open_lo and not open_hi:
             target = _round((a + b) / 2, p.step)
+        elif open_hi and not open_lo:
+            target = _round(a + margin, p.step)
+        elif open_lo and not open_hi:
+            target = _round(b - margin, p.step)
         else:
             continue
         trial = {**cur, p.name: target}
@@ -483,5 +500,5 @@ def prepare_clips(
         if on_status is not None:
             said = {"trace": "trace file", "cached": "pose from the trace cache", "ran": "pose inference ran (cached)"}
             on_status(f"{c.file}: {said[how]}")
-        out.append(PreparedTrace.from_trace(trace, source=str(c.path)))
+        out.append(PreparedTrace.from_trace(trace, source=str(c.path), cfg=cfg))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,20 @@ class LiveOptions:
     record: Path | None = None
     debug: bool = False
     max_seconds: float | None = None  # stop after this much stream time (tests, kiosks)
+    keep_trace: bool = True  # False: memory stays flat however long the session (no trace returned)
+    loop: bool = False  # a video file source plays over and over (demos, soak tests)
 
 
 @dataclass(slots=True)
 class LiveStats:
+    """How the loop kept up. ``latency_ms``: per frame shown, capture time → frame shown
+    (drawn, and on screen when there is a window); ``inference_ms``: pose inference of
+    that frame; ``dropped``: camera frames skipped to stay on the newest one."""
+
     frames: int = 0
     dropped: int = 0
-    latency_ms: list[float] | None = None
+    latency_ms: array | None = None
+    inference_ms: array | None = None
 
 
 def _check_display() -> None:
@@ -66,12 +74,13 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     if opts.window:
         _check_display()
     model_path = resolve_model(opts.model, opts.model_dir)
-    src = open_live_source(opts.source)
+    src = open_live_source(opts.source, loop=opts.loop)
     w, h = src.info.width, src.info.height
     analyzer = Analyzer(cfg, w / h)
     annotator = Annotator.for_exercise(cfg, (w, h), debug=opts.debug)
     builder = TraceBuilder(TraceMeta(str(opts.source), opts.model, src.info.fps, w, h))
-    stats = LiveStats(latency_ms=[])
+    stats = LiveStats(latency_ms=array("d"), inference_ms=array("d"))
+    latency: float | None = None  # the last frame's, shown on the next one
     sink = None
     win = f"formcheck - {cfg.title}"
     error: str | None = None
@@ -98,27 +107,34 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     info = OverlayInfo(paused=True, message="Paused - press space to continue")
                     shown = annotator.annotate(frame, None, analyzer.checker.state(), info)
                 else:
+                    t_inf = time.monotonic()
                     pose = est.detect(frame, t_s)
-                    builder.append(pose)
+                    stats.inference_ms.append((time.monotonic() - t_inf) * 1000.0)
+                    if opts.keep_trace:
+                        builder.append(pose)
                     out = analyzer.update(pose)
                     _print_events(out.events, opts.window)
                     now = time.monotonic()
                     dt = now - last_shown
                     last_shown = now
                     fps_ema = 0.9 * fps_ema + 0.1 * (1.0 / dt) if fps_ema else 1.0 / max(dt, 1e-3)
-                    latency = (now - t_cap) * 1000.0
-                    stats.latency_ms.append(latency)
                     info = OverlayInfo(fps=fps_ema, latency_ms=latency, dropped=src.dropped)
                     shown = annotator.annotate(frame, out.pose, analyzer.checker.state(), info)
                 stats.frames += 1
                 if sink is not None:
                     sink.write(shown)
                 if not opts.window:
+                    if not paused:
+                        latency = (time.monotonic() - t_cap) * 1000.0  # capture → drawn (no screen)
+                        stats.latency_ms.append(latency)
                     if analyzer.checker.stopped:
                         break
                     continue
                 cv2.imshow(win, shown)
                 key = cv2.waitKey(1) & 0xFF
+                if not paused:
+                    latency = (time.monotonic() - t_cap) * 1000.0  # capture → on screen
+                    stats.latency_ms.append(latency)
                 if key in KEY_QUIT or cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
                     break
                 if key == KEY_PAUSE:

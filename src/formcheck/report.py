@@ -89,6 +89,7 @@ def build_report(
         "complete": complete,
         "error": error,
         "thresholds": {k: t.value for k, t in sorted(cfg.thresholds.items())},
+        "note": cfg.caveat or None,  # what the camera cannot see for this exercise
         "formcheck_version": __version__,
     }
     if extra:

@@ -74,16 +74,26 @@ class PreparedTrace:
         smoothing: SmoothingConfig = SmoothingConfig(),
         source: str | None = None,
         trace_path: str | None = None,
+        cfg: ExerciseConfig | None = None,
     ) -> PreparedTrace:
-        return cls(trace, trace_measures(trace, smoothing), source or trace.meta.source or "trace", trace_path)
+        """Compute the measures of ``trace`` — only those ``cfg``'s exercise reads, when
+        given (faster; the prepared trace then serves that exercise only)."""
+        only = cfg.measures_used() if cfg is not None else None
+        measures = trace_measures(trace, smoothing, only=only)
+        return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], smoothing: SmoothingConfig = SmoothingConfig()) -> PreparedTrace:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        smoothing: SmoothingConfig = SmoothingConfig(),
+        cfg: ExerciseConfig | None = None,
+    ) -> PreparedTrace:
         """Read a trace file (native .npz, import .npz or .csv; see docs/trace-format.md)."""
         from formcheck.trace import load_trace
 
         trace = load_trace(Path(path))
-        return cls.from_trace(trace, smoothing, source=trace.meta.source or str(path), trace_path=str(path))
+        return cls.from_trace(trace, smoothing, source=trace.meta.source or str(path), trace_path=str(path), cfg=cfg)
 
     def __len__(self) -> int:
         return len(self.trace)
@@ -117,9 +127,9 @@ def rescore_trace(
     if isinstance(trace_or_path, PreparedTrace):
         prepared = trace_or_path
     elif isinstance(trace_or_path, PoseTrace):
-        prepared = PreparedTrace.from_trace(trace_or_path, smoothing)
+        prepared = PreparedTrace.from_trace(trace_or_path, smoothing, cfg=cfg)
     else:
-        prepared = PreparedTrace.load(trace_or_path, smoothing)
+        prepared = PreparedTrace.load(trace_or_path, smoothing, cfg=cfg)
     return prepared.report(cfg)
 
 

@@ -1,16 +1,26 @@
 """Offline scoring of recorded videos: source → pose → analysis → sinks.
 
-Decoding runs on its own thread, one bounded queue ahead of inference, so the two overlap
-(OpenCV and MediaPipe both release the GIL). Frames are streamed, never all held. If
-anything fails midway the checker is closed and what was measured is still reported (with
+One video in one process is a three-stage pipeline: decoding runs on its own thread one
+bounded queue ahead of inference, and with ``video_out`` drawing and encoding run on a
+third thread one bounded queue behind it, so decoding, inference and encoding overlap
+(OpenCV and MediaPipe release the GIL). Frames are streamed, never all held. If anything
+fails midway the checker is closed and what was measured is still reported (with
 ``complete: false``) and the trace is kept.
+
+With ``ScoreOptions.jobs`` above 1, :mod:`formcheck.batch` scores long videos in chunks
+and many videos at once, in worker processes. The pose landmarker restarts at fixed
+points of every video (:func:`segment_starts`), whether it is scored in one pass or in
+chunks, so a video's trace, and so its report, depends only on the video and the model,
+never on the number of jobs or the machine.
 """
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +46,9 @@ class ScoreOptions:
     progress: bool = True
     use_cache: bool = True
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    #: Processes for pose inference: 1 scores in this process; None uses every core
+    #: (``formcheck score`` defaults to every core). Any value gives the same report.
+    jobs: int | None = 1
 
 
 @dataclass(slots=True)
@@ -47,6 +60,45 @@ class ScoreResult:
 
 
 _END = object()
+
+#: The landmarker restarts at the start of each segment of a video (see segment_starts).
+MIN_SEGMENT_S = 8.0
+MAX_SEGMENTS = 32
+#: A chunk starting mid-video first decodes this much before its start, for cut detection.
+PRIME_S = 1.0
+#: Bumped whenever the restart grid changes: part of the trace cache key.
+SEGMENTING = "seg1"
+
+
+def segment_starts(info: VideoInfo) -> list[float]:
+    """Times (s) inside a video where the pose landmarker starts afresh.
+
+    The video's duration is cut into 2**k equal segments, as many as keep each at least
+    ``MIN_SEGMENT_S`` long (at most ``MAX_SEGMENTS``; videos under 16 s are one segment).
+    MediaPipe's VIDEO mode carries tracking state from frame to frame and two runs that
+    start at different frames never converge to the same landmarks; restarting at the
+    same points in every run makes the landmarks after a restart depend only on the
+    frames from there on. A chunk is then a run of whole segments, and chunks scored in
+    parallel give exactly the trace of one pass, for any number of chunks. The cost is
+    one landmarker start (~70-120 ms) and one person detection per segment.
+    """
+    duration = info.duration_s
+    n = 1
+    while 2 * n <= MAX_SEGMENTS and duration / (2 * n) >= MIN_SEGMENT_S:
+        n *= 2
+    return [duration * i / n for i in range(1, n)]
+
+
+def expected_frames(info: VideoInfo, start_s: float = 0.0, end_s: float = math.inf) -> int:
+    """About how many frames a time range of a video holds (from the container's counts)."""
+    if start_s <= 0 and math.isinf(end_s):
+        return max(info.frames, 0)
+    return max(0, round((min(end_s, info.duration_s) - max(start_s, 0.0)) * info.fps))
+
+
+def frame_key(t_s: float, frame: np.ndarray) -> tuple[float, int]:
+    """A frame's identity, to check that adjacent chunks meet at the same frame."""
+    return float(t_s), zlib.crc32(np.ascontiguousarray(frame).data)
 
 
 def _decode_ahead(source: VideoFileSource, depth: int = 4) -> Iterator[tuple[float, np.ndarray]]:
@@ -110,79 +162,213 @@ def infer_trace(
     """Pose inference over a video (or a time range of it) → trace.
 
     ``on_frame(t_s, frame_bgr, pose)`` is called for each frame (for live analysis and
-    drawing). An exception midway is returned, not raised, with the partial trace.
+    drawing). An exception midway is returned, not raised, with the partial trace. A range
+    starting mid-video should start at one of :func:`segment_starts` to match one pass.
+    """
+    run = run_inference(video, opts, start_s, end_s, on_frame=on_frame)
+    return run.trace, run.info, run.error
+
+
+@dataclass(slots=True)
+class InferenceRun:
+    """Pose inference over a time range of a video: the trace and how the range ended.
+
+    ``first_key``/``next_key`` identify the range's first frame and the first frame after
+    it (:func:`frame_key`; None when there was none), so adjacent chunks can be checked to
+    meet exactly.
+    """
+
+    trace: PoseTrace
+    info: VideoInfo
+    error: BaseException | None = None
+    first_key: tuple[float, int] | None = None
+    next_key: tuple[float, int] | None = None
+
+
+def run_inference(
+    video: Path,
+    opts: ScoreOptions,
+    start_s: float = 0.0,
+    end_s: float = math.inf,
+    *,
+    on_frame: Callable[[float, np.ndarray, Any], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    stop: Any = None,
+) -> InferenceRun:
+    """:func:`infer_trace` with the details chunked scoring needs.
+
+    The landmarker restarts at each of :func:`segment_starts` inside the range. A range
+    starting mid-video first decodes ``PRIME_S`` before it for cut detection. ``progress(n)``
+    is told of frames done (default: a progress bar when ``opts.progress``); a set
+    ``stop`` event ends the run as if interrupted.
     """
     from formcheck.pose.estimator import PoseEstimator
     from formcheck.pose.models import resolve_model
 
-    source = VideoFileSource(video, start_s=start_s, end_s=end_s)
+    video = Path(video)
+    source = VideoFileSource(video, start_s=max(0.0, start_s - PRIME_S) if start_s > 0 else 0.0, end_s=end_s)
     info = source.info
+    restarts = [g for g in segment_starts(info) if start_s < g < end_s]
     meta = TraceMeta(str(video), model_id(opts.model), info.fps, info.width, info.height)
-    builder = TraceBuilder(meta, capacity=max(16, info.frames + 8))
-    error: BaseException | None = None
-    model_path = resolve_model(opts.model, opts.model_dir, progress=opts.progress)
+    expected = expected_frames(info, start_s, end_s)
+    builder = TraceBuilder(meta, capacity=max(16, expected + 8))
+    run = InferenceRun(builder.build(), info)
+    bar = None
     try:
-        with PoseEstimator(model_path, num_poses=opts.num_poses) as est, _progress(
-            info.frames, Path(video).name, opts.progress
-        ) as bar:
+        model_path = resolve_model(opts.model, opts.model_dir, progress=opts.progress)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        if progress is None:
+            bar = _progress(max(expected, 0), video.name, opts.progress)
+            progress = bar.update
+        with PoseEstimator(model_path, num_poses=opts.num_poses) as est:
             for t, frame in _decode_ahead(source):
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt
+                if t < start_s:
+                    est.observe(frame, t)
+                    continue
+                if run.first_key is None:
+                    run.first_key = frame_key(t, frame)
+                if restarts and t >= restarts[0]:
+                    while restarts and t >= restarts[0]:
+                        restarts.pop(0)
+                    est.restart()
                 pose = est.detect(frame, t)
                 builder.append(pose)
                 if on_frame is not None:
                     on_frame(t, frame, pose)
-                bar.update(1)
+                progress(1)
     except (FormcheckError, OSError, RuntimeError, ValueError, KeyboardInterrupt) as e:
-        error = e
+        run.error = e
     finally:
         source.close()
-    return builder.build(), info, error
+        if bar is not None:
+            bar.close()
+    if run.error is None and source.next_frame is not None:
+        run.next_key = frame_key(*source.next_frame)
+    run.trace = builder.build()
+    return run
+
+
+class _Renderer:
+    """Draws the overlay and encodes the annotated video on its own thread, a bounded
+    queue behind inference (the per-frame analysis for the drawing runs there too)."""
+
+    def __init__(self, cfg: ExerciseConfig, opts: ScoreOptions, fps: float, depth: int = 4) -> None:
+        self.cfg, self.opts, self.fps = cfg, opts, fps
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="formcheck-encode", daemon=True)
+        self._thread.start()
+
+    def submit(self, t: float, frame: np.ndarray, pose) -> None:
+        if self.error is not None:
+            raise self.error
+        self._q.put((t, frame, pose))
+
+    def _work(self) -> None:
+        from formcheck.sinks.overlay import Annotator
+        from formcheck.sinks.video import VideoSink
+
+        sink = annotator = analyzer = None
+        try:
+            while (item := self._q.get()) is not _END:
+                if self.error is not None:
+                    continue  # drain, so the producer never blocks
+                _t, frame, pose = item
+                if analyzer is None:
+                    h, w = frame.shape[:2]
+                    analyzer = Analyzer(self.cfg, w / h, self.opts.smoothing)
+                    annotator = Annotator.for_exercise(self.cfg, (w, h))
+                    sink = VideoSink(self.opts.video_out, self.fps, (w, h)).__enter__()
+                out = analyzer.update(pose)
+                sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
+        except BaseException as e:
+            self.error = e
+            while self._q.get() is not _END:
+                pass
+        finally:
+            if sink is not None:
+                sink.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self._q.put(_END)
+        self._thread.join()
+
+
+def render_inference(
+    video: Path,
+    cfg: ExerciseConfig,
+    opts: ScoreOptions,
+    *,
+    progress: Callable[[int], None] | None = None,
+    stop: Any = None,
+) -> InferenceRun:
+    """Inference over a whole video while writing the annotated copy to ``opts.video_out``."""
+    assert opts.video_out is not None
+    renderer = _Renderer(cfg, opts, _fps_guess(Path(video)))
+    try:
+        run = run_inference(video, opts, on_frame=renderer.submit, progress=progress, stop=stop)
+    finally:
+        renderer.close()
+    if run.error is None and renderer.error is not None:
+        run.error = renderer.error if isinstance(renderer.error, FormcheckError | OSError) else RuntimeError(
+            f"writing the annotated video failed: {renderer.error}"
+        )
+    return run
 
 
 def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
     """Score one recorded video: count and check the reps of ``cfg``'s exercise.
 
     Inference is skipped when the trace cache already holds this video with this model.
-    With ``opts.video_out`` an annotated copy is written.
+    With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
+    a long video is scored in chunks in parallel processes (same report).
     """
     opts = opts or ScoreOptions()
     video = Path(video)
-    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before hashing or loading a model
+    cached = cached_result(video, cfg, opts)
+    if cached is not None:
+        return cached
+    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
+    if opts.jobs != 1:
+        from formcheck.batch import score_videos
+
+        return score_videos([video], cfg, opts)[0]
+    run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
+    return finish_score(video, cfg, opts, run.trace, run.error)
+
+
+def _cache_extra(opts: ScoreOptions) -> str:
+    return f"poses={opts.num_poses};{SEGMENTING}"
+
+
+def cached_result(video: Path, cfg: ExerciseConfig, opts: ScoreOptions) -> ScoreResult | None:
+    """The result from the trace cache, when it holds this video (and no video is asked for)."""
     cache = _cache(opts)
-    cache_extra = f"poses={opts.num_poses}"
+    if cache is None or opts.video_out is not None:
+        return None
     mid = model_id(opts.model)
-    trace = cache.get(video, mid, cache_extra) if cache is not None and opts.video_out is None else None
-    if trace is not None:
-        checker = analyze_trace(trace, cfg, opts.smoothing)
-        report = build_report(checker, source=str(video), model=mid, duration_s=_duration(trace))
-        report["inference"] = "cached"
-        return ScoreResult(report, trace, checker, inference_ran=False)
+    trace = cache.get(video, mid, _cache_extra(opts))
+    if trace is None:
+        return None
+    checker = analyze_trace(trace, cfg, opts.smoothing)
+    report = build_report(checker, source=str(video), model=mid, duration_s=_duration(trace))
+    report["inference"] = "cached"
+    return ScoreResult(report, trace, checker, inference_ran=False)
 
-    analyzer: Analyzer | None = None
-    sink = annotator = None
-    if opts.video_out is not None:
-        from formcheck.sinks.overlay import Annotator
-        from formcheck.sinks.video import VideoSink
 
-    def on_frame(t: float, frame: np.ndarray, pose) -> None:
-        nonlocal analyzer, sink, annotator
-        if analyzer is None:
-            h, w = frame.shape[:2]
-            analyzer = Analyzer(cfg, w / h, opts.smoothing)
-            if opts.video_out is not None:
-                annotator = Annotator.for_exercise(cfg, (w, h))
-                sink = VideoSink(opts.video_out, _fps_guess(video), (w, h)).__enter__()
-        out = analyzer.update(pose)
-        if sink is not None and annotator is not None:
-            sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
-
-    try:
-        trace, _info, error = infer_trace(video, opts, on_frame if opts.video_out is not None else None)
-    finally:
-        if sink is not None:
-            sink.__exit__(None, None, None)
+def finish_score(
+    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace, error: BaseException | str | None
+) -> ScoreResult:
+    """The report of a trace just inferred (cached when complete)."""
     # The analysis of record runs over the trace: identical to rescoring it later.
     checker = analyze_trace(trace, cfg, opts.smoothing)
     complete = error is None
+    mid = model_id(opts.model)
     report = build_report(
         checker,
         source=str(video),
@@ -192,12 +378,10 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
         error=None if complete else _describe(error),
     )
     report["inference"] = "ran"
+    cache = _cache(opts)
     if complete and cache is not None and len(trace):
-        cache.put(video, mid, trace, cache_extra)
-    result = ScoreResult(report, trace, checker, inference_ran=True)
-    if isinstance(error, KeyboardInterrupt):
-        result.report["error"] = "interrupted by the user"
-    return result
+        cache.put(video, mid, trace, _cache_extra(opts))
+    return ScoreResult(report, trace, checker, inference_ran=True)
 
 
 def _duration(trace: PoseTrace) -> float:
@@ -214,9 +398,11 @@ def _fps_guess(video: Path) -> float:
     return fps
 
 
-def _describe(e: BaseException | None) -> str:
+def _describe(e: BaseException | str | None) -> str:
     if e is None:
         return ""
+    if isinstance(e, str):
+        return e
     if isinstance(e, KeyboardInterrupt):
         return "interrupted by the user"
     return str(e) or type(e).__name__

@@ -1060,3 +1060,737 @@ __all__ = [
     "wall_squat_motion",
     "wall_squat_pose",
 ]
+
+
+# =========================================================================== exercise catalog
+# ---------------------------------------------------------------- the rest of the exercise catalog
+#
+# One generator per catalog exercise, in the same three layers as above: ``<name>_motion``
+# scripts the exercise's own channels, a poser turns them into joints, and ``<name>(capture,
+# body, **options)`` renders the trace (its default view is the exercise's best view). Every
+# fault a checker names has a motion option that produces it.
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def _render(
+    motion: Motion, poser, contact: str, options: Mapping[str, object], body: Body, name: str, view: str
+) -> PoseTrace:
+    cap_opts, _ = _split_options(options)
+    cap_opts.setdefault("view", view)
+    return render_motion(motion, poser, contact, _capture(None, cap_opts), body, f"synthetic:{name}")  # type: ignore[arg-type]
+
+
+def _motion_opts(options: Mapping[str, object]) -> dict[str, object]:
+    return _split_options(options)[1]
+
+
+# ---------------------------------------------------------------- standing
+
+
+def squat_motion(
+    reps: int = 10,
+    depth_deg: float = 90.0,
+    lean_ratio: float = 0.35,
+    hold_s: float = 0.5,
+    down_s: float = 1.5,
+    up_s: float = 1.5,
+    rest_s: float = 1.5,
+    start_s: float = 2.0,
+    ease: Ease = "cosine",
+) -> Motion:
+    """Squats: knee flexion (``knee``) 0 → ``depth_deg`` → 0, the trunk leaning forward by
+    ``lean_ratio`` of the knee angle (~0.35 in a normal squat; 0.75 at 90° is chest dropping)."""
+    m = Motion({"knee": 0.0, "lean": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(
+            m, {"knee": depth_deg, "lean": lean_ratio * depth_deg}, {"knee": 0.0, "lean": 0.0},
+            out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s, ease=ease,
+        )  # fmt: skip
+    return m
+
+
+def squat(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Squats filmed from the side (by default); see :func:`squat_motion`."""
+    motion = squat_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: wall_squat_pose(ch, 0.5, body), "feet", options, body, "squat", "side")
+
+
+def lunge_motion(
+    reps: int = 10,
+    side: str | Sequence[str] = "right",
+    depth_deg: float = 90.0,
+    stance: str = "hip_width",
+    lean_deg: float = 5.0,
+    hold_s: float = 0.5,
+    down_s: float = 1.5,
+    up_s: float = 1.5,
+    rest_s: float = 1.5,
+    start_s: float = 2.0,
+) -> Motion:
+    """Split squats / lunges: ``side`` is the FRONT leg. Both knees bend to ``depth_deg``
+    (``knee``); the front thigh comes forward to horizontal, the back thigh stays under or
+    behind the hip. ``stance="in_line"`` puts both feet on one line (the narrow-stance fault);
+    ``lean_deg`` tilts the trunk forward at the bottom."""
+    sides = rep_sides(side, reps)
+    m = Motion({"knee": 0.0, "lean": 0.0, "front_left": 0.0, "narrow": 1.0 if stance == "in_line" else 0.0})
+    m.set({"front_left": 1.0 if sides and sides[0] == "left" else 0.0}).rest(start_s)
+    for s in sides:
+        m.set({"front_left": 1.0 if s == "left" else 0.0})
+        add_rep(m, {"knee": depth_deg, "lean": lean_deg}, {"knee": 0.0, "lean": 0.0},
+                out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s, side=s)  # fmt: skip
+    return m
+
+
+def lunge_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Lunge channels → joints. In the split stance (knees straight) the front thigh is 20°
+    forward and the back one 15° behind; at depth the front thigh is forward by the knee
+    angle (shin vertical) and the back one stays ~15° behind, its shin level behind it."""
+    k, lean = ch["knee"], ch.get("lean", 0.0)
+    front_left = ch["front_left"] > 0.5
+    adduct = -9.0 * ch.get("narrow", 0.0)  # ~hip half-width / leg length: the feet meet the midline
+    front = {"hip": 20.0 + (k / 90.0) * 70.0 + lean, "knee": k}
+    back = {"hip": -15.0 + lean, "knee": k}
+    out: dict[str, ArrayLike] = {"trunk_pitch": lean}
+    for s in SIDES:
+        is_front = front_left if s == "left" else ~front_left
+        out[f"hip_flex_{s}"] = np.where(is_front, front["hip"], back["hip"])
+        out[f"knee_flex_{s}"] = np.where(is_front, front["knee"], back["knee"])
+        out[f"hip_abd_{s}"] = adduct
+        out[f"arm_raise_{s}"] = 10.0
+    return out
+
+
+def lunge(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Lunges / split squats, side view by default; see :func:`lunge_motion`."""
+    motion = lunge_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: lunge_pose(ch, body), "feet", options, body, "lunge", "side")
+
+
+def heel_raise_motion(
+    reps: int = 10,
+    lift_deg: float = 30.0,
+    up_s: float = 1.5,
+    down_s: float = 1.5,
+    hold_s: float = 1.0,
+    rest_s: float = 1.5,
+    roll_deg: float = 0.0,
+    uneven_deg: float = 0.0,
+    knee_bend_deg: float = 0.0,
+    start_s: float = 3.0,
+) -> Motion:
+    """Heel raises: both ankles plantar-flex by ``lift_deg`` (``lift``; 30° ≈ 7 cm of heel
+    lift) and back. Faults: ``roll_deg`` tilts the body sideways during the raise (weight on
+    one leg), ``uneven_deg`` lifts the right heel that much less, ``knee_bend_deg`` bends the
+    knees during the raise."""
+    m = Motion({"lift": 0.0, "roll": 0.0, "uneven": 0.0, "bend": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(
+            m, {"lift": lift_deg, "roll": roll_deg, "uneven": uneven_deg, "bend": knee_bend_deg},
+            {"lift": 0.0, "roll": 0.0, "uneven": 0.0, "bend": 0.0},
+            out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s,
+        )  # fmt: skip
+    return m
+
+
+def heel_raise_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    neutral = ankle_neutral_deg(body)
+    out: dict[str, ArrayLike] = {"trunk_roll": ch.get("roll", 0.0)}
+    for s in SIDES:
+        lift = ch["lift"] - (ch.get("uneven", 0.0) if s == "right" else 0.0)
+        bend = ch.get("bend", 0.0)
+        out |= {f"ankle_{s}": neutral + lift, f"knee_flex_{s}": bend, f"hip_flex_{s}": 0.5 * bend}
+        out |= {f"arm_raise_{s}": 8.0, f"elbow_flex_{s}": 10.0}
+    return out
+
+
+def heel_raise(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Heel raises facing the camera (by default); see :func:`heel_raise_motion`."""
+    motion = heel_raise_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: heel_raise_pose(ch, body), "feet", options, body, "heel_raise", "front")
+
+
+def toe_touch_motion(
+    fold_deg: float = 120.0, down_s: float = 3.0, hold_s: float = 35.0, up_s: float = 3.0, start_s: float = 3.0
+) -> Motion:
+    """A standing toe touch: the trunk folds forward at the hips by ``fold_deg`` (``fold``),
+    arms hanging, held, back up. 120° brings the hands to the shins."""
+    m = Motion({"fold": 0.0}).rest(start_s)
+    return add_rep(m, {"fold": fold_deg}, {"fold": 0.0}, out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=2.0)
+
+
+def toe_touch_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    fold = ch["fold"]
+    out: dict[str, ArrayLike] = {"trunk_pitch": fold}
+    for s in SIDES:
+        out |= {f"hip_flex_{s}": fold, f"arm_raise_{s}": fold, f"knee_flex_{s}": 0.0}  # arms hang down
+    return out
+
+
+def toe_touch(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """A standing forward fold, side view (by default); see :func:`toe_touch_motion`."""
+    motion = toe_touch_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: toe_touch_pose(ch, body), "feet", options, body, "toe_touch", "side")
+
+
+# ---------------------------------------------------------------- sitting, kneeling, all fours
+
+
+def swiss_ball_motion(
+    reps: int = 10,
+    side: str | Sequence[str] = "alternating",
+    knee_lift_deg: float = 30.0,
+    arm: str = "opposite",
+    arm_deg: float = 170.0,
+    up_s: float = 1.5,
+    hold_s: float = 1.5,
+    down_s: float = 1.5,
+    rest_s: float = 1.5,
+    start_s: float = 3.0,
+) -> Motion:
+    """Sitting on a ball: the ``side`` knee lifts (hip flexion +``knee_lift_deg``, knee at a
+    right angle) while an arm rises to ``arm_deg`` — the ``"opposite"`` one, or the ``"same"``
+    one (the fault), or ``"none"``."""
+    sides = rep_sides(side, reps)
+    m = Motion({f"{c}_{s}": 0.0 for c in ("lift", "arm") for s in SIDES}).rest(start_s)
+    for s in sides:
+        arm_side = {"opposite": _other(s), "same": s}.get(arm)
+        out = {f"lift_{s}": knee_lift_deg} | ({f"arm_{arm_side}": arm_deg} if arm_side else {})
+        back = dict.fromkeys(out, 0.0)
+        add_rep(m, out, back, out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s, side=s)
+    return m
+
+
+def sitting_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Sitting upright, thighs level and shins vertical (hips and knees at 90°), feet flat;
+    ``lift_{s}`` raises a knee (hip flexion), ``arm_{s}`` raises an arm (0 = at the side)."""
+    out: dict[str, ArrayLike] = {}
+    for s in SIDES:
+        out |= {f"hip_flex_{s}": 90.0 + ch.get(f"lift_{s}", 0.0), f"knee_flex_{s}": 90.0}
+        out |= {f"ankle_{s}": flat_foot_ankle_deg(0.0, body), f"arm_raise_{s}": 10.0 + ch.get(f"arm_{s}", 0.0)}
+    return out
+
+
+def swiss_ball_arm_leg(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Opposite arm and knee lifts sitting on a ball, facing the camera; see :func:`swiss_ball_motion`."""
+    motion = swiss_ball_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: sitting_pose(ch, body), "feet", options, body, "swiss_ball_arm_leg", "front")
+
+
+def hip_flexor_stretch_motion(
+    reps: int = 3,
+    side: str | Sequence[str] = "alternating",
+    push_deg: float = 15.0,
+    lean_deg: float = 0.0,
+    hold_s: float = 30.0,
+    step_s: float = 2.0,
+    rest_s: float = 3.0,
+    start_s: float = 3.0,
+) -> Motion:
+    """Half-kneeling hip flexor stretch; ``side`` is the kneeling (back) leg. From tall
+    kneeling the other foot steps forward (``step``), then the hips shift forward so the back
+    thigh goes ``push_deg`` behind the trunk line (0 = the fault: hips not forward);
+    ``lean_deg`` tilts the trunk forward."""
+    sides = rep_sides(side, reps)
+    m = Motion({"step_left": 0.0, "step_right": 0.0, "push": 0.0, "lean": 0.0}).rest(start_s)
+    for s in sides:
+        o = _other(s)
+        add_rep(
+            m, {f"step_{o}": 1.0, "push": push_deg, "lean": lean_deg}, {f"step_{o}": 0.0, "push": 0.0, "lean": 0.0},
+            out_s=step_s, hold_s=hold_s, back_s=step_s, rest_s=rest_s, side=s,
+        )  # fmt: skip
+    return m
+
+
+def kneeling_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Tall kneeling (thighs vertical, shins flat behind); ``step_{s}`` (0-1) brings that foot
+    forward into half-kneeling (thigh forward to 90°, shin vertical); ``push`` extends the
+    kneeling hip and ``lean`` pitches the trunk."""
+    lean, push = ch.get("lean", 0.0), ch.get("push", 0.0)
+    out: dict[str, ArrayLike] = {"trunk_pitch": lean}
+    stepping = {s: ch.get(f"step_{s}", 0.0) for s in SIDES}
+    for s in SIDES:
+        st = stepping[s]
+        other_steps = stepping[_other(s)]
+        hip = st * (90.0 - push) - other_steps * push + lean
+        out |= {f"hip_flex_{s}": hip, f"knee_flex_{s}": 90.0, f"arm_raise_{s}": 10.0}
+    return out
+
+
+def hip_flexor_stretch(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Half-kneeling hip flexor stretches, side view; see :func:`hip_flexor_stretch_motion`."""
+    motion = hip_flexor_stretch_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: kneeling_pose(ch, body), "lowest", options, body, "hip_flexor_stretch", "side")
+
+
+def bird_dog_motion(
+    reps: int = 10,
+    side: str | Sequence[str] = "alternating",
+    arm: str = "opposite",
+    leg_deg: float = 90.0,
+    arm_deg: float = 85.0,
+    roll_deg: float = 0.0,
+    sag_deg: float = 0.0,
+    out_s: float = 1.5,
+    hold_s: float = 3.0,
+    back_s: float = 1.5,
+    rest_s: float = 1.5,
+    start_s: float = 3.0,
+) -> Motion:
+    """Bird dogs on all fours; ``side`` is the extended LEG: its hip and knee open by
+    ``leg_deg`` (90 = in line with the trunk) while an arm reaches forward by ``arm_deg`` from
+    its supporting position — the ``"opposite"`` arm, the ``"same"`` one (fault) or ``"none"``.
+    During the hold the trunk rolls by ``roll_deg`` (hips rotating) and pitches by
+    ``sag_deg`` (back not level)."""
+    sides = rep_sides(side, reps)
+    m = Motion({f"{c}_{s}": 0.0 for c in ("leg", "arm") for s in SIDES} | {"roll": 0.0, "sag": 0.0})
+    m.rest(start_s)
+    for s in sides:
+        arm_side = {"opposite": _other(s), "same": s}.get(arm)
+        out = {f"leg_{s}": leg_deg} | ({f"arm_{arm_side}": arm_deg} if arm_side else {})
+        m.move(out, out_s, label="out")
+        t_hold = m.end_s
+        m.move({"roll": roll_deg, "sag": sag_deg}, 0.5, label="hold").hold(hold_s)
+        m.move({"roll": 0.0, "sag": 0.0}, 0.5, label="hold")
+        t_back = m.end_s
+        m.move(dict.fromkeys(out, 0.0), back_s, label="back").rest(rest_s)
+        m.reps.append(RepScript(len(m.reps) + 1, s, t_hold - out_s, t_hold, t_back, t_back + back_s))
+    return m
+
+
+def all_fours_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """On hands and knees: trunk level (face down), thighs vertical, shins flat, arms
+    vertical. ``leg_{s}`` extends a leg back (hip and knee open together), ``arm_{s}`` swings
+    an arm forward, ``roll``/``sag`` tilt the trunk, ``neck`` is unused here."""
+    # Face down, the trunk's axial twist is what lifts one hip above the other.
+    out: dict[str, ArrayLike] = {"trunk_pitch": 90.0 + ch.get("sag", 0.0), "trunk_twist": ch.get("roll", 0.0)}
+    for s in SIDES:
+        leg = ch.get(f"leg_{s}", 0.0)
+        out |= {f"hip_flex_{s}": 90.0 - leg, f"knee_flex_{s}": 90.0 - leg}
+        out[f"arm_raise_{s}"] = 90.0 + ch.get(f"arm_{s}", 0.0)
+    return out
+
+
+def bird_dog(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Bird dogs, side view; see :func:`bird_dog_motion`."""
+    motion = bird_dog_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: all_fours_pose(ch, body), "lowest", options, body, "bird_dog", "side")
+
+
+def cat_cow_motion(
+    reps: int = 10, range_deg: float = 50.0, each_way_s: float = 3.0, start_s: float = 3.0
+) -> Motion:
+    """Cat-cow cycles on all fours: the head bows by ``range_deg`` (``neck``: 0 = cow, head up)
+    over ``each_way_s`` and lifts back; 3-5 s each way is the prescribed pace."""
+    m = Motion({"neck": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"neck": range_deg}, {"neck": 0.0}, out_s=each_way_s, hold_s=0.5, back_s=each_way_s, rest_s=0.5)
+    return m
+
+
+def _bow_head(trace: PoseTrace, neck_deg: np.ndarray) -> PoseTrace:
+    """Turns the face landmarks about the shoulder line by ``neck_deg`` (+ = toward the chest).
+
+    The kinematic body's head is rigid with the trunk; cat-cow moves it. The world points turn
+    exactly; image points move by the world displacement at the local image scale (the head
+    stays at the shoulders' depth, so this is exact for side views)."""
+    w = trace.world_xyz.astype(np.float64)
+    img = trace.image_xy.astype(np.float64)
+    face = np.arange(L.NOSE, L.MOUTH_RIGHT + 1)
+    pivot = 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
+    axis = w[:, L.LEFT_SHOULDER] - w[:, L.RIGHT_SHOULDER]
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    up = pivot - 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP])
+    fwd = np.cross(axis, up)  # anterior for a right-handed (fwd, left, up) frame
+    fwd /= np.linalg.norm(fwd, axis=1, keepdims=True)
+    up = np.cross(fwd, axis)
+    a = np.radians(neck_deg)[:, None]
+    rel = w[:, face] - pivot[:, None]
+    cu, cf = np.einsum("tki,ti->tk", rel, up), np.einsum("tki,ti->tk", rel, fwd)
+    new = pivot[:, None] + rel + ((cu * np.cos(a) - cf * np.sin(a) - cu)[..., None] * up[:, None]
+                                  + (cu * np.sin(a) + cf * np.cos(a) - cf)[..., None] * fwd[:, None])  # fmt: skip
+    d = new - w[:, face]
+    # Local image scale (normalized units per metre) from the trunk, which lies in the image plane side-on.
+    sh, hp = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER], [L.LEFT_HIP, L.RIGHT_HIP]
+    ti = img[:, sh].mean(axis=1) - img[:, hp].mean(axis=1)
+    tw = w[:, sh].mean(axis=1) - w[:, hp].mean(axis=1)
+    sx = np.linalg.norm(ti * np.array([trace.meta.aspect, 1.0]), axis=1) / np.linalg.norm(tw[:, :2], axis=1)
+    img[:, face, 0] += d[..., 0] * (sx / trace.meta.aspect)[:, None]
+    img[:, face, 1] += d[..., 1] * sx[:, None]
+    w[:, face] = new
+    return PoseTrace(
+        trace.t_s, img.astype(np.float32), w.astype(np.float32), trace.visibility, trace.presence,
+        trace.n_people, trace.identity_jump, trace.meta,
+    )  # fmt: skip
+
+
+def cat_cow(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Cat-cow on all fours, side view; see :func:`cat_cow_motion`."""
+    motion = cat_cow_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    trace = _render(motion, lambda ch: all_fours_pose(ch, body), "lowest", options, body, "cat_cow", "side")
+    t = trace.t_s - (options.get("t0_s", 0.0) or 0.0)  # type: ignore[operator]
+    return _bow_head(trace, motion.sample(t)["neck"] - 20.0)  # neutral: head slightly up
+
+
+# ---------------------------------------------------------------- lying on the back
+
+
+def _supine_joints(ch: Mapping[str, np.ndarray], defaults: Mapping[str, float]) -> dict[str, ArrayLike]:
+    """Lying on the back with joint channels given directly (``hip_flex_{s}``, ...)."""
+    out: dict[str, ArrayLike] = {"trunk_pitch": ch.get("trunk_pitch", -90.0)}
+    for key, default in defaults.items():
+        for s in SIDES:
+            out[f"{key}_{s}"] = ch.get(f"{key}_{s}", default)
+    return out
+
+
+def bridge_motion(
+    reps: int = 10,
+    lift: float = 1.0,
+    hold_s: float = 3.0,
+    up_s: float = 1.5,
+    down_s: float = 2.0,
+    rest_s: float = 2.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Glute bridges: ``lift`` 0 (lying, knees bent, hip flexion 55°) → 1 (hips up: shoulders,
+    hips and knees in line) → 0. ``lift=0.6`` stops short (hips low)."""
+    m = Motion({"lift": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"lift": lift}, {"lift": 0.0}, out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s)
+    return m
+
+
+def bridge_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """The thighs keep their direction in space (feet planted) while the trunk tilts up at the
+    hips: hip flexion 55° → 0°, trunk pitch −90° → −115° (hips above the shoulders)."""
+    lift = ch["lift"]
+    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0 - 25.0 * lift}
+    for s in SIDES:
+        out |= {f"hip_flex_{s}": 55.0 * (1.0 - lift), f"knee_flex_{s}": 100.0 - 20.0 * lift, f"arm_raise_{s}": 12.0}
+    return out
+
+
+def bridge(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Glute bridges, side view; see :func:`bridge_motion`."""
+    motion = bridge_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: bridge_pose(ch, body), "back", options, body, "bridge", "side")
+
+
+def dead_bug_motion(
+    reps: int = 10,
+    side: str | Sequence[str] = "alternating",
+    arm: str = "opposite",
+    extend: float = 1.0,
+    arm_deg: float = 80.0,
+    out_s: float = 1.5,
+    hold_s: float = 1.0,
+    back_s: float = 1.5,
+    rest_s: float = 1.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Dead bugs: from tabletop (hips and knees at 90°, arms at the ceiling) the ``side`` LEG
+    extends (``extend`` 1 = knee straight, hip at 20°) while an arm reaches back overhead by
+    ``arm_deg`` — the ``"opposite"`` one, the ``"same"`` one (fault) or ``"none"``."""
+    sides = rep_sides(side, reps)
+    m = Motion({f"{c}_{s}": 0.0 for c in ("leg", "arm") for s in SIDES}).rest(start_s)
+    for s in sides:
+        arm_side = {"opposite": _other(s), "same": s}.get(arm)
+        out = {f"leg_{s}": extend} | ({f"arm_{arm_side}": arm_deg} if arm_side else {})
+        add_rep(m, out, dict.fromkeys(out, 0.0), out_s=out_s, hold_s=hold_s, back_s=back_s, rest_s=rest_s, side=s)
+    return m
+
+
+def dead_bug_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0}
+    for s in SIDES:
+        leg = ch.get(f"leg_{s}", 0.0)
+        out |= {f"hip_flex_{s}": 90.0 - 70.0 * leg, f"knee_flex_{s}": 90.0 * (1.0 - leg)}
+        out[f"arm_raise_{s}"] = 90.0 + ch.get(f"arm_{s}", 0.0)
+    return out
+
+
+def dead_bug(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Dead bugs, side view; see :func:`dead_bug_motion`."""
+    motion = dead_bug_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: dead_bug_pose(ch, body), "back", options, body, "dead_bug", "side")
+
+
+def lying_leg_raise_motion(
+    reps: int = 10,
+    lift_deg: float = 85.0,
+    knee_deg: float = 0.0,
+    up_s: float = 2.0,
+    hold_s: float = 0.5,
+    down_s: float = 3.0,
+    down_speed: float | None = None,
+    rest_s: float = 1.5,
+    start_s: float = 2.0,
+) -> Motion:
+    """Both legs raised together to ``lift_deg`` (knees bent ``knee_deg``) and lowered
+    (over ``down_s``, or at peak speed ``down_speed`` deg/s)."""
+    m = Motion({"lift_left": 0.0, "lift_right": 0.0, "knee_left": 0.0, "knee_right": 0.0}).rest(start_s)
+    for _ in range(reps):
+        out = {"lift_left": lift_deg, "lift_right": lift_deg, "knee_left": knee_deg, "knee_right": knee_deg}
+        back = {"lift_left": 0.0, "lift_right": 0.0, "knee_left": 0.0, "knee_right": 0.0}
+        add_rep(m, out, back, out_s=up_s, hold_s=hold_s, back_s=down_s, back_speed=down_speed, rest_s=rest_s)
+    return m
+
+
+def lying_leg_raise(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Both-legs raises lying on the back, side view; see :func:`lying_leg_raise_motion`."""
+    motion = lying_leg_raise_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: supine_pose(ch, body), "back", options, body, "lying_leg_raise", "side")
+
+
+def knee_to_chest_motion(
+    reps: int = 6,
+    side: str | Sequence[str] = "alternating",
+    hip_deg: float = 130.0,
+    hold_s: float = 20.0,
+    in_s: float = 2.0,
+    out_s: float = 2.0,
+    rest_s: float = 2.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Knee to chest: lying with knees bent (hips 50°, knees 100°), the ``side`` knee is
+    pulled in to hip flexion ``hip_deg`` (knee bent 130°), held, released."""
+    sides = rep_sides(side, reps)
+    m = Motion({"hip_flex_left": 50.0, "hip_flex_right": 50.0, "knee_flex_left": 100.0, "knee_flex_right": 100.0})
+    m.rest(start_s)
+    for s in sides:
+        pulled = {f"hip_flex_{s}": hip_deg, f"knee_flex_{s}": 130.0}
+        rest = {f"hip_flex_{s}": 50.0, f"knee_flex_{s}": 100.0}
+        add_rep(m, pulled, rest, out_s=in_s, hold_s=hold_s, back_s=out_s, rest_s=rest_s, side=s)
+    return m
+
+
+def knee_to_chest(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Knee-to-chest stretches, side view; see :func:`knee_to_chest_motion`."""
+    motion = knee_to_chest_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(
+        motion, lambda ch: _supine_joints(ch, {"hip_flex": 50.0, "knee_flex": 100.0, "arm_raise": 30.0}),
+        "back", options, body, "knee_to_chest", "side",
+    )  # fmt: skip
+
+
+def hamstring_stretch_motion(
+    reps: int = 6,
+    side: str | Sequence[str] = "alternating",
+    lift_deg: float = 85.0,
+    knee_deg: float = 15.0,
+    hold_s: float = 20.0,
+    up_s: float = 2.0,
+    down_s: float = 2.0,
+    rest_s: float = 2.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Hamstring stretches lying on the back, knees bent at rest (foot on the floor): the
+    ``side`` leg is raised (hip→ankle line to ``lift_deg``) and its knee straightened to
+    ``knee_deg``, held, lowered."""
+    sides = rep_sides(side, reps)
+    m = Motion({f"{c}_{s}": v for s in SIDES for c, v in (("lift", 0.0), ("knee", 90.0))}).rest(start_s)
+    for s in sides:
+        add_rep(m, {f"lift_{s}": lift_deg, f"knee_{s}": knee_deg}, {f"lift_{s}": 0.0, f"knee_{s}": 90.0},
+                out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s, side=s)  # fmt: skip
+    return m
+
+
+def hamstring_stretch(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Hamstring stretches, side view; see :func:`hamstring_stretch_motion`."""
+    motion = hamstring_stretch_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: supine_pose(ch, body), "back", options, body, "hamstring_stretch", "side")
+
+
+def piriformis_stretch_motion(
+    reps: int = 2,
+    side: str | Sequence[str] = "alternating",
+    pull_deg: float = 115.0,
+    hold_s: float = 25.0,
+    in_s: float = 3.0,
+    out_s: float = 3.0,
+    rest_s: float = 3.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Figure-4 stretches lying on the back; ``side`` is the CROSSED leg: its ankle goes over
+    the other knee (``cross`` 0 → 1) and both thighs are pulled in to hip flexion
+    ``pull_deg``, held, released."""
+    sides = rep_sides(side, reps)
+    m = Motion({"cross_left": 0.0, "cross_right": 0.0, "pull": 50.0}).rest(start_s)
+    for s in sides:
+        add_rep(m, {f"cross_{s}": 1.0, "pull": pull_deg}, {f"cross_{s}": 0.0, "pull": 50.0},
+                out_s=in_s, hold_s=hold_s, back_s=out_s, rest_s=rest_s, side=s)  # fmt: skip
+    return m
+
+
+def figure4_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Both thighs at hip flexion ``pull`` (knees bent 100° at rest). A crossed leg turns out
+    and its shin swings across the body (adduction stands in for the hip's outward rotation),
+    so from the side its ankle sits on the other knee; the supporting knee opens to 60°, its
+    foot toward the ceiling."""
+    pull = ch["pull"]
+    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0}
+    for s in SIDES:
+        cross, supports = ch[f"cross_{s}"], ch[f"cross_{_other(s)}"]
+        knee = 100.0 + cross * (pull - 100.0) - 40.0 * supports
+        out |= {f"hip_flex_{s}": pull, f"knee_flex_{s}": knee, f"hip_abd_{s}": -80.0 * cross}
+        out[f"arm_raise_{s}"] = 60.0
+    return out
+
+
+def piriformis_stretch(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Figure-4 piriformis stretches, side view; see :func:`piriformis_stretch_motion`."""
+    motion = piriformis_stretch_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: figure4_pose(ch, body), "back", options, body, "piriformis_stretch", "side")
+
+
+def ankle_pump_motion(
+    reps: int = 12, range_deg: float = 55.0, each_way_s: float = 1.0, start_s: float = 2.0
+) -> Motion:
+    """Ankle pumps lying flat: both ankles from pulled up (``ankle`` 95°) to pointed
+    (95 + ``range_deg``) and back."""
+    m = Motion({"ankle": 95.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"ankle": 95.0 + range_deg}, {"ankle": 95.0}, out_s=each_way_s, hold_s=0.2, back_s=each_way_s,
+                rest_s=0.3)  # fmt: skip
+    return m
+
+
+def ankle_pump(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Ankle pumps lying flat, side view; see :func:`ankle_pump_motion`."""
+    motion = ankle_pump_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(
+        motion, lambda ch: supine_pose({"ankle_left": ch["ankle"], "ankle_right": ch["ankle"]}, body),
+        "back", options, body, "ankle_pump", "side",
+    )  # fmt: skip
+
+
+def abdominal_brace_motion(
+    duration_s: float = 110.0,
+    moves: Sequence[tuple[float, float]] = (),
+    straighten: Sequence[tuple[float, float]] = (),
+    move_deg: float = 15.0,
+) -> Motion:
+    """Lying still with the knees bent (hips 50°, knees 100°) for ``duration_s``: the checker
+    paces the holds. ``moves`` lists (start, end) spans when the pelvis and legs shift by
+    ``move_deg`` (not still); ``straighten`` spans when the legs slide out straight."""
+    events = sorted([(a, b, "move") for a, b in moves] + [(a, b, "straight") for a, b in straighten])
+    m = Motion({"hip": 50.0, "knee": 100.0})
+    for a, b, kind in events:
+        m.rest(max(0.0, a - m.end_s))
+        target = {"hip": 50.0 + move_deg} if kind == "move" else {"hip": 5.0, "knee": 5.0}
+        m.move(target, 0.5, label=kind).hold(max(0.0, b - a - 1.0)).move({"hip": 50.0, "knee": 100.0}, 0.5)
+    m.rest(max(0.0, duration_s - m.end_s))
+    return m
+
+
+def abdominal_brace(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Lying with knees bent for paced abdominal braces, side view; see :func:`abdominal_brace_motion`."""
+    motion = abdominal_brace_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(
+        motion,
+        lambda ch: _supine_joints(
+            {"hip_flex_left": ch["hip"], "hip_flex_right": ch["hip"], "knee_flex_left": ch["knee"],
+             "knee_flex_right": ch["knee"]}, {"hip_flex": 50.0, "knee_flex": 100.0, "arm_raise": 20.0},
+        ),
+        "back", options, body, "abdominal_brace", "side",
+    )  # fmt: skip
+
+
+def rest_position_motion(rest_s: float = 130.0, settle_s: float = 3.0, start_s: float = 3.0) -> Motion:
+    """The relief position: lying flat, hips and knees bend to 90° (feet on a chair) over
+    ``settle_s``, rest ``rest_s``, legs down."""
+    m = Motion({"bend": 0.0}).rest(start_s)
+    return add_rep(m, {"bend": 90.0}, {"bend": 0.0}, out_s=settle_s, hold_s=rest_s, back_s=settle_s, rest_s=3.0)
+
+
+def rest_position(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """The relief position lying on the back, side view; ``sitting=True`` does the same bend
+    sitting upright on a chair instead (not this rest). See :func:`rest_position_motion`."""
+    opts = dict(options)
+    sitting = bool(opts.pop("sitting", False))
+    motion = rest_position_motion(**_motion_opts(opts))  # type: ignore[arg-type]
+
+    def pose(ch: Mapping[str, np.ndarray]) -> dict[str, ArrayLike]:
+        bend = ch["bend"]
+        joints = {f"{k}_{s}": bend for k in ("hip_flex", "knee_flex") for s in SIDES}
+        if sitting:
+            return joints | {f"arm_raise_{s}": 10.0 for s in SIDES}
+        return _supine_joints(joints, {"hip_flex": 0.0, "knee_flex": 0.0, "arm_raise": 12.0})
+
+    return _render(motion, pose, "feet" if sitting else "back", opts, body, "rest_position", "side")
+
+
+def pelvic_tilt_motion(
+    reps: int = 10, tilt: float = 1.0, hold_s: float = 5.0, in_s: float = 1.5, out_s: float = 1.5, rest_s: float = 3.0,
+    start_s: float = 4.0,
+) -> Motion:
+    """Pelvic tilts lying with knees bent: ``tilt`` 1 = a full tilt (the tailbone curls up:
+    hip flexion −8°, the trunk's hip end up 3°), held, released."""
+    m = Motion({"tilt": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"tilt": tilt}, {"tilt": 0.0}, out_s=in_s, hold_s=hold_s, back_s=out_s, rest_s=rest_s)
+    return m
+
+
+def pelvic_tilt(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Pelvic tilts, side view; see :func:`pelvic_tilt_motion`."""
+    motion = pelvic_tilt_motion(**_motion_opts(options))  # type: ignore[arg-type]
+
+    def pose(ch: Mapping[str, np.ndarray]) -> dict[str, ArrayLike]:
+        tilt = ch["tilt"]
+        joints = {f"hip_flex_{s}": 50.0 - 8.0 * tilt for s in SIDES} | {"trunk_pitch": -90.0 - 3.0 * tilt}
+        return _supine_joints(joints, {"hip_flex": 50.0, "knee_flex": 100.0, "arm_raise": 12.0})
+
+    return _render(motion, pose, "back", options, body, "pelvic_tilt", "side")
+
+
+__all__ += [  # the catalog's generators
+    "abdominal_brace",
+    "abdominal_brace_motion",
+    "all_fours_pose",
+    "ankle_pump",
+    "ankle_pump_motion",
+    "bird_dog",
+    "bird_dog_motion",
+    "bridge",
+    "bridge_motion",
+    "bridge_pose",
+    "cat_cow",
+    "cat_cow_motion",
+    "dead_bug",
+    "dead_bug_motion",
+    "dead_bug_pose",
+    "figure4_pose",
+    "hamstring_stretch",
+    "hamstring_stretch_motion",
+    "heel_raise",
+    "heel_raise_motion",
+    "heel_raise_pose",
+    "hip_flexor_stretch",
+    "hip_flexor_stretch_motion",
+    "knee_to_chest",
+    "knee_to_chest_motion",
+    "kneeling_pose",
+    "lunge",
+    "lunge_motion",
+    "lunge_pose",
+    "lying_leg_raise",
+    "lying_leg_raise_motion",
+    "pelvic_tilt",
+    "pelvic_tilt_motion",
+    "piriformis_stretch",
+    "piriformis_stretch_motion",
+    "rest_position",
+    "rest_position_motion",
+    "sitting_pose",
+    "squat",
+    "squat_motion",
+    "swiss_ball_arm_leg",
+    "swiss_ball_motion",
+    "toe_touch",
+    "toe_touch_motion",
+    "toe_touch_pose",
+]

@@ -382,17 +382,33 @@ def plot_data(session: TunerSession) -> PlotData:
     if session.focus is not None:
         for rule in cfg.rules:
             if session.focus in (rule.above, rule.below):
-                side = None
-                if cfg.rep.sides:  # the side most reps were done with
-                    side = max(cfg.rep.sides, key=lambda sd: sum(r.side == sd for r in session.results))
-                other = ("right" if side == "left" else "left") if side else None
-                m = rule.measure.format(side=side, other=other)
-                extra = (m, values[:, measure_index(m)], float(cfg.value(session.focus)))  # type: ignore[arg-type]
+                limit = float(cfg.value(session.focus))  # type: ignore[arg-type]
+                extra = (_rule_label(rule.measure), _rule_series(session, rule.measure), limit)
                 break
     label = cfg.rep.signal.replace("_{side}", "").removesuffix(f"_{u}").replace("_", " ")
     return PlotData(
         session.prepared.trace.t_s, signals, u, label, th, session.results, extra, cfg.value("hold_s"), cfg.texts
     )
+
+
+def _rule_label(template: str) -> str:
+    return template.replace("{side}", "(rep's side)").replace("{other}", "(other side)").replace("_", " ")
+
+
+def _rule_series(session: TunerSession, template: str) -> np.ndarray:
+    """A posture rule's measure over time. Per-side rules (``{side}``/``{other}``) follow
+    each rep's side during that rep and are blank between reps."""
+    values, t = session.prepared.measures[0], session.prepared.trace.t_s
+    if "{side}" not in template and "{other}" not in template:
+        return values[:, measure_index(template)]
+    out = np.full(len(t), np.nan)
+    for r in session.results:
+        if r.side is None:
+            continue
+        other = "right" if r.side == "left" else "left"
+        sel = (t >= r.start_s) & (t <= r.end_s)
+        out[sel] = values[sel, measure_index(template.format(side=r.side, other=other))]
+    return out
 
 
 class PlotView:
@@ -718,9 +734,10 @@ def compose(
 # --------------------------------------------------------------------------- the window
 
 TRACKBAR_H = 20  # pixels a Qt trackbar row takes under the image
-KEY_LEFT = {2424832, 65361, 81, ord("a"), ord("A")}
-KEY_RIGHT = {2555904, 65363, 83, ord("d"), ord("D")}
-KEY_HOME = {2359296, 65360, 80}
+# waitKeyEx codes: X11 keysyms (Qt and GTK on Linux), Windows virtual keys, then letters.
+KEY_LEFT = {65361, 2424832, ord("a"), ord("A")}
+KEY_RIGHT = {65363, 2555904, ord("d"), ord("D")}
+KEY_HOME = {65360, 2359296}
 KEY_QUIT = {ord("q"), ord("Q"), 27}
 KEY_NAMES = {
     "space": 32, "left": 65361, "right": 65363, "home": 65360, "esc": 27, "comma": ord(","), "period": ord("."),
@@ -813,7 +830,6 @@ def run_tuner(
 ) -> int:
     """Open the tuner window; returns 0 when the user quits. Saves on ``s`` to ``out``."""
     layout = layout or Layout()
-    from formcheck.analysis import smooth_trace
     from formcheck.live import _check_display
     from formcheck.sinks.overlay import Annotator, OverlayInfo
 
@@ -831,8 +847,7 @@ def run_tuner(
     if frames is None:  # a skeleton on a canvas the shape of the original frames, at most 1280 wide
         k = min(1.0, 1280 / w, 960 / h)
         w, h = int(w * k), int(h * k)
-    draw_xy, draw_world = smooth_trace(trace)
-    usable = session.prepared.measures[1]
+    usable, draw_xy = session.prepared.measures[1], session.prepared.measures[2]  # smoothed where usable
     annotator = Annotator.for_exercise(session.cfg, (w, h))
     plot = PlotView(layout.width, layout.plot_h)
     win = f"formcheck tune - {session.cfg.title}"
@@ -876,8 +891,10 @@ def run_tuner(
                 base = canvas.copy() if canvas is not None else skeleton_canvas(w, h)
             elif base.shape[1] != w or base.shape[0] != h:
                 base = cv2.resize(base, (w, h))
-            pose = PoseFrame(float(trace.t_s[i]), draw_xy[i], draw_world[i], trace.visibility[i], trace.presence[i],
-                             int(trace.n_people[i]), bool(trace.identity_jump[i]))  # fmt: skip
+            pose = PoseFrame(
+                float(trace.t_s[i]), draw_xy[i], trace.world_xyz[i], trace.visibility[i], trace.presence[i],
+                int(trace.n_people[i]), bool(trace.identity_jump[i]),
+            )  # fmt: skip
             if message and now > message_until:
                 message = ""
             info = OverlayInfo(message="")
@@ -907,8 +924,8 @@ def run_tuner(
                 if cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
                     break
                 continue
-            k8 = key & 0xFF
-            if key in KEY_QUIT or k8 in KEY_QUIT:
+            k8 = key if key < 256 else -1  # special keys (arrows: 65361 = 0xFF51) are not letters
+            if k8 in KEY_QUIT:
                 break
             if k8 == 32:
                 playing = not playing
@@ -984,4 +1001,4 @@ def prepare_recording(
         on_status({"trace": f"read {path}", "cached": f"{path}: pose from the trace cache (no inference)",
                    "ran": f"{path}: pose inference done (cached for next time)"}[how])  # fmt: skip
     video = None if is_trace_file(path) else Path(path)
-    return PreparedTrace.from_trace(trace, source=str(path)), video
+    return PreparedTrace.from_trace(trace, source=str(path), cfg=cfg), video

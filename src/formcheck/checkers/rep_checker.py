@@ -53,7 +53,7 @@ _PRIORITY = {
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
-_I_LEGS = measure_index("legs_from_vertical_deg")
+_I_THIGHS = measure_index("thighs_from_vertical_deg")
 
 
 @dataclass(slots=True)
@@ -214,13 +214,13 @@ class _SideTracker:
         self.last_t = t
         self.value = raw
         v = self.sgn * raw
+        speed = self.slope.update(t, v)  # of the signal itself: a new rest level is no movement
         if self.relative:
             if self.attempt is None:  # the rest level is frozen during a rep
                 self._update_base(t, v)
             v -= self.base
         if self.gates:
             self.gate_ok = all(gt.ok(vals) for gt in self.gates)
-        speed = self.slope.update(t, v)
         self.speed = speed
         if self.fast is not None:
             c.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
@@ -264,7 +264,12 @@ class _SideTracker:
         a = self.attempt
         assert a is not None
         self._accumulate(a, t, v, vals, speed, returning)
-        if self.leave.update(v <= self.end, t) >= self.c.th["min_phase_s"]:
+        back = v <= self.end or not self.gate_ok  # leaving the position ends the rep too
+        if self.relative:
+            # ... or down from the peak by as much as it took to start one: the rest level
+            # itself may have drifted (feet shifted, camera nudged) and must not hold a rep open.
+            back = back or a.peak - v >= self.start
+        if self.leave.update(back, t) >= self.c.th["min_phase_s"]:
             assert self.leave.since is not None
             self._finish(self.leave.since, finished=True)
 
@@ -336,7 +341,7 @@ class _SideTracker:
                 r.lo, r.hi = min(r.lo, x), max(r.hi, x)
                 x = r.hi - r.lo
             cond = (x > r.limit if r.above else x < r.limit) if x == x else False
-            fired = r.dwell.update(cond, t) >= r.spec.min_s
+            fired = r.dwell.update(cond, t) >= r.spec.min_s and cond
             c.set_cue(r.spec.code, fired, t, self.side)
             if fired and a.fault(r.spec.code):
                 c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code), self.side))
@@ -411,6 +416,7 @@ class _SideTracker:
     def _clear(self, t: float) -> None:
         self.attempt = self.pending = None
         self.armed = False
+        self.base_q.clear()  # the next rest level is measured after this rep
         for d in (self.enter, self.leave, self.over, self.under):
             d.reset()
         for r in self.rules:
@@ -517,7 +523,7 @@ class _PacedTracker:
                 r.lo, r.hi = min(r.lo, x), max(r.hi, x)
                 x = r.hi - r.lo
             cond = (x > r.limit if r.above else x < r.limit) if x == x else False
-            fired = r.dwell.update(cond, t) >= r.spec.min_s
+            fired = r.dwell.update(cond, t) >= r.spec.min_s and cond
             c.set_cue(r.spec.code, fired, t)
             if fired and a.fault(r.spec.code):
                 c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code)))
@@ -568,11 +574,14 @@ class _PacedTracker:
         self.in_position = False
 
     def close(self, t: float) -> None:
-        """End of stream: a hold in progress counts (unfinished, and short if it was)."""
+        """End of stream: a hold in progress is dropped. The checker started it, not the
+        person: a recording that stops during a hold is not a short hold."""
+        c = self.c
         if self.attempt is not None:
-            self._finish(t, finished=False)
-        for code in self.c.cfg.rep.rest_cues:
-            self.c.set_cue(code, False, t)
+            c.hold_progress(None, 0.0, t)
+        for code in (*c.cfg.rep.hold_cues, *c.cfg.rep.rest_cues, *(r.spec.code for r in self.rules)):
+            c.set_cue(code, False, t)
+        self.attempt = None
 
 
 class RepChecker:
@@ -676,7 +685,7 @@ class RepChecker:
             text = cfg.texts.get(visibility.WRONG_VIEW) or visibility.VIEW_TEXTS[cfg.view]
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t, text)
         if cfg.position != "any":
-            fits = visibility.position_fits(cfg.position, visibility.position_of(vals[_I_LEAN], vals[_I_LEGS]))
+            fits = visibility.position_fits(cfg.position, visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS]))
             text = cfg.texts.get(visibility.WRONG_POSITION) or visibility.POSITION_TEXTS[cfg.position]
             self._guide_cue(visibility.WRONG_POSITION, fits is False, fits is True, t, text)
 

@@ -17,18 +17,54 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _shape(cfg: ExerciseConfig) -> str:
+    """How a rep is counted, in a few words (the [rep] keys that are not the default)."""
+    rp = cfg.rep
+    words = ["paced holds" if rp.mode == "paced" else ("down and back" if rp.direction == "down" else "out and back")]
+    if rp.relative:
+        words.append("from the rest level")
+    if rp.side_by:
+        words.append(f"side by {rp.side_by}")
+    if rp.alternate:
+        words.append("alternating sides")
+    if cfg.value("hold_s"):
+        words.append(f"hold {cfg.value('hold_s'):g} s")
+    return ", ".join(words)
+
+
 def describe(cfg: ExerciseConfig) -> str:
+    from formcheck.measures import visibility
+
     sides = " per side" if cfg.rep.per_side else ""
+    prompts = [visibility.VIEW_TEXTS[cfg.view]] if cfg.view != "any" else []
+    prompts += [visibility.POSITION_TEXTS[cfg.position]] if cfg.position != "any" else []
     lines = [
         f"{cfg.name} — {cfg.title}  [{cfg.source or 'user'}; {cfg.position}, best viewed from the {cfg.view}]",
         f"  {cfg.prescription}" if cfg.prescription else "",
         f"  camera: {cfg.advice}" if cfg.advice else "",
-        f"  counts: {cfg.rep.signal} ({cfg.rep.unit}){sides}, target {cfg.target_reps}",
+        f"  prompts when the camera or position is wrong: {' / '.join(prompts)}" if prompts else "",
+        f"  note: {cfg.caveat}" if cfg.caveat else "",
+        f"  counts: {cfg.rep.signal} ({cfg.rep.unit}){sides}, {_shape(cfg)}; target {cfg.target_reps}",
+        "  faults: " + ", ".join(_faults(cfg)),
         "  thresholds (--set KEY=VALUE):",
     ]
     for t in sorted(cfg.thresholds.values(), key=lambda t: t.name):
         lines.append(f"    {t.name:<28} {t.value:>7g} {t.unit:<6} [{t.min:g}..{t.max:g}]  {t.help}")
     return "\n".join(line for line in lines if line)
+
+
+def _faults(cfg: ExerciseConfig) -> list[str]:
+    """The fault codes this exercise can report."""
+    th, codes = cfg.thresholds, cfg.rep.codes
+    u = cfg.rep.unit
+    out = [codes["below_target"]] if f"target_min_{u}" in th else []
+    out += [codes["above_target"]] if f"target_max_{u}" in th else []
+    out += [codes["hold_short"]] if "hold_s" in th else []
+    out += [codes["too_fast"]] if f"max_speed_{u}_s" in th else []
+    out += [codes["return_too_fast"]] if f"max_return_speed_{u}_s" in th else []
+    out += ["not_alternating"] if cfg.rep.alternate else []
+    out += [r.code for r in cfg.rules]
+    return list(dict.fromkeys(out)) or ["none"]
 
 
 def run(args: argparse.Namespace) -> int:

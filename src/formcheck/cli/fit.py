@@ -78,15 +78,17 @@ def run(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     ev = Evaluator(cfg, clips, prepared)
-    res = fit_thresholds(cfg, clips, prepared, params, evaluator=ev)
-    w = max(len(c.name) for c in clips)
+    package = _package_exercise(cfg)
+    shipped = {p.name: package.value(p.name) for p in params if package.value(p.name) is not None}
+    res = fit_thresholds(cfg, clips, prepared, params, evaluator=ev, defaults=shipped)
+    w = max(4, *(len(c.name) for c in clips))
     print()
     print(_row("clip", "labels", "before (current thresholds)", "after (fitted on all clips)", w))
     for c, b, a in zip(clips, res.before, res.after, strict=True):
         print(_row(c.name, _label_text(c), f"{b.score:.2f}  {b.describe()}", f"{a.score:.2f}  {a.describe()}", w))
     print(f"  agreement: {res.before_mean:.2f} -> {res.after_mean:.2f} (fitted on all {len(clips)} clips)")
     if not args.no_loo and len(clips) > 1:
-        loo = leave_one_out(cfg, clips, prepared, params, evaluator=ev)
+        loo = leave_one_out(cfg, clips, prepared, params, evaluator=ev, defaults=shipped)
         print()
         print(f"leave-one-out (fit on the other {len(clips) - 1}, score the held-out clip):")
         for c, (vals, b, a) in zip(clips, loo.folds, strict=True):
@@ -104,11 +106,14 @@ def run(args: argparse.Namespace) -> int:
     for k, v in changed.items():
         a, b = res.plateaus.get(k, (v, v))
         print(f"  {k}: {res.start[k]:g} -> {v:g}   (same agreement from {a:g} to {b:g})")
-    defaults = _package_exercise(cfg)
-    values = {k: cfg.thresholds[k].value for k in cfg.thresholds if cfg.thresholds[k].value != defaults.value(k)}
+    values = {k: t.value for k, t in cfg.thresholds.items() if t.value != package.value(k)}
     values.update(changed)
+    values = {k: v for k, v in values.items() if v != package.value(k)}
+    if not values:
+        print(f"the fitted values are {cfg.name}'s defaults: no profile needed (the starting overrides can go)")
+        return 0
     comments = {cfg.name: {k: f"fitted to {args.labels.name}" for k in changed}}
-    text = profile_toml({cfg.name: values}, comments=comments, exercises={cfg.name: defaults})
+    text = profile_toml({cfg.name: values}, comments=comments, exercises={cfg.name: package})
     print()
     if args.out:
         save_profile(args.out, text)

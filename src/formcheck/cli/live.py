@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         record=args.record,
         debug=args.debug,
         max_seconds=args.max_seconds,
+        keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
     )
     report, _stats, trace = run_live(cfg, opts)
     if args.trace_out:

@@ -22,7 +22,7 @@ path calls it with T = 1, re-scoring with the whole trace, so both agree exactly
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +81,11 @@ def _build_defs() -> tuple[MeasureDef, ...]:
 
 
 def _catalog_defs() -> list[MeasureDef]:
-    """Measures of the exercise catalog beyond the first three (appended: columns keep their order)."""
+    """Measures of the exercise catalog beyond the first three (appended: columns keep their order).
+
+    They are computed by :func:`_catalog_measures` from landmarks already set to NaN where
+    unusable, so unusability propagates by arithmetic and either-side measures can use
+    whichever side is seen; ``landmarks`` lists what they are built from (for "what to fix")."""
     head = (*_TORSO, L.NOSE)
     defs: list[MeasureDef] = []
     for side, lm in (("left", _L), ("right", _R)):
@@ -111,8 +115,9 @@ def _catalog_defs() -> list[MeasureDef]:
             "the body's left-right axis out of the image plane (world): 0 facing or back to the camera, 90 side-on",
         ),
         MeasureDef(
-            "legs_from_vertical_deg", "deg", (),
-            "mid-hip→ankles from straight down in the image: 0 standing, ~90 lying, 180 legs up",
+            "thighs_from_vertical_deg", "deg", (),
+            "mid-hip→knees (either or both) from straight down in the image: ~0 standing, kneeling or on all "
+            "fours, ~90 lying or sitting, >90 lying with the knees up",
         ),
         MeasureDef(
             "stance_width_ratio", "ratio", (),
@@ -128,7 +133,12 @@ def _catalog_defs() -> list[MeasureDef]:
             "neck_flex_deg", "deg", head,
             "trunk axis to mid-shoulder→nose: ~30-45 neutral, larger = head bowed, smaller = tipped back",
         ),
-        MeasureDef("toe_reach_pct", "pct", (), "hands toward the toes: 0 = a leg length away, 100 = touching"),
+        MeasureDef(
+            "toe_reach_pct", "pct",
+            (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+             L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX),
+            "hands toward the toes: 0 = a leg length away, 100 = touching (nearest hand and toe; either side)",
+        ),
     ]  # fmt: skip
     for side, lm, other in (("left", _L, _R), ("right", _R, _L)):
         defs.append(
@@ -167,8 +177,12 @@ _HAS_REQ = _REQUIRED.sum(axis=1) > 0
 _I_LIFT = _INDEX["leg_lift_left_deg"]
 _I_CAT = _INDEX["heel_lift_left_cm"]  # first column of the catalog measures
 _CAT_INDEX = {name: i - _I_CAT for name, i in _INDEX.items() if i >= _I_CAT}
+_HIPS = [L.LEFT_HIP, L.RIGHT_HIP]
 _KNEES = [L.LEFT_KNEE, L.RIGHT_KNEE]
 _ANKLES = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
+_HEELS = [L.LEFT_HEEL, L.RIGHT_HEEL]
+_TOES = [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
+_WRISTS = [L.LEFT_WRIST, L.RIGHT_WRIST]
 
 
 def landmark_usable(
@@ -220,7 +234,11 @@ def _up_sign(trunk_i: np.ndarray, leg_i: np.ndarray) -> np.ndarray:
 
 
 def compute_measures(
-    image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray, aspect: float
+    image_xy: np.ndarray,
+    world_xyz: np.ndarray,
+    usable: np.ndarray,
+    aspect: float,
+    only: Collection[str] | None = None,
 ) -> np.ndarray:
     """All measures for T frames.
 
@@ -229,6 +247,9 @@ def compute_measures(
         world_xyz: (T, 33, 3) metres.
         usable: (T, 33) bool from :func:`landmark_usable`.
         aspect: frame width / height.
+        only: if given, measures of the exercise catalog (:func:`_catalog_defs`) not named
+            here may be skipped (left NaN): the live path (T = 1) computes what its
+            exercise needs. The core measures are always computed.
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
@@ -276,130 +297,156 @@ def compute_measures(
             pair = out[:, [li, li + 1]]
             n = np.sum(np.isfinite(pair), axis=1)
             out[:, _INDEX[combined]] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
-    _catalog_measures(out, iso, w, usable, side_w)
+    _catalog_measures(out, iso, w, usable, side_w, only)
     return out
 
 
-def _nanmean2(pair: np.ndarray) -> np.ndarray:
-    """(T, 2) → (T,) mean of the finite values of each row, NaN when neither is."""
-    n = np.sum(np.isfinite(pair), axis=1)
-    with np.errstate(invalid="ignore"):
-        return np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+def _mean_either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise mean of a and b where both are finite, else whichever is, else NaN."""
+    m = 0.5 * (a + b)
+    return np.where(a != a, b, np.where(b != b, a, m))
 
 
-def _masked(p: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Points (T, K, D) with unusable ones (ok: (T, K)) set to NaN."""
-    return np.where(ok[..., None], p, np.nan)
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return (u * v).sum(axis=-1)
 
 
-def _catalog_measures(out: np.ndarray, iso: np.ndarray, w: np.ndarray, usable: np.ndarray, side_w: np.ndarray) -> None:
-    """Fills the columns of :func:`_catalog_defs` in place (after the usability masking, so
-    the either-side measures can mask their own landmarks)."""
-    # fmt: off
-    lh, rh, ls, rs = L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER
-    req = out[:, _I_CAT:]  # view: written below, then masked like every measure
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # --- heel lift: heel above the toe in the image (y down), in units of the image leg
-        # length, scaled to cm by the world leg length (so it reads in cm whatever the zoom).
-        hips_i, knees_i, ankles_i = iso[:, [lh, rh]], iso[:, _KNEES], iso[:, _ANKLES]
-        leg_i_thigh = g.norm_m(hips_i - knees_i)  # (T, 2)
-        leg_i = leg_i_thigh + g.norm_m(knees_i - ankles_i)
-        hips_w, knees_w, ankles_w = w[:, [lh, rh]], w[:, _KNEES], w[:, _ANKLES]
-        leg_w = g.norm_m(hips_w - knees_w) + g.norm_m(knees_w - ankles_w)
-        lift_i = iso[:, [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX], 1] - iso[:, [L.LEFT_HEEL, L.RIGHT_HEEL], 1]
-        heel_cm = lift_i / leg_i * leg_w * 100.0  # (T, 2)
+def _len(u: np.ndarray) -> np.ndarray:
+    return np.sqrt((u * u).sum(axis=-1))
 
-        # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
-        # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
-        # unreliable side-on; the lateral axis only orients the plane.
-        msh_w, mhip_w = 0.5 * (w[:, ls] + w[:, rs]), 0.5 * (w[:, lh] + w[:, rh])
+
+#: Catalog measures computed together (they share intermediate results), for ``only``.
+_GROUPS = {
+    "heel": ("heel_lift_left_cm", "heel_lift_right_cm", "heel_lift_cm", "heel_lift_diff_cm"),
+    "sagittal": (
+        "hip_ext_left_deg", "hip_ext_right_deg", "hip_split_left_deg", "hip_split_right_deg", "neck_flex_deg",
+    ),
+    "pelvis": ("pelvis_roll_deg",),
+    "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
+    "stance": ("stance_width_ratio",),
+    "reach": ("toe_reach_pct",),
+}  # fmt: skip
+
+
+def _catalog_measures(
+    out: np.ndarray,
+    iso: np.ndarray,
+    w: np.ndarray,
+    usable: np.ndarray,
+    side_w: np.ndarray,
+    only: Collection[str] | None = None,
+) -> None:
+    """Fills the columns of :func:`_catalog_defs` in place (NaN where not measurable)."""
+    with np.errstate(all="ignore"):  # NaN arithmetic is how unmeasurable values propagate
+        _catalog_columns(out, iso, w, usable, side_w, only)
+
+
+def _catalog_columns(
+    out: np.ndarray,
+    iso: np.ndarray,
+    w: np.ndarray,
+    usable: np.ndarray,
+    side_w: np.ndarray,
+    only: Collection[str] | None = None,
+) -> None:
+    """The body of :func:`_catalog_measures`.
+
+    Unusable landmarks are set to NaN up front, so every measure built from them is NaN
+    by arithmetic; either-side measures then combine whichever side is finite. Written for
+    few numpy calls: at T = 1 (live) their fixed cost dominates, hence also ``only``.
+    """
+    out[:, _I_CAT:] = np.nan
+    want = {grp for grp, names in _GROUPS.items() if only is None or not set(names).isdisjoint(only)}
+    I = np.where(usable[..., None], iso, np.nan)  # noqa: E741 - (T, 33, 2) masked image
+    W = np.where(usable[..., None], w, np.nan)  # (T, 33, 3) masked world
+    c = out[:, _I_CAT:]  # view into the catalog's columns
+    col = _CAT_INDEX
+
+    # --- per-side legs, both sides at once: index 0 = left, 1 = right.
+    hip_i, knee_i, ank_i = I[:, _HIPS], I[:, _KNEES], I[:, _ANKLES]  # (T, 2, 2)
+    hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
+    thigh_i = _len(hip_i - knee_i)  # (T, 2)
+    leg_i = thigh_i + _len(knee_i - ank_i)
+    leg_w = _len(hip_w - knee_w) + _len(knee_w - ank_w)
+    # Heel lift: heel above the toe in the image (y down), in image leg lengths, scaled to
+    # cm by the world leg length (it reads in cm whatever the zoom).
+    if "heel" in want:
+        heel = (I[:, _TOES, 1] - I[:, _HEELS, 1]) / leg_i * leg_w * 100.0
+        c[:, col["heel_lift_left_cm"]], c[:, col["heel_lift_right_cm"]] = heel[:, 0], heel[:, 1]
+        c[:, col["heel_lift_cm"]] = np.fmin(heel[:, 0], heel[:, 1])  # the lower heel
+        c[:, col["heel_lift_diff_cm"]] = heel[:, 0] - heel[:, 1]
+
+    # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
+    # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
+    # unreliable side-on; the lateral axis only orients the plane.
+    lat = (W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP]) + (W[:, L.LEFT_SHOULDER] - W[:, L.RIGHT_SHOULDER])
+    msh_i = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
+    mhip_i = 0.5 * (I[:, L.LEFT_HIP] + I[:, L.RIGHT_HIP])
+    a2 = mhip_i - msh_i
+    trunk_len_i = _len(a2)
+    a2 /= trunk_len_i[:, None]
+    if "sagittal" in want:
+        msh_w = 0.5 * (W[:, L.LEFT_SHOULDER] + W[:, L.RIGHT_SHOULDER])
+        mhip_w = 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])
         a3 = mhip_w - msh_w
-        a3 /= g.norm_m(a3)[:, None]
-        lat = (w[:, lh] - w[:, rh]) + (w[:, ls] - w[:, rs])
-        f3 = np.cross(a3, lat)
-        f3 /= g.norm_m(f3)[:, None]
-        nose3 = w[:, L.NOSE] - msh_w
-        f3 *= np.where(np.einsum("ti,ti->t", nose3, f3) < 0, -1.0, 1.0)[:, None]
-        msh_i, mhip_i = 0.5 * (iso[:, ls] + iso[:, rs]), 0.5 * (iso[:, lh] + iso[:, rh])
-        a2 = mhip_i - msh_i
-        a2 /= g.norm_m(a2)[:, None]
-        f2 = np.stack([-a2[:, 1], a2[:, 0]], axis=1)
-        nose2 = iso[:, L.NOSE] - msh_i
-        f2 *= np.where(np.einsum("ti,ti->t", nose2, f2) < 0, -1.0, 1.0)[:, None]
-        thigh3 = knees_w - hips_w  # (T, 2, 3)
-        thigh2 = knees_i - hips_i
-        ext3 = np.degrees(np.arctan2(-np.einsum("tki,ti->tk", thigh3, f3), np.einsum("tki,ti->tk", thigh3, a3)))
-        ext2 = np.degrees(np.arctan2(-np.einsum("tki,ti->tk", thigh2, f2), np.einsum("tki,ti->tk", thigh2, a2)))
-        ext = _blend(ext3, ext2, side_w)  # (T, 2)
+        a3 /= _len(a3)[:, None]
+        f3 = np.stack(
+            [a3[:, 1] * lat[:, 2] - a3[:, 2] * lat[:, 1], a3[:, 2] * lat[:, 0] - a3[:, 0] * lat[:, 2],
+             a3[:, 0] * lat[:, 1] - a3[:, 1] * lat[:, 0]], axis=1,
+        )  # fmt: skip
+        nose3 = W[:, L.NOSE] - msh_w
+        f3 *= (np.sign(_dot(nose3, f3)) / _len(f3))[:, None]
+        f2 = a2[:, ::-1] * np.array([-1.0, 1.0])  # a2 turned 90°
+        nose2 = I[:, L.NOSE] - msh_i
+        f2 *= np.sign(_dot(nose2, f2))[:, None]
+        th3, th2 = knee_w - hip_w, knee_i - hip_i  # thighs (T, 2, D)
+        ext3 = np.arctan2(-_dot(th3, f3[:, None]), _dot(th3, a3[:, None]))
+        ext2 = np.arctan2(-_dot(th2, f2[:, None]), _dot(th2, a2[:, None]))
+        ext = np.degrees(_blend(ext3, ext2, side_w))  # (T, 2)
+        c[:, col["hip_ext_left_deg"]], c[:, col["hip_ext_right_deg"]] = ext[:, 0], ext[:, 1]
+        c[:, col["hip_split_left_deg"]] = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
+        c[:, col["hip_split_right_deg"]] = ext[:, 1] - ext[:, 0]
+        neck3 = np.arccos(np.clip(-_dot(nose3, a3) / _len(nose3), -1.0, 1.0))
+        neck2 = np.arccos(np.clip(-_dot(nose2, a2) / _len(nose2), -1.0, 1.0))
+        c[:, col["neck_flex_deg"]] = np.degrees(_blend(neck3, neck2, side_w[:, 0]))
 
-        # --- view and posture
-        lat_w = (w[:, ls] - w[:, rs]) + (w[:, lh] - w[:, rh])
-        yaw = np.degrees(np.arctan2(np.abs(lat_w[:, 2]), np.hypot(lat_w[:, 0], lat_w[:, 1])))
-        # Stance: the legs' spacing along the hip line, in hip widths. The knees count as well
-        # as the ankles: in a lunge with the feet in one line the back foot hides behind the
-        # front one (not measurable), but the back knee is then in line too.
-        hip_i = iso[:, lh] - iso[:, rh]
-        hip_len = g.norm_m(hip_i)
-        spacing = []
-        for a, b in ((L.LEFT_KNEE, L.RIGHT_KNEE), (L.LEFT_ANKLE, L.RIGHT_ANKLE)):
-            across = np.abs(np.einsum("ti,ti->t", iso[:, a] - iso[:, b], hip_i)) / hip_len
-            spacing.append(np.where(usable[:, a] & usable[:, b], across / hip_len, np.nan))
-        stance = _nanmean2(np.stack(spacing, axis=1))
-        side_on = ~(hip_len >= 0.25 * g.norm_m(msh_i - mhip_i))  # hips overlap: no "across" to measure
-        stance = np.where(side_on | ~usable[:, list(_TORSO)].all(axis=1), np.nan, stance)
-        hw = w[:, lh] - w[:, rh]
-        roll = np.degrees(np.arctan2(hw[:, 1], np.hypot(hw[:, 0], hw[:, 2])))
-        neck3 = g.angle_between_deg(nose3, -a3)
-        neck2 = g.angle_between_deg(nose2, -a2)
-        neck = _blend(neck3, neck2, side_w[:, 0])
+    # --- view (always: camera guidance), pelvis, figure-4
+    c[:, col["body_yaw_deg"]] = np.degrees(np.arctan2(np.abs(lat[:, 2]), np.hypot(lat[:, 0], lat[:, 1])))
+    if "pelvis" in want:
+        hw = W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP]
+        c[:, col["pelvis_roll_deg"]] = np.degrees(np.arctan2(hw[:, 1], np.hypot(hw[:, 0], hw[:, 2])))
+    if "figure4" in want:
+        c[:, col["ankle_on_knee_left_ratio"]] = _len(ank_i[:, 0] - knee_i[:, 1]) / thigh_i[:, 1]
+        c[:, col["ankle_on_knee_right_ratio"]] = _len(ank_i[:, 1] - knee_i[:, 0]) / thigh_i[:, 0]
 
-    split = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
-    with np.errstate(invalid="ignore", divide="ignore"):
-        crossed_l = g.norm_m(iso[:, L.LEFT_ANKLE] - iso[:, L.RIGHT_KNEE]) / leg_i_thigh[:, 1]
-        crossed_r = g.norm_m(iso[:, L.RIGHT_ANKLE] - iso[:, L.LEFT_KNEE]) / leg_i_thigh[:, 0]
-    cols = {
-        "heel_lift_left_cm": heel_cm[:, 0], "hip_ext_left_deg": ext[:, 0], "hip_split_left_deg": split,
-        "heel_lift_right_cm": heel_cm[:, 1], "hip_ext_right_deg": ext[:, 1], "hip_split_right_deg": -split,
-        "body_yaw_deg": yaw, "pelvis_roll_deg": roll, "neck_flex_deg": neck,
-        "ankle_on_knee_left_ratio": crossed_l, "ankle_on_knee_right_ratio": crossed_r,
-    }
-    for name, col in cols.items():
-        req[:, _CAT_INDEX[name]] = col
-    # Mask the measures with landmark lists (the columns written just above).
-    missing = (~usable).astype(np.float32) @ _REQUIRED[_I_CAT:].T
-    req[(missing > 0) & _HAS_REQ[_I_CAT:]] = np.nan
+    # --- either-side measures: whichever sides are measurable.
+    for stem in ("leg_lift", "ankle"):
+        left, right = out[:, _INDEX[f"{stem}_left_deg"]], out[:, _INDEX[f"{stem}_right_deg"]]
+        out[:, _INDEX[f"{stem}_deg"]] = _mean_either(left, right)
 
-    # --- either-side measures: the mean of whichever sides are measurable.
-    for combined, stem in (("leg_lift_deg", "leg_lift"), ("ankle_deg", "ankle")):
-        pair = [_INDEX[f"{stem}_left_deg"], _INDEX[f"{stem}_right_deg"]]
-        out[:, _INDEX[combined]] = _nanmean2(out[:, pair])
-    hl, hr = out[:, _INDEX["heel_lift_left_cm"]], out[:, _INDEX["heel_lift_right_cm"]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no heel in view
-        out[:, _INDEX["heel_lift_cm"]] = np.nanmin(np.stack([hl, hr], axis=1), axis=1)
-    out[:, _INDEX["heel_lift_diff_cm"]] = hl - hr
-    out[:, _INDEX["stance_width_ratio"]] = stance
+    # Stance: the legs' spacing along the hip line, in hip widths. The knees count as well
+    # as the ankles: in a lunge with the feet in one line the back foot hides behind the
+    # front one (not measurable), but the back knee is then in line too.
+    if "stance" in want:
+        hip_line = I[:, L.LEFT_HIP] - I[:, L.RIGHT_HIP]
+        hip_len2 = _dot(hip_line, hip_line)
+        knees = np.abs(_dot(knee_i[:, 0] - knee_i[:, 1], hip_line)) / hip_len2
+        feet = np.abs(_dot(ank_i[:, 0] - ank_i[:, 1], hip_line)) / hip_len2
+        side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
+        c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
 
-    hips_ok = usable[:, lh] & usable[:, rh]
-    ank = _masked(iso[:, _ANKLES], usable[:, _ANKLES])
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no ankle in view
-        ank_mid = np.nanmean(ank, axis=1)
-    down = ank_mid - mhip_i
-    legs = g.angle_between_deg(down, np.broadcast_to(np.array([0.0, 1.0]), down.shape))
-    out[:, _INDEX["legs_from_vertical_deg"]] = np.where(hips_ok, legs, np.nan)
+    # Thighs from vertical: mid-hip to the knees (either or both), from straight down.
+    down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
+    c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(np.clip(down[:, 1] / _len(down), -1.0, 1.0)))
 
-    # --- toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
-    hands = [L.LEFT_WRIST, L.RIGHT_WRIST]
-    toes = [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
-    leg_ok = usable[:, [lh, rh]] & usable[:, _KNEES] & usable[:, _ANKLES]
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: hands or feet not in view
+    # Toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
+    if "reach" in want:
         reach = []
-        for pts, legl in ((w, leg_w), (iso, leg_i)):
-            hp = _masked(pts[:, hands], usable[:, hands])[:, :, None]  # (T, 2, 1, D)
-            tp = _masked(pts[:, toes], usable[:, toes])[:, None]  # (T, 1, 2, D)
-            gap = np.nanmin(g.norm_m(hp - tp).reshape(len(pts), 4), axis=1)
-            reach.append(100.0 * (1.0 - gap / np.nanmean(np.where(leg_ok, legl, np.nan), axis=1)))
-    out[:, _INDEX["toe_reach_pct"]] = _blend(reach[0], reach[1], side_w[:, 0])
-    # fmt: on
+        for pts, legl in ((W, leg_w), (I, leg_i)):
+            hands, toes = pts[:, _WRISTS], pts[:, _TOES]  # (T, 2, D)
+            gap = np.fmin(
+                np.fmin(_len(hands[:, 0] - toes[:, 0]), _len(hands[:, 0] - toes[:, 1])),
+                np.fmin(_len(hands[:, 1] - toes[:, 0]), _len(hands[:, 1] - toes[:, 1])),
+            )
+            reach.append(100.0 * (1.0 - gap / _mean_either(legl[:, 0], legl[:, 1])))
+        c[:, col["toe_reach_pct"]] = _blend(reach[0], reach[1], side_w[:, 0])

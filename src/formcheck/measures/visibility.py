@@ -72,11 +72,11 @@ SIDE_MIN_YAW_DEG = 50.0
 
 #: trunk_lean_deg at or below which the trunk is upright (standing, sitting, kneeling) ...
 UPRIGHT_MAX_LEAN_DEG = 35.0
-#: ... and at or above which it is lying, provided the legs are not under the hips
-#: (legs_from_vertical_deg at or above LYING_MIN_LEGS_DEG): a standing forward fold has a
-#: horizontal trunk over vertical legs. All fours and the top of a bridge stay ambiguous.
+#: ... and at or above which it is lying, provided the thighs do not hang under the hips
+#: (thighs_from_vertical_deg at or above LYING_MIN_THIGHS_DEG): a standing forward fold and
+#: all fours have a horizontal trunk over vertical thighs (those stay ambiguous).
 LYING_MIN_LEAN_DEG = 60.0
-LYING_MIN_LEGS_DEG = 55.0
+LYING_MIN_THIGHS_DEG = 55.0
 
 VIEW_TEXTS = {
     "side": "Turn sideways to the camera",
@@ -100,12 +100,12 @@ def view_of(body_yaw_deg: float) -> str:
     return ""  # also NaN: every comparison is False
 
 
-def position_of(trunk_lean_deg: float, legs_from_vertical_deg: float) -> str:
+def position_of(trunk_lean_deg: float, thighs_from_vertical_deg: float) -> str:
     """"upright", "lying" or "" (ambiguous or not measurable)."""
     if trunk_lean_deg <= UPRIGHT_MAX_LEAN_DEG:
         return "upright"
-    if trunk_lean_deg >= LYING_MIN_LEAN_DEG and not legs_from_vertical_deg < LYING_MIN_LEGS_DEG:
-        return "lying"  # legs unknown (NaN) count as not under the hips
+    if trunk_lean_deg >= LYING_MIN_LEAN_DEG and not thighs_from_vertical_deg < LYING_MIN_THIGHS_DEG:
+        return "lying"  # thighs unknown (NaN) count as not under the hips
     return ""
 
 

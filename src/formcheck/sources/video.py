@@ -63,12 +63,15 @@ def open_source(spec: str | int | Path) -> FrameSource:
     return VideoFileSource(Path(spec))
 
 
-def open_live_source(spec: str | int | Path) -> CameraSource:
+def open_live_source(spec: str | int | Path, loop: bool = False) -> CameraSource:
     """For live use: cameras and streams as they are; a video file played at real-time pace
-    as if it were a camera (frames it is too slow to take are dropped, like a webcam's)."""
+    as if it were a camera (frames it is too slow to take are dropped, like a webcam's),
+    over and over with ``loop``."""
     if isinstance(spec, int) or (isinstance(spec, str) and (spec.isdigit() or _is_url(spec))):
         return CameraSource(int(spec) if str(spec).isdigit() else spec)
-    return CameraSource(str(VideoFileSource(Path(spec)).path), paced_file=True)
+    probe = VideoFileSource(Path(spec))
+    probe.close()
+    return CameraSource(str(probe.path), paced_file=True, loop=loop)
 
 
 class VideoFileSource:
@@ -159,13 +162,29 @@ class CameraSource:
     (``time.monotonic()`` at grab, seconds). ``dropped`` counts frames replaced before the
     consumer took them: the consumer always works on the newest frame, never a queue.
     A camera that stops delivering for ``timeout_s`` raises CameraError from the iterator.
+
+    When the consumer is slower than the camera, the newest frame is on average half a
+    frame interval old when it is taken. With ``fresh_wait`` (the default) a frame older
+    than half an interval is passed over for the next one, due within half an interval:
+    the frame shown is then at most half an interval old when work on it starts, at the
+    cost of waiting ~1/8 of an interval per frame on average.
     """
 
     def __init__(
-        self, spec: int | str, timeout_s: float = 5.0, width: int = 1280, height: int = 720, paced_file: bool = False
+        self,
+        spec: int | str,
+        timeout_s: float = 5.0,
+        width: int = 1280,
+        height: int = 720,
+        paced_file: bool = False,
+        loop: bool = False,
+        fresh_wait: bool = True,
     ) -> None:
         self.spec = spec
         self.paced_file = paced_file
+        self.loop = loop and paced_file
+        self.fresh_wait = fresh_wait
+        self._period = 0.0  # seconds between captured frames (running estimate)
         self._eof = False
         cap = cv2.VideoCapture(spec)
         if isinstance(spec, int):
@@ -198,6 +217,10 @@ class CameraSource:
         with self._cond:
             if self._seq > self._taken:
                 self.dropped += 1
+            if self._seq:
+                dt = t - self._t
+                if 0.0 < dt < 1.0:
+                    self._period = dt if not self._period else 0.9 * self._period + 0.1 * dt
             self._frame, self._t = frame, t
             self._seq += 1
             self._cond.notify_all()
@@ -205,15 +228,23 @@ class CameraSource:
     def _reader(self) -> None:
         failures = 0
         t0 = time.monotonic()
+        last_pos = 0.0
         while self._running:
             ok, frame = self._cap.read()
             if self.paced_file:
+                if (not ok or frame is None) and self.loop and last_pos > 0:
+                    # Play it again: the next pass starts one frame after this one ended.
+                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    t0 += last_pos + (1.0 / self.info.fps if self.info.fps > 0 else 1 / 30)
+                    last_pos = 0.0
+                    ok, frame = self._cap.read()
                 if not ok or frame is None:
                     with self._cond:
                         self._eof = True
                         self._cond.notify_all()
                     return
-                due = t0 + self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                last_pos = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                due = t0 + last_pos
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
             t = time.monotonic()
@@ -238,6 +269,15 @@ class CameraSource:
                 if left <= 0:
                     raise CameraError(f"no frame from {self.spec} for {self.timeout_s:g} s (disconnected?)")
                 self._cond.wait(left)
+            period = self._period
+            if self.fresh_wait and period > 0 and self._seq > self._taken:
+                # Over half an interval old: the next frame is due within half an interval.
+                now = time.monotonic()
+                if now - self._t > period / 2:
+                    seq, wait_until = self._seq, self._t + 1.5 * period
+                    while self._seq == seq and self._running and not self._eof and now < wait_until:
+                        self._cond.wait(wait_until - now)
+                        now = time.monotonic()
             if self._seq == self._taken:
                 if self._eof:
                     raise StopIteration

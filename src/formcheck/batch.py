@@ -1,0 +1,478 @@
+"""Scoring on every core: long videos in chunks, many videos at once.
+
+Pose inference is the cost, and one MediaPipe landmarker uses about one core. So the
+work is cut into *tasks*, each a time range of one video scored by its own landmarker:
+
+- many videos (at least as many as jobs): one task per video, largest first;
+- fewer videos than jobs: each video is cut into chunks of whole segments (the segments
+  at whose starts the landmarker restarts anyway, :func:`formcheck.scoring.segment_starts`),
+  so that the chunks' traces put end to end are exactly the trace of one pass;
+- a video with an annotated copy (``video_out``) is one task: decoding, inference and
+  encoding overlap inside it.
+
+Tasks run in ``jobs - 1`` worker processes (spawned: MediaPipe is not fork-safe once
+initialised) plus a thread of this process, so ``jobs`` landmarkers run at once. Each
+task streams its frames (bounded queues) and returns only the pose trace (~1.2 kB a
+frame). The analysis (smoothing, measures, checker) runs once per video, here, over the
+whole trace: the checker never sees a chunk boundary. Adjacent chunks are checked to
+meet at the same frame; should they not (a video that cannot be seeked exactly), that
+video is scored again in one pass.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+import math
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formcheck.config import ExerciseConfig
+from formcheck.errors import FormcheckError, ModelError, VideoError
+from formcheck.pose.frame import PoseTrace, TraceMeta
+from formcheck.scoring import (
+    ScoreOptions,
+    ScoreResult,
+    cached_result,
+    expected_frames,
+    finish_score,
+    render_inference,
+    run_inference,
+    segment_starts,
+)
+from formcheck.sources.video import VideoFileSource
+
+__all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_videos"]
+
+log = logging.getLogger(__name__)
+
+#: Workers report progress at most this often (seconds).
+_PROGRESS_EVERY_S = 0.25
+
+
+def default_jobs() -> int:
+    """Every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_chunks(starts: Sequence[float], n_chunks: int, end_s: float = math.inf) -> list[tuple[float, float]]:
+    """Split a video whose segments start at ``[0, *starts]`` into at most ``n_chunks``
+    contiguous runs of whole segments, as even in segment count as possible."""
+    bounds = [0.0, *starts]
+    n_seg = len(bounds)
+    k = max(1, min(n_chunks, n_seg))
+    cuts = [round(i * n_seg / k) for i in range(k + 1)]
+    return [(bounds[cuts[i]], bounds[cuts[i + 1]] if i + 1 < k else end_s) for i in range(k)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    video_index: int
+    part: int
+    video: Path
+    opts: ScoreOptions
+    start_s: float = 0.0
+    end_s: float = math.inf
+    cfg: ExerciseConfig | None = None  # set: also render opts.video_out (whole video only)
+    weight: float = 0.0  # expected cost, to start the biggest tasks first
+
+
+@dataclass(slots=True)
+class _Part:
+    """What a task sends back: small and picklable (no exception objects, no frames)."""
+
+    trace: PoseTrace
+    error: str | None = None
+    fatal: str | None = None  # a ModelError: stop everything
+    interrupted: bool = False
+    first_key: tuple[float, int] | None = None
+    next_key: tuple[float, int] | None = None
+
+
+def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
+    from formcheck.scoring import model_id
+
+    return PoseTrace.from_frames([], TraceMeta(str(video), model_id(opts.model)))
+
+
+def _run_task(task: _Task, progress, stop) -> _Part:
+    try:
+        if task.cfg is not None:
+            run = render_inference(task.video, task.cfg, task.opts, progress=progress, stop=stop)
+        else:
+            run = run_inference(task.video, task.opts, task.start_s, task.end_s, progress=progress, stop=stop)
+    except ModelError as e:
+        return _Part(_empty_trace(task.video, task.opts), str(e), fatal=str(e))
+    except (FormcheckError, OSError, RuntimeError, ValueError) as e:
+        return _Part(_empty_trace(task.video, task.opts), str(e) or type(e).__name__)
+    error = run.error
+    return _Part(
+        run.trace,
+        None if error is None else ("interrupted by the user" if isinstance(error, KeyboardInterrupt) else str(error)),
+        interrupted=isinstance(error, KeyboardInterrupt),
+        first_key=run.first_key,
+        next_key=run.next_key,
+    )
+
+
+# ---------------------------------------------------------------- worker processes
+_worker_progress: Any = None
+_worker_stop: Any = None
+
+
+def _worker_init(progress_q, stop) -> None:
+    global _worker_progress, _worker_stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us through `stop`
+    _worker_progress, _worker_stop = progress_q, stop
+
+
+def _worker_run(task: _Task) -> _Part:
+    pending = 0
+    last = time.monotonic()
+
+    def progress(n: int) -> None:
+        nonlocal pending, last
+        pending += n
+        now = time.monotonic()
+        if now - last >= _PROGRESS_EVERY_S:
+            _worker_progress.put(pending)
+            pending, last = 0, now
+
+    try:
+        return _run_task(task, progress, _worker_stop)
+    finally:
+        if pending:
+            _worker_progress.put(pending)
+
+
+# ---------------------------------------------------------------- the scheduler
+@dataclass(slots=True)
+class _Video:
+    path: Path
+    opts: ScoreOptions
+    n_parts: int = 0
+    parts: dict[int, _Part] = field(default_factory=dict)
+
+
+class _Runner:
+    """Runs tasks on ``jobs`` landmarkers: worker processes plus a thread of this process."""
+
+    def __init__(self, tasks: list[_Task], jobs: int, bar, frame_bar: bool) -> None:
+        self._todo = deque(sorted(tasks, key=lambda t: -t.weight))  # biggest first: the last ones end together
+        self._lock = threading.Lock()
+        self._done: queue.Queue[tuple[_Task, _Part]] = queue.Queue()
+        self._bar = bar if frame_bar else None  # a bar counting frames (else the caller counts videos)
+        n_workers = min(jobs, len(tasks)) - 1
+        self._ctx = multiprocessing.get_context("spawn")
+        self._stop = self._ctx.Event() if n_workers > 0 else threading.Event()
+        self._progress_q = self._ctx.Queue() if n_workers > 0 else None
+        self._pool = (
+            cf.ProcessPoolExecutor(
+                n_workers, mp_context=self._ctx, initializer=_worker_init, initargs=(self._progress_q, self._stop)
+            )
+            if n_workers > 0
+            else None
+        )
+        self._n_workers = n_workers
+        self._running: dict[cf.Future, _Task] = {}
+        self._local_frames = 0
+        self._thread: threading.Thread | None = None
+
+    def _take(self) -> _Task | None:
+        with self._lock:
+            return self._todo.popleft() if self._todo else None
+
+    def _local_progress(self, n: int) -> None:
+        with self._lock:
+            self._local_frames += n
+
+    def _local_loop(self) -> None:
+        while not self._stop.is_set() and (task := self._take()) is not None:
+            try:
+                part = _run_task(task, self._local_progress, self._stop)
+            except BaseException as e:  # never leave the scheduler waiting
+                part = _Part(_empty_trace(task.video, task.opts), f"{type(e).__name__}: {e}")
+            self._done.put((task, part))
+
+    def _submit_more(self) -> None:
+        while self._pool is not None and len(self._running) < self._n_workers and not self._stop.is_set():
+            task = self._take()
+            if task is None:
+                return
+            self._running[self._pool.submit(_worker_run, task)] = task
+
+    def _pump_progress(self) -> None:
+        n = 0
+        if self._progress_q is not None:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    n += self._progress_q.get_nowait()
+        with self._lock:
+            n, self._local_frames = n + self._local_frames, 0
+        if n and self._bar is not None:
+            self._bar.update(n)
+
+    def results(self) -> Iterator[tuple[_Task, _Part]]:
+        """Each task's part as it finishes. On Ctrl-C, running tasks return what they did
+        so far (marked interrupted) and the tasks not started are dropped."""
+        if self._n_workers == 0:
+            # One landmarker: run here, in the calling thread (no extra threads, no pool).
+            update = self._bar.update if self._bar is not None else self._local_progress
+            while (task := self._take()) is not None:
+                part = _run_task(task, update, self._stop)
+                yield task, part
+                if part.interrupted:
+                    return
+            return
+        self._submit_more()
+        self._thread = threading.Thread(target=self._local_loop, name="formcheck-infer", daemon=True)
+        self._thread.start()
+        while True:
+            try:
+                while self._running or self._thread.is_alive() or not self._done.empty():
+                    if self._running:
+                        finished, _ = cf.wait(list(self._running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                    else:  # only this process's thread is left: sleep on its results
+                        finished = set()
+                        with contextlib.suppress(queue.Empty):
+                            yield self._done.get(timeout=0.1)
+                    self._pump_progress()
+                    for fut in finished:
+                        task = self._running.pop(fut)
+                        try:
+                            part = fut.result()
+                        except Exception as e:  # a worker that died (out of memory, killed)
+                            part = _Part(_empty_trace(task.video, task.opts), f"the worker process failed: {e}")
+                        yield task, part
+                    self._submit_more()
+                    while True:
+                        try:
+                            yield self._done.get_nowait()
+                        except queue.Empty:
+                            break
+                return
+            except KeyboardInterrupt:
+                # Workers ignore SIGINT: tell them, and this process's thread, to stop;
+                # they return what they measured so far.
+                self._stop.set()
+                with self._lock:
+                    self._todo.clear()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._progress_q is not None:
+            self._progress_q.close()
+            self._progress_q.join_thread()
+
+
+def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
+    """The video's trace from its parts, in order. Returns (trace, error, aligned).
+
+    Parts after the first failed or missing one are dropped (a trace has no holes).
+    ``aligned`` is False when two adjacent parts do not meet at the same frame. The first
+    frame of each part gets the jump check against the previous part's last frame, which
+    its own landmarker could not make.
+    """
+    from formcheck.pose.estimator import hip_centre, is_jump
+
+    kept: list[_Part] = []
+    error = None
+    for i in range(video.n_parts):
+        part = video.parts.get(i)
+        if part is None:
+            error = "interrupted by the user"
+            break
+        if kept and (len(part.trace) or part.error is None):
+            prev_next = kept[-1].next_key
+            if len(part.trace) == 0 and prev_next is None:
+                continue  # the video ended before this chunk (the container overstated its length)
+            if prev_next != part.first_key:
+                return _empty_trace(video.path, video.opts), None, False
+        kept.append(part)
+        if part.error is not None:
+            error = part.error
+            break
+    traces = [p.trace for p in kept if len(p.trace)]
+    if not traces:
+        return _empty_trace(video.path, video.opts), error, True
+    trace = _concat(traces)
+    aspect = trace.meta.aspect
+    for f in np.cumsum([len(t) for t in traces])[:-1]:
+        has_prev = trace.n_people[f - 1] > 0 and np.isfinite(trace.image_xy[f - 1, 0, 0])
+        has_now = trace.n_people[f] > 0 and np.isfinite(trace.image_xy[f, 0, 0])
+        if has_prev and has_now:
+            prev_hip = hip_centre(trace.image_xy[f - 1], aspect)
+            trace.identity_jump[f] |= is_jump(prev_hip, hip_centre(trace.image_xy[f], aspect))
+    return trace, error, True
+
+
+def _concat(traces: list[PoseTrace]) -> PoseTrace:
+    meta = traces[0].meta
+    return PoseTrace(
+        *(np.concatenate([getattr(t, name) for t in traces]) for name in _TRACE_ARRAYS),
+        meta=meta,
+    )
+
+
+_TRACE_ARRAYS = ("t_s", "image_xy", "world_xyz", "visibility", "presence", "n_people", "identity_jump")
+
+
+def _probe(path: Path) -> Any:
+    src = VideoFileSource(path)
+    src.close()
+    return src.info
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.is_dir():
+        raise VideoError(f"{path} is a folder, not a video file")
+
+
+def _plan(videos: dict[int, _Video], cfg: ExerciseConfig, jobs: int) -> tuple[list[_Task], int, dict[int, str]]:
+    """Tasks for the videos to infer; returns (tasks, expected frames or 0 if unknown,
+    errors of videos that could not even be opened)."""
+    tasks: list[_Task] = []
+    errors: dict[int, str] = {}
+    if len(videos) >= jobs:  # enough videos to keep every core busy: one task each
+        for i, v in videos.items():
+            render = cfg if v.opts.video_out is not None else None
+            tasks.append(_Task(i, 0, v.path, v.opts, cfg=render, weight=float(v.path.stat().st_size)))
+            v.n_parts = 1
+        return tasks, 0, errors
+    total = 0
+    per_video = max(1, math.ceil(jobs / len(videos)))
+    for i, v in videos.items():
+        try:
+            info = _probe(v.path)
+        except FormcheckError as e:
+            errors[i] = str(e)
+            continue
+        total += expected_frames(info)
+        if v.opts.video_out is not None:
+            tasks.append(_Task(i, 0, v.path, v.opts, cfg=cfg, weight=info.duration_s))
+            v.n_parts = 1
+            continue
+        chunks = plan_chunks(segment_starts(info), per_video)
+        for k, (a, b) in enumerate(chunks):
+            weight = min(b, info.duration_s) - a
+            tasks.append(_Task(i, k, v.path, v.opts, a, b, weight=weight))
+        v.n_parts = len(chunks)
+    return tasks, total, errors
+
+
+def iter_scores(
+    videos: Sequence[str | Path],
+    cfg: ExerciseConfig,
+    opts: ScoreOptions | Sequence[ScoreOptions] | None = None,
+    jobs: int | None = None,
+) -> Iterator[tuple[int, ScoreResult]]:
+    """Score videos on ``jobs`` cores (default: ``opts.jobs``, None = every core); yields
+    ``(index, result)`` as each video finishes, in no particular order.
+
+    ``opts`` is one ScoreOptions for all videos or one per video (e.g. each its own
+    ``video_out``). Results are the same as :func:`formcheck.scoring.score_video` with
+    ``jobs=1``. Missing files raise VideoError before any work starts; a file that cannot
+    be decoded gives a report with ``complete: false``. Only one video's trace at a
+    time is held here: consume the results as they come for thousands of videos.
+    """
+    paths = [Path(v) for v in videos]
+    if opts is None or isinstance(opts, ScoreOptions):
+        all_opts = [opts or ScoreOptions()] * len(paths)
+    else:
+        all_opts = list(opts)
+        if len(all_opts) != len(paths):
+            raise ValueError(f"got {len(all_opts)} ScoreOptions for {len(paths)} videos")
+    if jobs is None:
+        jobs = all_opts[0].jobs if all_opts else 1
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    for p in paths:
+        _check_path(p)
+    to_infer: dict[int, _Video] = {}
+    for i, (p, o) in enumerate(zip(paths, all_opts, strict=True)):
+        worker_opts = replace(o, progress=False, jobs=1)
+        cached = cached_result(p, cfg, o)
+        if cached is not None:
+            yield i, cached
+        else:
+            to_infer[i] = _Video(p, worker_opts)
+    if not to_infer:
+        return
+    tasks, total_frames, errors = _plan(to_infer, cfg, jobs)
+    for i, msg in errors.items():
+        v = to_infer.pop(i)
+        yield i, finish_score(v.path, cfg, all_opts[i], _empty_trace(v.path, v.opts), msg)
+    if not tasks:
+        return
+    show = any(o.progress for o in all_opts)
+    from tqdm import tqdm
+
+    if total_frames:
+        bar = tqdm(total=total_frames, desc=_desc(to_infer), unit="frame", disable=not show, leave=False,
+                   dynamic_ncols=True)  # fmt: skip
+    else:
+        bar = tqdm(total=len(to_infer), desc="videos", unit="video", disable=not show, leave=False, dynamic_ncols=True)
+    runner = _Runner(tasks, jobs, bar, frame_bar=bool(total_frames))
+    try:
+        for task, part in runner.results():
+            if part.fatal is not None:
+                raise ModelError(part.fatal)
+            v = to_infer[task.video_index]
+            v.parts[task.part] = part
+            if len(v.parts) < v.n_parts:
+                continue
+            trace, error, aligned = _assemble(v)
+            if not aligned:
+                log.warning("%s: chunks did not meet at the same frame; scoring it again in one pass", v.path)
+                run = run_inference(v.path, v.opts)
+                trace, error = run.trace, run.error
+            del to_infer[task.video_index]
+            if not total_frames:
+                bar.update(1)
+            yield task.video_index, finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+    finally:
+        runner.close()
+        bar.close()
+    # Interrupted: report what was measured of the videos that had started.
+    for i, v in sorted(to_infer.items()):
+        if v.parts:
+            trace, error, aligned = _assemble(v)
+            if aligned:
+                yield i, finish_score(v.path, cfg, all_opts[i], trace, error or "interrupted by the user")
+
+
+def _desc(videos: dict[int, _Video]) -> str:
+    if len(videos) == 1:
+        return next(iter(videos.values())).path.name
+    return f"{len(videos)} videos"
+
+
+def score_videos(
+    videos: Sequence[str | Path],
+    cfg: ExerciseConfig,
+    opts: ScoreOptions | Sequence[ScoreOptions] | None = None,
+    jobs: int | None = None,
+) -> list[ScoreResult]:
+    """:func:`iter_scores` collected in input order (holds every trace: for a few videos)."""
+    out: dict[int, ScoreResult] = dict(iter_scores(videos, cfg, opts, jobs))
+    return [out[i] for i in sorted(out)]

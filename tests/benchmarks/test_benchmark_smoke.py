@@ -1,0 +1,36 @@
+"""The benchmark script runs on a fresh checkout: a quick run on one short clip."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.real, pytest.mark.bench]
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+
+
+def test_quick_benchmark_prints_the_table_and_writes_every_figure(samples_dir, models_dir, tmp_path):
+    out = tmp_path / "results.json"
+    env = {**os.environ, "FORMCHECK_MODEL_DIR": str(models_dir), "FORMCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, str(SCRIPT), "--quick", "--videos", str(samples_dir), "--out", str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "score / baseline" in proc.stdout and "targets" in proc.stdout
+    res = json.loads(out.read_text())
+    lite = res["models"]["lite"]
+    for key in ("score_vs_baseline", "score_vs_naive", "baseline_ms_per_frame", "naive_fps", "score_fps"):
+        assert lite[key]["median"] > 0, key
+    assert lite["parallel_equals_sequential"] is True
+    assert lite["analysis"]["update_pct_of_inference"] > 0
+    assert lite["overlay_720p"]["overlay_ms_median"] > 0
+    assert lite["memory_score"]["peak_tree_rss_mb"]["max"] > 50
+    assert lite["live"]["frames_shown"] > 0 and lite["live"]["latency_ms_median"] >= lite["live"]["inference_ms_median"]
+    assert res["agreement"]["clips"] and res["agreement"]["clips"][0]["lite"] is not None
+    assert "rss_series_every_10s" in res["soak"]
+    assert res["targets"]

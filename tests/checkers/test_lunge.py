@@ -1,0 +1,39 @@
+"""Lunges / split squats (catalog): counted on both knees, per front leg; the feet must not be in one line."""
+
+from __future__ import annotations
+
+from formcheck import synthetic
+from formcheck.analysis import analyze_trace
+from formcheck.config import builtin_exercises
+
+CFG = builtin_exercises()["lunge"]
+
+
+def test_split_squats_with_the_right_leg_forward_count_per_front_leg() -> None:
+    c = analyze_trace(synthetic.lunge(reps=5, side="right"), CFG)
+    assert c.reps == 5
+    assert c.reps_by_side == {"left": 0, "right": 5}
+    assert [r.faults for r in c.results] == [()] * 5
+
+
+def test_alternating_lunges_are_split_by_front_leg_in_either_view() -> None:
+    for view in ("side", "front"):
+        c = analyze_trace(synthetic.lunge(reps=4, side="alternating", view=view), CFG)
+        assert [r.side for r in c.results] == ["left", "right", "left", "right"], view
+
+
+def test_feet_in_one_line_are_a_narrow_stance_from_the_front() -> None:
+    c = analyze_trace(synthetic.lunge(reps=3, view="front", stance="in_line"), CFG)
+    assert [r.faults for r in c.results] == [("narrow_stance",)] * 3
+    wide = analyze_trace(synthetic.lunge(reps=3, view="front"), CFG)
+    assert [r.faults for r in wide.results] == [()] * 3
+
+
+def test_shallow_lunges_count_as_too_shallow() -> None:
+    c = analyze_trace(synthetic.lunge(reps=3, depth_deg=60.0), CFG)
+    assert [r.faults for r in c.results] == [("too_shallow",)] * 3
+
+
+def test_a_trunk_leaning_40_degrees_at_the_bottom_is_flagged_side_on() -> None:
+    c = analyze_trace(synthetic.lunge(reps=3, lean_deg=40.0), CFG)
+    assert [r.faults for r in c.results] == [("leaning_forward",)] * 3

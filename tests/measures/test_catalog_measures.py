@@ -1,0 +1,105 @@
+"""The measures added for the exercise catalog, against the synthetic body's known geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from formcheck import synthetic
+from formcheck.analysis import trace_measures
+from formcheck.config import builtin_exercises
+from formcheck.measures.body import MEASURE_NAMES, compute_measures, landmark_usable, measure_index
+
+
+def _at(trace, t_s: float) -> dict[str, float]:
+    values = trace_measures(trace)[0]
+    i = int(np.argmin(np.abs(trace.t_s - t_s)))
+    return dict(zip(MEASURE_NAMES, values[i].tolist(), strict=True))
+
+
+@pytest.mark.parametrize(("view", "yaw"), [("front", 0.0), ("side", 90.0), ("side_left", 90.0), (40.0, 40.0)])
+def test_body_yaw_reads_how_far_the_body_is_turned_from_the_camera(view, yaw) -> None:
+    assert _at(synthetic.squat(reps=1, view=view), 1.0)["body_yaw_deg"] == pytest.approx(yaw, abs=0.5)
+
+
+def test_thighs_from_vertical_tell_standing_from_lying() -> None:
+    assert _at(synthetic.squat(reps=1), 1.0)["thighs_from_vertical_deg"] == pytest.approx(0.0, abs=1.0)
+    lying = _at(synthetic.lying_leg_raise(reps=1), 1.0)
+    assert lying["thighs_from_vertical_deg"] == pytest.approx(90.0, abs=1.0)
+    assert lying["trunk_lean_deg"] == pytest.approx(90.0, abs=1.0)
+    assert _at(synthetic.bird_dog(reps=1), 1.0)["thighs_from_vertical_deg"] == pytest.approx(0.0, abs=1.0)
+
+
+def test_heel_lift_reads_the_heel_rising_above_the_toes_in_cm_from_the_side() -> None:
+    trace = synthetic.heel_raise(reps=1, view="side", lift_deg=30.0, start_s=2.0)
+    rest, up = _at(trace, 1.0), _at(trace, 4.0)
+    # The heel swings about the toes: ~20 cm of foot × sin 30° ≈ 10 cm.
+    assert up["heel_lift_cm"] - rest["heel_lift_cm"] == pytest.approx(9.9, abs=0.5)
+
+
+def test_heel_lift_of_the_lower_heel_and_the_difference() -> None:
+    up = _at(synthetic.heel_raise(reps=1, uneven_deg=15.0, start_s=2.0), 4.0)
+    assert up["heel_lift_cm"] == pytest.approx(up["heel_lift_right_cm"])  # the right heel is the lower one
+    assert up["heel_lift_diff_cm"] == pytest.approx(up["heel_lift_left_cm"] - up["heel_lift_right_cm"])
+    assert up["heel_lift_diff_cm"] > 3.0
+
+
+@pytest.mark.parametrize("view", ["side", "front"])
+def test_hip_extension_is_signed_and_the_split_is_the_angle_between_the_thighs(view) -> None:
+    bottom = _at(synthetic.lunge(reps=1, side="right", view=view, start_s=2.0, lean_deg=0.0), 3.5)
+    assert bottom["hip_ext_left_deg"] == pytest.approx(15.0, abs=1.0)  # back thigh 15° behind
+    assert bottom["hip_ext_right_deg"] == pytest.approx(-90.0, abs=1.0)  # front thigh forward
+    assert bottom["hip_split_left_deg"] == pytest.approx(105.0, abs=1.5)
+    assert bottom["hip_split_right_deg"] == pytest.approx(-105.0, abs=1.5)
+
+
+def test_stance_width_is_about_one_hip_width_and_not_measured_side_on() -> None:
+    assert _at(synthetic.lunge(reps=1, view="front", start_s=2.0), 3.5)["stance_width_ratio"] == pytest.approx(
+        1.0, abs=0.1
+    )
+    assert _at(synthetic.lunge(reps=1, view="front", stance="in_line", start_s=2.0), 3.5)["stance_width_ratio"] < 0.8
+    assert np.isnan(_at(synthetic.lunge(reps=1, start_s=2.0), 3.5)["stance_width_ratio"])
+
+
+def test_pelvis_roll_and_neck_flexion() -> None:
+    trace = synthetic.bird_dog(reps=1, roll_deg=20.0)
+    assert _at(trace, 1.0)["pelvis_roll_deg"] == pytest.approx(0.0, abs=0.5)
+    assert abs(_at(trace, 6.0)["pelvis_roll_deg"]) == pytest.approx(20.0, abs=1.0)
+    cycle = synthetic.cat_cow(reps=1)
+    assert _at(cycle, 7.0)["neck_flex_deg"] - _at(cycle, 1.0)["neck_flex_deg"] == pytest.approx(50.0, abs=3.0)
+
+
+def test_toe_reach_goes_from_near_zero_standing_to_most_of_the_way_folded() -> None:
+    trace = synthetic.toe_touch()
+    assert _at(trace, 1.0)["toe_reach_pct"] < 10.0
+    assert _at(trace, 20.0)["toe_reach_pct"] > 60.0
+
+
+def test_ankle_on_knee_is_small_for_the_crossed_leg() -> None:
+    held = _at(synthetic.piriformis_stretch(reps=1, side="right"), 15.0)
+    assert held["ankle_on_knee_right_ratio"] < held["ankle_on_knee_left_ratio"] - 0.15
+
+
+def test_both_legs_and_either_side_measures_use_whichever_side_is_measurable() -> None:
+    trace = synthetic.lying_leg_raise(reps=1, start_s=2.0)
+    v = trace_measures(trace)[0]
+    i = int(np.argmin(np.abs(trace.t_s - 4.5)))
+    lift = v[i, measure_index("leg_lift_deg")]
+    assert lift == pytest.approx(v[i, measure_index("leg_lift_left_deg")], abs=0.5)
+    usable = np.ones((1, 33), bool)
+    usable[0, 27] = False  # left ankle hidden: the mean is the right leg's
+    one = compute_measures(trace.image_xy[i : i + 1], trace.world_xyz[i : i + 1], usable, trace.meta.aspect)
+    assert one[0, measure_index("leg_lift_deg")] == pytest.approx(one[0, measure_index("leg_lift_right_deg")])
+
+
+def test_only_the_measures_an_exercise_reads_are_computed_live_and_they_agree_with_the_full_set() -> None:
+    trace = synthetic.heel_raise(reps=1, start_s=1.0)
+    usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence)
+    full = compute_measures(trace.image_xy, trace.world_xyz, usable, trace.meta.aspect)
+    only = builtin_exercises()["heel_raise"].measures_used()
+    some = compute_measures(trace.image_xy, trace.world_xyz, usable, trace.meta.aspect, only)
+    for name in only:
+        np.testing.assert_array_equal(some[:, measure_index(name)], full[:, measure_index(name)])
+    assert np.isnan(some[:, measure_index("toe_reach_pct")]).all()
+    one = compute_measures(trace.image_xy[5:6], trace.world_xyz[5:6], usable[5:6], trace.meta.aspect, only)
+    np.testing.assert_allclose(one[0], some[5], equal_nan=True)  # T = 1 (live) agrees with the batch
