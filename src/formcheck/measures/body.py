@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -208,8 +209,9 @@ def side_on_weight(width_ratio: np.ndarray) -> np.ndarray:
 
     Unknown ratio (shoulders or hips unusable) → 0 (use the 3-D world angles).
     """
-    wgt = (FACING_RATIO - width_ratio) / (FACING_RATIO - SIDE_ON_RATIO)
-    return np.nan_to_num(np.clip(wgt, 0.0, 1.0), nan=0.0)
+    wgt = np.clip((FACING_RATIO - width_ratio) / (FACING_RATIO - SIDE_ON_RATIO), 0.0, 1.0)
+    wgt[wgt != wgt] = 0.0  # NaN → 0 (cheaper than nan_to_num on the per-frame path)
+    return wgt
 
 
 def _blend(a3: np.ndarray, a2: np.ndarray, w2: np.ndarray) -> np.ndarray:
@@ -247,15 +249,16 @@ def compute_measures(
         world_xyz: (T, 33, 3) metres.
         usable: (T, 33) bool from :func:`landmark_usable`.
         aspect: frame width / height.
-        only: if given, measures of the exercise catalog (:func:`_catalog_defs`) not named
-            here may be skipped (left NaN): the live path (T = 1) computes what its
-            exercise needs. The core measures are always computed.
+        only: if given, measures not named here may be skipped (left NaN): the live path
+            (T = 1) computes what its exercise reads (``ExerciseConfig.measures_used()``).
+            The trunk's orientation and the view measures are always computed.
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
     """
     t = image_xy.shape[0]
-    out = np.empty((t, len(MEASURES)))
+    plan = _plan(None if only is None else frozenset(only))
+    out = np.full((t, len(MEASURES)), np.nan)
     w = world_xyz.astype(np.float64, copy=False)
     iso = g.image_xy_to_isotropic(image_xy, aspect)
     ls, rs, lh, rh = (iso[:, i] for i in _TORSO)
@@ -264,22 +267,14 @@ def compute_measures(
         width_ratio = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
     side_w = side_on_weight(width_ratio)[:, None]  # (T, 1): 1 = side-on → trust the image
 
-    ang3 = g.angle_at_deg(w[:, _J_A], w[:, _J_B], w[:, _J_C])  # (T, NJ)
-    ang2 = g.angle_at_deg(iso[:, _J_A], iso[:, _J_B], iso[:, _J_C])
-    ang = _blend(ang3, ang2, side_w)
-    out[:, :_NJ] = np.where(_J_FLEX, 180.0 - ang, ang)
-
-    # Leg lift: magnitude blended like the joints, sign from the image (up = anti-gravity).
-    hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
-    leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
-    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
-    leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
-    trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
-    lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
-    lift2 = g.angle_between_deg(leg_i, trunk_i)
-    lift = _blend(lift3, lift2, side_w) * _up_sign(trunk_i, leg_i)  # (T, 2)
-    height_cm = g.norm_m(leg_w) * np.sin(np.radians(lift)) * 100.0
-    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
+    if plan.joints.size:
+        a, b, c = plan.joint_a, plan.joint_b, plan.joint_c
+        ang3 = g.angle_at_deg(w[:, a], w[:, b], w[:, c])  # (T, J)
+        ang2 = g.angle_at_deg(iso[:, a], iso[:, b], iso[:, c])
+        ang = _blend(ang3, ang2, side_w)
+        out[:, plan.joints] = np.where(plan.joint_flex, 180.0 - ang, ang)
+    if plan.lift:
+        _leg_lift(out, w, iso, msh, mhip, side_w)
 
     base = _INDEX["trunk_lean_deg"]
     out[:, base] = g.from_vertical_deg(mhip, msh)
@@ -292,13 +287,72 @@ def compute_measures(
     out[(missing > 0) & _HAS_REQ] = np.nan
 
     with np.errstate(invalid="ignore"):
-        for combined, left in (("knee_flex_deg", "knee_flex_left_deg"), ("hip_flex_deg", "hip_flex_left_deg")):
-            li = _INDEX[left]
+        for combined, li in plan.means:
             pair = out[:, [li, li + 1]]
             n = np.sum(np.isfinite(pair), axis=1)
-            out[:, _INDEX[combined]] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+            out[:, combined] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
     _catalog_measures(out, iso, w, usable, side_w, only)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What :func:`compute_measures` computes for a set of wanted measures."""
+
+    joints: np.ndarray  # (J,) output columns of the joint angles wanted
+    joint_a: np.ndarray  # (J,) landmark triples (a, b, c) of those angles
+    joint_b: np.ndarray
+    joint_c: np.ndarray
+    joint_flex: np.ndarray  # (J,) bool: 180 − angle
+    lift: bool
+    means: tuple[tuple[int, int], ...]  # (combined column, left column); right = left + 1
+
+
+#: Measures computed from two others (their left and right versions).
+_MEANS = {"knee_flex_deg": "knee_flex_left_deg", "hip_flex_deg": "hip_flex_left_deg"}
+_LIFT = ("leg_lift_left_deg", "lift_height_left_cm", "leg_lift_right_deg", "lift_height_right_cm")
+
+
+@lru_cache(maxsize=128)
+def _plan(only: frozenset[str] | None) -> _Plan:
+    """The work for ``only`` (None = everything). Per frame of live video the fixed cost of
+    each numpy call dominates, so skipping what an exercise never reads is what counts."""
+    need = set(MEASURE_NAMES) if only is None else set(only)
+    for combined, left in _MEANS.items():
+        if combined in need:
+            need.update((left, MEASURE_NAMES[_INDEX[left] + 1]))
+    for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
+        if f"{stem}_deg" in need:
+            need.update((f"{stem}_left_deg", f"{stem}_right_deg"))
+    joints = np.array([i for i in range(_NJ) if MEASURE_NAMES[i] in need], dtype=np.intp)
+    return _Plan(
+        joints,
+        _J_A[joints],
+        _J_B[joints],
+        _J_C[joints],
+        _J_FLEX[joints],
+        any(n in need for n in _LIFT),
+        tuple((_INDEX[c], _INDEX[left]) for c, left in _MEANS.items() if c in need),
+    )
+
+
+def _leg_lift(
+    out: np.ndarray, w: np.ndarray, iso: np.ndarray, msh: np.ndarray, mhip: np.ndarray, side_w: np.ndarray
+) -> None:
+    """Fills leg_lift_{side}_deg and lift_height_{side}_cm (see the module docstring).
+
+    Magnitude blended like the joints, sign from the image (up = anti-gravity).
+    """
+    hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
+    leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
+    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
+    leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
+    trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
+    lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
+    lift2 = g.angle_between_deg(leg_i, trunk_i)
+    lift = _blend(lift3, lift2, side_w) * _up_sign(trunk_i, leg_i)  # (T, 2)
+    height_cm = g.norm_m(leg_w) * np.sin(np.radians(lift)) * 100.0
+    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
 
 
 def _mean_either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -365,9 +419,10 @@ def _catalog_columns(
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     hip_i, knee_i, ank_i = I[:, _HIPS], I[:, _KNEES], I[:, _ANKLES]  # (T, 2, 2)
     hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
-    thigh_i = _len(hip_i - knee_i)  # (T, 2)
-    leg_i = thigh_i + _len(knee_i - ank_i)
-    leg_w = _len(hip_w - knee_w) + _len(knee_w - ank_w)
+    if want & {"heel", "figure4", "reach"}:  # leg lengths (skipped when nothing reads them)
+        thigh_i = _len(hip_i - knee_i)  # (T, 2)
+        leg_i = thigh_i + _len(knee_i - ank_i)
+        leg_w = _len(hip_w - knee_w) + _len(knee_w - ank_w)
     # Heel lift: heel above the toe in the image (y down), in image leg lengths, scaled to
     # cm by the world leg length (it reads in cm whatever the zoom).
     if "heel" in want:
@@ -421,6 +476,8 @@ def _catalog_columns(
 
     # --- either-side measures: whichever sides are measurable.
     for stem in ("leg_lift", "ankle"):
+        if only is not None and f"{stem}_deg" not in only:
+            continue
         left, right = out[:, _INDEX[f"{stem}_left_deg"]], out[:, _INDEX[f"{stem}_right_deg"]]
         out[:, _INDEX[f"{stem}_deg"]] = _mean_either(left, right)
 
