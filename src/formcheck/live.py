@@ -94,6 +94,9 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
 
             sink = VideoSink(opts.record, src.info.fps or 30.0, (w, h)).__enter__()
         if opts.window:
+            from formcheck.sinks.window import use_system_fonts
+
+            use_system_fonts()
             cv2.namedWindow(win, cv2.WINDOW_NORMAL)
             cv2.resizeWindow(win, *_window_size(w, h))
         with PoseEstimator(model_path, num_poses=opts.num_poses) as est:

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 _NOISE = re.compile(
     rb"^(W|I)\d{4} .*\] |"  # glog-style lines from the native code
     rb"^INFO: Created TensorFlow Lite|"
-    rb"^WARNING: (All log messages before absl::InitializeLog|Logging before InitGoogle)"
+    rb"^WARNING: (All log messages before absl::InitializeLog|Logging before InitGoogle)|"
+    rb"^QFontDatabase: Cannot find font directory|^Note that Qt no longer ships fonts"  # OpenCV's Qt
 )
 
 

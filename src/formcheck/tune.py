@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -782,20 +781,6 @@ class ScriptedKeys:
         return None
 
 
-def _qt_fonts() -> None:
-    """OpenCV's Qt build looks for fonts in its own (empty) folder: trackbar labels come out
-    blank. Point it at the system's fonts when its folder has none."""
-    cur = os.environ.get("QT_QPA_FONTDIR")
-    if cur and Path(cur).is_dir() and any(Path(cur).glob("*.[to]tf")):
-        return
-    for d in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts/dejavu",
-              "/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/noto", "/Library/Fonts"):  # fmt: skip
-        p = Path(d)
-        if p.is_dir() and any(p.glob("*.[to]tf")):
-            os.environ["QT_QPA_FONTDIR"] = str(p)
-            return
-
-
 class _VideoFrames:
     """Frames of a video by index (sequential reads, seeking when jumping)."""
 
@@ -832,9 +817,10 @@ def run_tuner(
     layout = layout or Layout()
     from formcheck.live import _check_display
     from formcheck.sinks.overlay import Annotator, OverlayInfo
+    from formcheck.sinks.window import use_system_fonts
 
     _check_display()
-    _qt_fonts()
+    use_system_fonts()
     trace = session.prepared.trace
     n = len(trace)
     if n == 0:
