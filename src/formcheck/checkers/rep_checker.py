@@ -617,6 +617,12 @@ class RepChecker:
         self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
         self._guide_on = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
         self._guide_off = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
+        cfg = self.cfg
+        self._guide_text = {
+            visibility.WRONG_VIEW: cfg.texts.get(visibility.WRONG_VIEW) or visibility.VIEW_TEXTS.get(cfg.view, ""),
+            visibility.WRONG_POSITION: cfg.texts.get(visibility.WRONG_POSITION)
+            or visibility.POSITION_TEXTS.get(cfg.position, ""),
+        }
         rp = self.cfg.rep
         self.trackers: list[_SideTracker | _PacedTracker]
         if rp.mode == "paced":
@@ -670,7 +676,8 @@ class RepChecker:
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
         crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
-        self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
+        if crowded != (visibility.MORE_PEOPLE in self._cues):
+            self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         self._guide(t, vals)
         for tr in self.trackers:
             tr.update(t, vals)
@@ -682,19 +689,19 @@ class RepChecker:
         self.view_now = visibility.view_of(vals[_I_YAW])
         if cfg.view != "any":
             wrong = self.view_now not in ("", cfg.view)
-            text = cfg.texts.get(visibility.WRONG_VIEW) or visibility.VIEW_TEXTS[cfg.view]
-            self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t, text)
+            self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
         if cfg.position != "any":
             fits = visibility.position_fits(cfg.position, visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS]))
-            text = cfg.texts.get(visibility.WRONG_POSITION) or visibility.POSITION_TEXTS[cfg.position]
-            self._guide_cue(visibility.WRONG_POSITION, fits is False, fits is True, t, text)
+            self._guide_cue(visibility.WRONG_POSITION, fits is False, fits is True, t)
 
-    def _guide_cue(self, code: str, wrong: bool, right: bool, t: float, text: str) -> None:
+    def _guide_cue(self, code: str, wrong: bool, right: bool, t: float) -> None:
         # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while
         # clearly right; ambiguous frames (three-quarter view, half-way postures) keep it as is.
-        if self._guide_on[code].update(wrong, t) >= self.th["guide_delay_s"]:
-            self.set_cue(code, True, t, text=text)
-        if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S:
+        shown = code in self._cues
+        if self._guide_on[code].update(wrong, t) >= self.th["guide_delay_s"] and not shown:
+            self.set_cue(code, True, t, text=self._guide_text[code])
+            shown = True
+        if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S and shown:
             self.set_cue(code, False, t)
 
     def finish(self) -> list[Event]:
