@@ -1,6 +1,8 @@
-"""Why a frame is not measurable, in words a person can act on.
+"""Why a frame is not measurable, and whether the camera view and the person's position
+suit the exercise — in words a person can act on.
 
-Pure numpy: from the usable-landmark mask and where the unusable landmarks lie.
+Pure numpy: from the usable-landmark mask and where the unusable landmarks lie, and (camera
+guidance) from the body's yaw, trunk and thigh measures.
 """
 
 from __future__ import annotations
