@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from formcheck.landmarks import N_LANDMARKS
-from formcheck.smoothing import _TWO_PI, SmoothingConfig
+from formcheck.smoothing import _TWO_PI, SmoothingConfig, one_euro_step
 
 #: Seconds of warm-up before a chunk's first output frame (the filter's memory at a 1 Hz
 #: minimum cutoff has decayed far below one ulp by then; it scales with 1 / min_cutoff).
@@ -193,34 +193,6 @@ class _Frames:
         self.a_d, self.one_minus_a_d, self.nan_step = a_d, one_minus_a_d, nan_step
 
 
-def _step(xj, prev, dx, dxn, dtj, adj, omadj, min_cutoff, beta, o, b1, b2) -> None:
-    """One One Euro step: exactly the operations of ``_OneEuroCore.step``, in its order.
-
-    Writes the smoothed value to ``o`` and the smoothed derivative to ``dxn``.
-    """
-    sub, div, mul, add = np.subtract, np.divide, np.multiply, np.add
-    # dx = (x − prev) / dt;  dx_hat = a_d · dx + (1 − a_d) · dx_prev
-    sub(xj, prev, b1)
-    div(b1, dtj, b1)
-    mul(b1, adj, b1)
-    mul(dx, omadj, b2)
-    add(b1, b2, dxn)
-    # cutoff = min_cutoff + beta · |dx_hat|;  a = 1 / (1 + 1 / (2π · cutoff · dt))
-    np.abs(dxn, b1)
-    mul(b1, beta, b1)
-    add(b1, min_cutoff, b1)
-    mul(b1, _TWO_PI, b1)
-    mul(b1, dtj, b1)
-    div(1.0, b1, b1)
-    add(b1, 1.0, b1)
-    div(1.0, b1, b1)
-    # x_hat = a · x + (1 − a) · prev
-    sub(1.0, b1, b2)
-    mul(b2, prev, b2)
-    mul(b1, xj, b1)
-    add(b1, b2, o)
-
-
 def _restarts(o, xj, prev, dxn, nanmask, fresh) -> None:
     """NaN handling of ``_OneEuroCore.step`` per element (elements restarting after a NaN
     take the new value, NaN derivatives become 0), then frames that start afresh."""
@@ -271,7 +243,7 @@ def _run_chunks(
             fr = frame[j]
             np.take(f.x, fr, axis=0, out=xj)
             o = out[:, j - w] if j >= w else warm[j % 2]
-            _step(xj, prev, dx, dxn, dt[fr][:, None], a_d[fr], omad[fr], min_cutoff, beta, o, b1, b2)
+            one_euro_step(xj, prev, dx, dxn, dt[fr][:, None], a_d[fr], omad[fr], min_cutoff, beta, o, b1, b2)
             if nan_any[j] or fresh_any[j]:
                 _restarts(o, xj, prev, dxn, nanmask, fresh_col[j] if fresh_any[j] else None)
             prev = o
@@ -331,7 +303,7 @@ def _run_lanes(
             adj = f.a_d[fr, lane_e] if per_elem_ad else f.a_d[fr, 0]
             omadj = f.one_minus_a_d[fr, lane_e] if per_elem_ad else f.one_minus_a_d[fr, 0]
             o, b1, b2, dxn = (np.empty(fr.size) for _ in range(4))
-            _step(xj, prev, dx, dxn, f.dt[fr], adj, omadj, mc, b, o, b1, b2)
+            one_euro_step(xj, prev, dx, dxn, f.dt[fr], adj, omadj, mc, b, o, b1, b2)
             fresh = f.fresh[fr] if j else np.zeros(fr.size, dtype=bool)  # lanes continue from their state
             if f.nan_step[fr].any() or fresh.any():
                 _restarts(o, xj, prev, dxn, np.empty(fr.size, dtype=bool), fresh if fresh.any() else None)

@@ -36,6 +36,47 @@ _TWO_PI_A = np.array(_TWO_PI)  # 0-d arrays: numpy broadcasts them far faster th
 _ONE_A = np.array(1.0)
 
 
+def one_euro_step(
+    x: np.ndarray,
+    prev: np.ndarray,
+    dx_prev: np.ndarray,
+    dx_out: np.ndarray,
+    dt: np.ndarray | float,
+    a_d: np.ndarray | float,
+    one_minus_a_d: np.ndarray | float,
+    min_cutoff: np.ndarray | float,
+    beta: np.ndarray | float,
+    out: np.ndarray,
+    b1: np.ndarray,
+    b2: np.ndarray,
+) -> None:
+    """One One Euro update, element-wise and in place: the single definition used by the
+    live filter and by whole-trace smoothing (:mod:`formcheck.batchsmooth`), so the two
+    agree bit for bit. ``dx_out`` may be ``dx_prev``; ``b1``, ``b2`` are scratch buffers.
+
+    dx = (x − prev)/dt; dx̂ = a_d·dx + (1 − a_d)·dx̂_prev; cutoff = min_cutoff + beta·|dx̂|;
+    a = 1 / (1 + 1/(2π·cutoff·dt)); x̂ = a·x + (1 − a)·prev.
+    """
+    sub, mul, div, add = np.subtract, np.multiply, np.divide, np.add
+    sub(x, prev, b1)
+    div(b1, dt, b1)
+    mul(b1, a_d, b1)
+    mul(dx_prev, one_minus_a_d, b2)
+    add(b1, b2, dx_out)
+    np.absolute(dx_out, b1)
+    mul(b1, beta, b1)
+    add(b1, min_cutoff, b1)
+    mul(b1, _TWO_PI_A, b1)
+    mul(b1, dt, b1)
+    div(_ONE_A, b1, b1)
+    add(b1, _ONE_A, b1)
+    div(_ONE_A, b1, b1)
+    sub(_ONE_A, b1, b2)
+    mul(b2, prev, b2)
+    mul(b1, x, b1)
+    add(b1, b2, out)
+
+
 class _OneEuroCore:
     """One Euro state over a flat float64 vector with per-element parameters.
 
@@ -84,30 +125,8 @@ class _OneEuroCore:
         self, x: np.ndarray, dt: np.ndarray, a_d: np.ndarray, one_minus_a_d: np.ndarray, x_nan: bool, out: np.ndarray
     ) -> None:
         """One filter step; ``dt``, ``a_d`` and ``1 - a_d`` are 0-d or (1,) arrays (or (K,))."""
-        prev, dxs, b1, b2 = self.x, self.dx, self._b1, self._b2
-        sub, mul, div, add = np.subtract, np.multiply, np.divide, np.add
-        # dx = (x - prev) / dt
-        sub(x, prev, b1)
-        div(b1, dt, b1)
-        # dx_hat = a_d * dx + (1 - a_d) * dx_prev   (stored in self.dx)
-        mul(b1, a_d, b1)
-        mul(dxs, one_minus_a_d, b2)
-        add(b1, b2, dxs)
-        # cutoff = min_cutoff + beta * |dx_hat|
-        np.absolute(dxs, b1)
-        mul(b1, self.beta, b1)
-        add(b1, self.min_cutoff, b1)
-        # a = 1 / (1 + 1 / (2π * cutoff * dt))
-        mul(b1, _TWO_PI_A, b1)
-        mul(b1, dt, b1)
-        div(_ONE_A, b1, b1)
-        add(b1, _ONE_A, b1)
-        div(_ONE_A, b1, b1)
-        # x_hat = a * x + (1 - a) * prev
-        sub(_ONE_A, b1, b2)
-        mul(b2, prev, b2)
-        mul(b1, x, b1)
-        add(b1, b2, out)
+        prev, dxs = self.x, self.dx
+        one_euro_step(x, prev, dxs, dxs, dt, a_d, one_minus_a_d, self.min_cutoff, self.beta, out, self._b1, self._b2)
         if self.nan_state or x_nan:
             # Elements restarting after a NaN take the new value as is; NaN inputs give NaN
             # outputs and restart on the next finite value.
