@@ -473,14 +473,24 @@ def _check_consistency(cfg: ExerciseConfig, origin: str) -> None:
 # --------------------------------------------------------------------------- registry
 
 
-def load_exercise_file(path: Path) -> ExerciseConfig:
+def read_toml(path: Path | str, what: str = "file") -> dict[str, Any]:
+    """A TOML file's contents; a missing, unreadable or malformed file is a ConfigError
+    naming the file (``what`` says what kind of file it should be: "profile", "labels file")."""
+    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        raise ConfigError(f"{path}: no such {what}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from None
-    return parse_exercise(data, str(path))
+
+
+def load_exercise_file(path: Path) -> ExerciseConfig:
+    return parse_exercise(read_toml(path, "exercise file"), str(path))
 
 
 def builtin_exercises() -> dict[str, ExerciseConfig]:

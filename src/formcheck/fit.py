@@ -33,14 +33,13 @@ each clip in turn. Its agreement, not the fitted one, says what to expect on new
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from formcheck.checkers.rep_checker import RepChecker
-from formcheck.config import ExerciseConfig
+from formcheck.config import ExerciseConfig, read_toml
 from formcheck.errors import ConfigError
 from formcheck.rescoring import PreparedTrace
 
@@ -84,12 +83,7 @@ def load_labels(path: Path | str, exercise: str | None = None, videos_dir: Path 
     Clip files are relative to ``videos_dir`` if given, else to the labels file's folder.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such labels file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    data = read_toml(path, "labels file")
     entries = data.get("clip", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected [[clip]] tables")

@@ -24,13 +24,12 @@ range. ``formcheck tune`` and ``formcheck fit`` write profiles (:func:`profile_t
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formcheck.config import ExerciseConfig, available_exercises
+from formcheck.config import ExerciseConfig, available_exercises, read_toml
 from formcheck.errors import ConfigError
 
 #: Keys allowed in the ``[profile]`` table.
@@ -100,16 +99,7 @@ def parse_profile(data: Mapping[str, Any], origin: str, exercises: Mapping[str, 
 def load_profile(path: Path | str, exercises: Mapping[str, ExerciseConfig] | None = None) -> Profile:
     """Read and validate a profile file (against the built-in exercises by default)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such profile file") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the profile ({e.strerror or e})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    data = read_toml(path, "profile file")
     return parse_profile(data, str(path), exercises if exercises is not None else available_exercises())
 
 
