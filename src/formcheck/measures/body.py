@@ -286,11 +286,8 @@ def compute_measures(
     missing = (~usable).astype(np.float32) @ _REQUIRED.T  # (T, M) count of unusable landmarks
     out[(missing > 0) & _HAS_REQ] = np.nan
 
-    with np.errstate(invalid="ignore"):
-        for combined, li in plan.means:
-            pair = out[:, [li, li + 1]]
-            n = np.sum(np.isfinite(pair), axis=1)
-            out[:, combined] = np.where(n > 0, np.nansum(pair, axis=1) / np.maximum(n, 1), np.nan)
+    for combined, li in plan.means:
+        out[:, combined] = _mean_either(out[:, li], out[:, li + 1])
     _catalog_measures(out, iso, w, usable, side_w, only)
     return out
 
@@ -382,6 +379,12 @@ _GROUPS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=128)
+def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
+    """The groups of :data:`_GROUPS` with a measure in ``only`` (None = all)."""
+    return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
+
+
 def _catalog_measures(
     out: np.ndarray,
     iso: np.ndarray,
@@ -410,15 +413,17 @@ def _catalog_columns(
     few numpy calls: at T = 1 (live) their fixed cost dominates, hence also ``only``.
     """
     out[:, _I_CAT:] = np.nan
-    want = {grp for grp, names in _GROUPS.items() if only is None or not set(names).isdisjoint(only)}
+    want = _catalog_groups(None if only is None else frozenset(only))
     I = np.where(usable[..., None], iso, np.nan)  # noqa: E741 - (T, 33, 2) masked image
     W = np.where(usable[..., None], w, np.nan)  # (T, 33, 3) masked world
     c = out[:, _I_CAT:]  # view into the catalog's columns
     col = _CAT_INDEX
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
-    hip_i, knee_i, ank_i = I[:, _HIPS], I[:, _KNEES], I[:, _ANKLES]  # (T, 2, 2)
-    hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
+    knee_i = I[:, _KNEES]  # (T, 2, 2)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance"}:  # (indexing skipped when unread)
+        hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
+        hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
     if want & {"heel", "figure4", "reach"}:  # leg lengths (skipped when nothing reads them)
         thigh_i = _len(hip_i - knee_i)  # (T, 2)
         leg_i = thigh_i + _len(knee_i - ank_i)

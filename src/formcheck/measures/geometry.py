@@ -21,11 +21,10 @@ def image_xy_to_isotropic(image_xy: np.ndarray, aspect: float) -> np.ndarray:
 
 def angle_between_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Unsigned angle between vectors u and v, (..., D) -> (...,) degrees in [0, 180]."""
-    dot = np.einsum("...i,...i->...", u, v)
-    nu = np.sqrt(np.einsum("...i,...i->...", u, u))
-    nv = np.sqrt(np.einsum("...i,...i->...", v, v))
+    dot = np.add.reduce(u * v, axis=-1)
+    norms = np.sqrt(np.add.reduce(u * u, axis=-1) * np.add.reduce(v * v, axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = dot / (nu * nv)
+        cos = dot / norms
     return np.arccos(np.clip(cos, -1.0, 1.0)) * _RAD2DEG
 
 
@@ -46,8 +45,8 @@ def from_vertical_deg(p_from: np.ndarray, p_to: np.ndarray) -> np.ndarray:
     180° = pointing down. Inputs must be isotropic image coordinates.
     """
     d = p_to - p_from
-    up = np.broadcast_to(np.array([0.0, -1.0]), d.shape)
-    return angle_between_deg(d, up)
+    # The angle to (0, -1): atan2(|x|, −y). One call instead of a general angle_between.
+    return np.degrees(np.arctan2(np.abs(d[..., 0]), -d[..., 1]))
 
 
 def from_horizontal_deg(p_from: np.ndarray, p_to: np.ndarray) -> np.ndarray:
