@@ -40,14 +40,16 @@ from typing import Any
 import numpy as np
 
 from formcheck.config import ExerciseConfig
-from formcheck.errors import FormcheckError, ModelError, VideoError
+from formcheck.errors import FormcheckError, ModelError
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.scoring import (
     ScoreOptions,
     ScoreResult,
     cached_result,
+    check_video_path,
     expected_frames,
     finish_score,
+    options_per_video,
     render_inference,
     run_inference,
     segment_starts,
@@ -342,13 +344,6 @@ def _probe(path: Path) -> Any:
     return src.info
 
 
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise VideoError(f"{path}: no such file")
-    if path.is_dir():
-        raise VideoError(f"{path} is a folder, not a video file")
-
-
 def _plan(videos: dict[int, _Video], cfg: ExerciseConfig, jobs: int) -> tuple[list[_Task], int, dict[int, str]]:
     """Tasks for the videos to infer; returns (tasks, expected frames or 0 if unknown,
     errors of videos that could not even be opened)."""
@@ -397,17 +392,12 @@ def iter_scores(
     time is held here: consume the results as they come for thousands of videos.
     """
     paths = [Path(v) for v in videos]
-    if opts is None or isinstance(opts, ScoreOptions):
-        all_opts = [opts or ScoreOptions()] * len(paths)
-    else:
-        all_opts = list(opts)
-        if len(all_opts) != len(paths):
-            raise ValueError(f"got {len(all_opts)} ScoreOptions for {len(paths)} videos")
+    all_opts = options_per_video(opts, len(paths))
     if jobs is None:
         jobs = all_opts[0].jobs if all_opts else 1
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     for p in paths:
-        _check_path(p)
+        check_video_path(p)
     to_infer: dict[int, _Video] = {}
     for i, (p, o) in enumerate(zip(paths, all_opts, strict=True)):
         worker_opts = replace(o, progress=False, jobs=1)

@@ -82,18 +82,13 @@ def iter_scores_ray(
             else starts a local one.
         trace_outs: where each task saves its video's pose trace (None: not saved).
     """
-    from formcheck.batch import _check_path
+    from formcheck.scoring import check_video_path, options_per_video
 
     ray = _ray()
     paths = [str(Path(v)) for v in videos]
     for path in paths:
-        _check_path(Path(path))
-    if opts is None or isinstance(opts, ScoreOptions):
-        all_opts = [opts or ScoreOptions()] * len(paths)
-    else:
-        all_opts = list(opts)
-    if len(all_opts) != len(paths):
-        raise ValueError(f"got {len(all_opts)} ScoreOptions for {len(paths)} videos")
+        check_video_path(Path(path))
+    all_opts = options_per_video(opts, len(paths))
     outs = [None if t is None else str(t) for t in (trace_outs or [None] * len(paths))]
     if not ray.is_initialized():
         ray.init(address=address or os.environ.get("RAY_ADDRESS"), log_to_driver=False)

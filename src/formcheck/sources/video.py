@@ -83,13 +83,16 @@ class VideoFileSource:
     ``(t_s, frame)`` (the next chunk's first frame), else None.
     """
 
-    def __init__(self, path: Path, start_s: float = 0.0, end_s: float = math.inf) -> None:
+    def __init__(self, path: Path, start_s: float = 0.0, end_s: float = math.inf, threads: int = 0) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise VideoError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise VideoError(f"{self.path} is a folder, not a video file")
-        cap = cv2.VideoCapture(str(self.path))
+        # threads: decoder threads (0: OpenCV's choice, one per core). One thread decodes
+        # 720p at ~500 fps with ~20 % less CPU than several: better when inference is the
+        # bottleneck and every core is busy with it.
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads] if threads else [])
         if not cap.isOpened():
             raise VideoError(f"{self.path}: cannot open it as a video (unknown format or corrupt file)")
         ok, first = cap.read()
