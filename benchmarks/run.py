@@ -380,9 +380,42 @@ class TreeSampler:
         self._thread.join()
 
 
+def _cpu_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def wait_for_idle(max_wait_s: float, busy_cores: float = 0.3) -> float:
+    """Wait (at most max_wait_s) until other programs use under ``busy_cores`` cores, so a
+    shared machine's other work does not land in a measurement. Returns the last reading."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        b0, t0 = _cpu_busy_s(), time.monotonic()
+        time.sleep(1.0)
+        busy = (_cpu_busy_s() - b0) / (time.monotonic() - t0)
+        if busy < busy_cores or time.monotonic() >= deadline:
+            return busy
+
+
 def run_child(kind: str, spec: dict, *, sample: bool = False, series: bool = False, every_s: float = 0.1) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps({"kind": kind, **spec})]
+    idle_wait = float(os.environ.get("_FORMCHECK_BENCH_IDLE_WAIT", "0"))
+    busy_before = wait_for_idle(idle_wait) if idle_wait > 0 else None
     load0 = os.getloadavg()[0]
+    busy0, ours0, wall0 = _cpu_busy_s(), _children_cpu_s(), time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         sampler = TreeSampler(proc.pid, every_s, series) if sample or series else None
@@ -396,6 +429,11 @@ def run_child(kind: str, spec: dict, *, sample: bool = False, series: bool = Fal
             raise RuntimeError(f"benchmark step {kind} failed (exit {proc.returncode}):\n{tail}")
     result = json.loads(lines[-1][len(RESULT_TAG) :])
     result["load_avg_before"] = round(load0, 2)
+    # Cores other programs kept busy meanwhile: the machine's busy CPU time minus ours.
+    wall = time.monotonic() - wall0
+    result["background_cores"] = max(0.0, (_cpu_busy_s() - busy0 - (_children_cpu_s() - ours0)) / wall)
+    if busy_before is not None:
+        result["background_cores_before"] = busy_before
     if sampler is not None:
         result["peak_tree_rss_mb"] = sampler.peak_rss
         result["peak_tree_pss_mb"] = sampler.peak_pss
@@ -580,6 +618,7 @@ def summarize_model(runs: dict[str, list[dict]], jobs: int) -> dict:
             "peak_tree_pss_mb": stats([r["peak_tree_pss_mb"] for r in runs["score_seq"]]),
         },
         "load_avg": [r["load_avg_before"] for r in runs["score"]],
+        "background_cores": {k: [round(r.get("background_cores", 0.0), 2) for r in runs[k]] for k in runs},
         "raw": runs,
     }
 
@@ -744,6 +783,8 @@ def print_table(res: dict) -> None:
         ("CPU ms/frame baseline / score",
          lambda m: f"{m['cpu_per_frame_ms']['baseline']:.1f} / {m['cpu_per_frame_ms']['score']:.1f}"),
         (f"{meta['jobs']}-core ceiling (CPU-bound)", lambda m: f"{m['ceiling_vs_baseline']:.2f}"),
+        ("other programs' cores (score)",
+         lambda m: "/".join(f"{x:.1f}" for x in m["background_cores"]["score"])),
         ("parallel == sequential", lambda m: "yes" if m["parallel_equals_sequential"] else "NO"),
         ("reps counted", lambda m: str(m["reps"])),
         ("analysis us/frame (% inf.)",
@@ -839,6 +880,14 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path("benchmark-results.json"), help="JSON results (default: %(default)s)"
     )
     p.add_argument(
+        "--wait-idle",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="before each measurement wait up to S seconds for other programs to leave the cores idle "
+        "(shared machines; default: 60, 0 = never wait)",
+    )
+    p.add_argument(
         "--only",
         default="throughput,agreement,soak",
         help="sections to run (default: throughput,agreement,soak; throughput includes the per-frame costs and live)",
@@ -857,11 +906,13 @@ def main(argv: list[str] | None = None) -> int:
         args.repeats = 1
         args.live_seconds = min(args.live_seconds, 2.0)
         args.soak_seconds = min(args.soak_seconds, 3.0)
+        args.wait_idle = min(args.wait_idle, 0.0)
     args.clip = args.clip or DEFAULT_CLIP
     args.only = {x.strip() for x in args.only.split(",")}
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.live_models = args.models if args.live_models is None else [m.strip() for m in args.live_models.split(",")]
     args.quick_seq = args.quick  # sequential score once per model in quick runs
+    os.environ["_FORMCHECK_BENCH_IDLE_WAIT"] = str(args.wait_idle)
     res = measure(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")

@@ -100,7 +100,7 @@ def test_a_failed_chunk_keeps_what_came_before_it_and_nothing_after():
 
 # ------------------------------------------------------------------ on real clips
 def _opts(models_dir, **kw) -> ScoreOptions:
-    return ScoreOptions(model="lite", model_dir=models_dir, progress=False, use_cache=False, **kw)
+    return ScoreOptions(**{"model": "lite", "model_dir": models_dir, "progress": False, "use_cache": False, **kw})
 
 
 @pytest.mark.real
@@ -115,13 +115,18 @@ def test_a_video_scored_in_parallel_chunks_is_the_one_pass_trace_and_report(samp
 
 
 @pytest.mark.real
-def test_many_videos_in_a_process_pool_give_the_one_by_one_reports(samples_dir, models_dir):
+def test_many_videos_in_a_process_pool_give_the_one_by_one_reports(samples_dir, models_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))  # the workers inherit it
     clips = [samples_dir / BRIDGE, samples_dir / GOBLET]
     cfg = get_exercise("squat")
-    pooled = score_videos(clips, cfg, _opts(models_dir), jobs=2)
+    pooled = score_videos(clips, cfg, _opts(models_dir, use_cache=True), jobs=2)
     alone = [score_video(c, cfg, _opts(models_dir, jobs=1)) for c in clips]
     assert [r.report for r in pooled] == [r.report for r in alone]
     assert [r.report["source"] for r in pooled] == [str(c) for c in clips]  # input order
+    # Scored again: the workers find the traces in the cache; the reports are the same.
+    again = score_videos(clips, cfg, _opts(models_dir, use_cache=True), jobs=2)
+    assert [r.report.pop("inference") for r in again] == ["cached", "cached"]
+    assert [r.report for r in again] == [{k: v for k, v in r.report.items() if k != "inference"} for r in alone]
 
 
 @pytest.mark.real

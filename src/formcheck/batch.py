@@ -46,6 +46,7 @@ from formcheck.scoring import (
     ScoreOptions,
     ScoreResult,
     cached_result,
+    cached_trace,
     check_video_path,
     expected_frames,
     finish_score,
@@ -92,6 +93,7 @@ class _Task:
     end_s: float = math.inf
     cfg: ExerciseConfig | None = None  # set: also render opts.video_out (whole video only)
     weight: float = 0.0  # expected cost, to start the biggest tasks first
+    check_cache: bool = False  # look in the trace cache first (hashing the video there, not here)
 
 
 @dataclass(slots=True)
@@ -101,6 +103,7 @@ class _Part:
     trace: PoseTrace
     error: str | None = None
     fatal: str | None = None  # a ModelError: stop everything
+    cached: bool = False  # the trace came from the trace cache
     interrupted: bool = False
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
@@ -114,6 +117,8 @@ def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
 
 def _run_task(task: _Task, progress, stop) -> _Part:
     try:
+        if task.check_cache and (trace := cached_trace(task.video, task.opts)) is not None:
+            return _Part(trace, cached=True)
         if task.cfg is not None:
             run = render_inference(task.video, task.cfg, task.opts, progress=progress, stop=stop)
         else:
@@ -352,7 +357,8 @@ def _plan(videos: dict[int, _Video], cfg: ExerciseConfig, jobs: int) -> tuple[li
     if len(videos) >= jobs:  # enough videos to keep every core busy: one task each
         for i, v in videos.items():
             render = cfg if v.opts.video_out is not None else None
-            tasks.append(_Task(i, 0, v.path, v.opts, cfg=render, weight=float(v.path.stat().st_size)))
+            size = float(v.path.stat().st_size)
+            tasks.append(_Task(i, 0, v.path, v.opts, cfg=render, weight=size, check_cache=True))
             v.n_parts = 1
         return tasks, 0, errors
     total = 0
@@ -388,8 +394,8 @@ def iter_scores(
     ``opts`` is one ScoreOptions for all videos or one per video (e.g. each its own
     ``video_out``). Results are the same as :func:`formcheck.scoring.score_video` with
     ``jobs=1``. Missing files raise VideoError before any work starts; a file that cannot
-    be decoded gives a report with ``complete: false``. Only one video's trace at a
-    time is held here: consume the results as they come for thousands of videos.
+    be decoded gives a report with ``complete: false``. A video's trace is held here only
+    until the video is done: consume the results as they come for thousands of videos.
     """
     paths = [Path(v) for v in videos]
     all_opts = options_per_video(opts, len(paths))
@@ -398,14 +404,17 @@ def iter_scores(
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     for p in paths:
         check_video_path(p)
+    # Few videos: look in the trace cache here (chunks are planned only for the others).
+    # Many: each task looks, so hashing thousands of videos for the cache key is spread
+    # over the workers instead of delaying the start.
+    few = len(paths) < jobs
     to_infer: dict[int, _Video] = {}
     for i, (p, o) in enumerate(zip(paths, all_opts, strict=True)):
-        worker_opts = replace(o, progress=False, jobs=1)
-        cached = cached_result(p, cfg, o)
+        cached = cached_result(p, cfg, o) if few else None
         if cached is not None:
             yield i, cached
         else:
-            to_infer[i] = _Video(p, worker_opts)
+            to_infer[i] = _Video(p, replace(o, progress=False, jobs=1))
     if not to_infer:
         return
     tasks, total_frames, errors = _plan(to_infer, cfg, jobs)
@@ -428,6 +437,12 @@ def iter_scores(
             if part.fatal is not None:
                 raise ModelError(part.fatal)
             v = to_infer[task.video_index]
+            if part.cached:
+                del to_infer[task.video_index]
+                if not total_frames:
+                    bar.update(1)
+                yield task.video_index, cached_result(v.path, cfg, all_opts[task.video_index], part.trace)
+                continue
             v.parts[task.part] = part
             if len(v.parts) < v.n_parts:
                 continue

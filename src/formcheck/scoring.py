@@ -372,17 +372,23 @@ def _cache_extra(opts: ScoreOptions) -> str:
     return f"poses={opts.num_poses};{SEGMENTING}"
 
 
-def cached_result(video: Path, cfg: ExerciseConfig, opts: ScoreOptions) -> ScoreResult | None:
-    """The result from the trace cache, when it holds this video (and no video is asked for)."""
+def cached_trace(video: Path, opts: ScoreOptions) -> PoseTrace | None:
+    """The video's trace from the trace cache, when it holds it (and no video is asked for)."""
     cache = _cache(opts)
     if cache is None or opts.video_out is not None:
         return None
-    mid = model_id(opts.model)
-    trace = cache.get(video, mid, _cache_extra(opts))
+    return cache.get(video, model_id(opts.model), _cache_extra(opts))
+
+
+def cached_result(
+    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace | None = None
+) -> ScoreResult | None:
+    """The result from the trace cache (or from ``trace``, found there already), or None."""
+    trace = trace if trace is not None else cached_trace(video, opts)
     if trace is None:
         return None
     checker = analyze_trace(trace, cfg, opts.smoothing)
-    report = build_report(checker, source=str(video), model=mid, duration_s=_duration(trace))
+    report = build_report(checker, source=str(video), model=model_id(opts.model), duration_s=_duration(trace))
     report["inference"] = "cached"
     return ScoreResult(report, trace, checker, inference_ran=False)
 
