@@ -110,6 +110,24 @@ def child_baseline(spec: dict) -> dict:
     return {"frames": len(frames), "seconds": dt, "cpu_s": cpu}
 
 
+def child_decode(spec: dict) -> dict:
+    """Decoding as formcheck's score does it (one decoder thread), plus BGR→RGB: the part of
+    score's per-frame work that the baseline leaves out (its frames are decoded in advance)."""
+    import cv2
+    import numpy as np
+
+    from formcheck.scoring import DECODE_THREADS
+    from formcheck.sources.video import VideoFileSource
+
+    n, rgb = 0, None
+    t0, c0 = time.perf_counter(), _cpu_s()
+    for _, frame in VideoFileSource(spec["clip"], threads=DECODE_THREADS):
+        rgb = np.empty_like(frame) if rgb is None else rgb
+        cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=rgb)
+        n += 1
+    return {"frames": n, "seconds": time.perf_counter() - t0, "cpu_s": _cpu_s() - c0}
+
+
 def child_naive(spec: dict) -> dict:
     """The typical trainer loop: read, convert, IMAGE-mode detection, draw, repeat."""
     import cv2
@@ -319,6 +337,7 @@ def child_agree(spec: dict) -> dict:
 CHILDREN = {
     "baseline": child_baseline,
     "naive": child_naive,
+    "decode": child_decode,
     "score": child_score,
     "micro": child_micro,
     "live": child_live,
@@ -328,10 +347,15 @@ CHILDREN = {
 
 # ====================================================================== the parent
 class TreeSampler:
-    """Samples the resident memory of a process and its descendants (RSS and PSS, MB)."""
+    """Samples the resident memory of a process and its descendants (RSS and PSS, MB).
 
-    def __init__(self, pid: int, every_s: float = 0.1, series: bool = False) -> None:
-        self.pid, self.every_s = pid, every_s
+    PSS only when asked: reading ``smaps_rollup`` walks the process's page tables under
+    its memory-map lock and slowed a timed 2-core score by ~5 %, so timed runs sample RSS
+    only (``/proc/PID/status``, counters the kernel keeps) and PSS has a run of its own.
+    """
+
+    def __init__(self, pid: int, every_s: float = 0.1, series: bool = False, pss: bool = False) -> None:
+        self.pid, self.every_s, self.pss = pid, every_s, pss
         self.peak_rss = self.peak_pss = 0.0
         self.series: list[tuple[float, float]] | None = [] if series else None
         self._stop = threading.Event()
@@ -369,7 +393,7 @@ class TreeSampler:
         while not self._stop.is_set():
             pids = self._tree()
             rss = sum(_status_kb("VmRSS", p) for p in pids) / 1024
-            pss = sum(self._pss_kb(p) for p in pids) / 1024
+            pss = sum(self._pss_kb(p) for p in pids) / 1024 if self.pss else 0.0
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             if self.series is not None:
                 self.series.append((time.monotonic() - self._t0, _status_kb("VmRSS", self.pid) / 1024))
@@ -410,7 +434,9 @@ def wait_for_idle(max_wait_s: float, busy_cores: float = 0.3) -> float:
             return busy
 
 
-def run_child(kind: str, spec: dict, *, sample: bool = False, series: bool = False, every_s: float = 0.1) -> dict:
+def run_child(
+    kind: str, spec: dict, *, sample: bool = False, pss: bool = False, series: bool = False, every_s: float = 0.1
+) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps({"kind": kind, **spec})]
     idle_wait = float(os.environ.get("_FORMCHECK_BENCH_IDLE_WAIT", "0"))
     busy_before = wait_for_idle(idle_wait) if idle_wait > 0 else None
@@ -418,7 +444,7 @@ def run_child(kind: str, spec: dict, *, sample: bool = False, series: bool = Fal
     busy0, ours0, wall0 = _cpu_busy_s(), _children_cpu_s(), time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
-        sampler = TreeSampler(proc.pid, every_s, series) if sample or series else None
+        sampler = TreeSampler(proc.pid, every_s, series, pss) if sample or series else None
         out, _ = proc.communicate()
         if sampler is not None:
             sampler.stop()
@@ -436,7 +462,8 @@ def run_child(kind: str, spec: dict, *, sample: bool = False, series: bool = Fal
         result["background_cores_before"] = busy_before
     if sampler is not None:
         result["peak_tree_rss_mb"] = sampler.peak_rss
-        result["peak_tree_pss_mb"] = sampler.peak_pss
+        if pss:
+            result["peak_tree_pss_mb"] = sampler.peak_pss
         if series:
             result["rss_series"] = sampler.series
     return result
@@ -522,11 +549,14 @@ def measure(args: argparse.Namespace) -> dict:
     if not env_models and (REPO.parent / "shared" / "models").is_dir():
         os.environ["FORMCHECK_MODEL_DIR"] = str(REPO.parent / "shared" / "models")
 
+    if "throughput" in args.only:
+        dec = [run_child("decode", {"clip": str(clip_path)}) for _ in range(args.repeats)]
+        res["decode_cpu_ms_per_frame"] = stats([r["cpu_s"] / r["frames"] * 1000 for r in dec])
     for model in args.models if "throughput" in args.only else []:
         _log(
             f"== {model}: throughput ({args.repeats} repeats of baseline, naive loop, score jobs={jobs}, score jobs=1)"
         )
-        runs: dict[str, list[dict]] = {"baseline": [], "naive": [], "score": [], "score_seq": []}
+        runs: dict[str, list[dict]] = {"baseline": [], "naive": [], "score": [], "score_seq": [], "memory": []}
         base = {"clip": str(clip_path), "model": model, "exercise": exercise}
         for r in range(args.repeats):
             runs["baseline"].append(run_child("baseline", {**base, "max_frames": max_frames}))
@@ -535,6 +565,8 @@ def measure(args: argparse.Namespace) -> dict:
             runs["score"].append(run_child("score", {**base, "jobs": jobs, "trace_out": trace_out}, sample=True))
             if r == 0 or not args.quick_seq:
                 runs["score_seq"].append(run_child("score", {**base, "jobs": 1}, sample=True))
+            if r == 0:  # untimed: PSS sampling slows what it measures
+                runs["memory"] = [run_child("score", {**base, "jobs": jobs}, sample=True, pss=True)]
             last = runs["score"][-1]
             _log(
                 f"   repeat {r + 1}: baseline {_fps(runs['baseline'][-1]):.1f} fps, naive {_fps(runs['naive'][-1]):.1f}"
@@ -586,7 +618,7 @@ def summarize_model(runs: dict[str, list[dict]], jobs: int) -> dict:
     score_fps = [_fps(r) for r in runs["score"]]
     seq_fps = [_fps(r) for r in runs["score_seq"]]
     n_seq = len(seq_fps)
-    digests = {(r["trace_digest"], r["report_digest"]) for r in runs["score"] + runs["score_seq"]}
+    digests = {(r["trace_digest"], r["report_digest"]) for r in runs["score"] + runs["score_seq"] + runs["memory"]}
     cpu = {
         k: statistics.median(r["cpu_s"] / r["frames"] * 1000 for r in runs[k])
         for k in ("baseline", "naive", "score", "score_seq")
@@ -608,14 +640,13 @@ def summarize_model(runs: dict[str, list[dict]], jobs: int) -> dict:
         "reps": runs["score"][0]["reps"],
         "parallel_equals_sequential": len(digests) == 1,
         "memory_score": {
-            "peak_tree_rss_mb": stats([r["peak_tree_rss_mb"] for r in runs["score"]]),
-            "peak_tree_pss_mb": stats([r["peak_tree_pss_mb"] for r in runs["score"]]),
+            "peak_tree_rss_mb": stats([r["peak_tree_rss_mb"] for r in runs["score"] + runs["memory"]]),
+            "peak_tree_pss_mb": stats([r["peak_tree_pss_mb"] for r in runs["memory"]]),
             "parent_hwm_mb": stats([r["hwm_mb"] for r in runs["score"]]),
             "worker_hwm_mb": stats([r["children_max_hwm_mb"] for r in runs["score"]]),
         },
         "memory_score_seq": {
             "peak_tree_rss_mb": stats([r["peak_tree_rss_mb"] for r in runs["score_seq"]]),
-            "peak_tree_pss_mb": stats([r["peak_tree_pss_mb"] for r in runs["score_seq"]]),
         },
         "load_avg": [r["load_avg_before"] for r in runs["score"]],
         "background_cores": {k: [round(r.get("background_cores", 0.0), 2) for r in runs[k]] for k in runs},
@@ -762,6 +793,7 @@ def _cpu_name() -> str:
 
 def print_table(res: dict) -> None:
     meta = res["meta"]
+    decode_ms = res.get("decode_cpu_ms_per_frame", {}).get("median", float("nan"))
     mach = meta["machine"]
     print(
         f"\nformcheck {mach['formcheck']} on {mach['cpu']} ({mach['cores_usable']} cores), "
@@ -783,6 +815,7 @@ def print_table(res: dict) -> None:
         ("CPU ms/frame baseline / score",
          lambda m: f"{m['cpu_per_frame_ms']['baseline']:.1f} / {m['cpu_per_frame_ms']['score']:.1f}"),
         (f"{meta['jobs']}-core ceiling (CPU-bound)", lambda m: f"{m['ceiling_vs_baseline']:.2f}"),
+        ("  of it: decode + BGR->RGB ms/frame", lambda m: f"{decode_ms:.1f}"),
         ("other programs' cores (score)",
          lambda m: "/".join(f"{x:.1f}" for x in m["background_cores"]["score"])),
         ("parallel == sequential", lambda m: "yes" if m["parallel_equals_sequential"] else "NO"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -70,3 +73,19 @@ def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
     bogus.write_bytes(b"definitely not a model")
     with pytest.raises(ModelError, match="could not be loaded"):
         PoseEstimator(bogus)
+
+
+def test_mediapipe_imports_without_pyplot_and_pyplot_works_afterwards():
+    # In a fresh interpreter: this one may have imported either already.
+    code = (
+        "import sys\n"
+        "from formcheck.pose.estimator import import_mediapipe\n"
+        "mp = import_mediapipe()\n"
+        "assert mp.Image is not None\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+        "import matplotlib.pyplot as plt\n"
+        "from mediapipe.tasks.python.vision import drawing_utils\n"
+        "assert drawing_utils.plt.figure is plt.figure\n"
+        "assert type(sys.modules['matplotlib']).__name__ == 'module'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -268,9 +268,11 @@ def compute_measures(
     side_w = side_on_weight(width_ratio)[:, None]  # (T, 1): 1 = side-on → trust the image
 
     if plan.joints.size:
+        # World and image angles in one pass: image points as 3-D with z = 0.
+        pts = np.zeros((2, t, N_LANDMARKS, 3))
+        pts[0], pts[1, ..., :2] = w, iso
         a, b, c = plan.joint_a, plan.joint_b, plan.joint_c
-        ang3 = g.angle_at_deg(w[:, a], w[:, b], w[:, c])  # (T, J)
-        ang2 = g.angle_at_deg(iso[:, a], iso[:, b], iso[:, c])
+        ang3, ang2 = g.angle_at_deg(pts[:, :, a], pts[:, :, b], pts[:, :, c])  # each (T, J)
         ang = _blend(ang3, ang2, side_w)
         out[:, plan.joints] = np.where(plan.joint_flex, 180.0 - ang, ang)
     if plan.lift:
@@ -442,9 +444,10 @@ def _catalog_columns(
     lat = (W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP]) + (W[:, L.LEFT_SHOULDER] - W[:, L.RIGHT_SHOULDER])
     msh_i = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
     mhip_i = 0.5 * (I[:, L.LEFT_HIP] + I[:, L.RIGHT_HIP])
-    a2 = mhip_i - msh_i
-    trunk_len_i = _len(a2)
-    a2 /= trunk_len_i[:, None]
+    if want & {"sagittal", "stance"}:
+        a2 = mhip_i - msh_i
+        trunk_len_i = _len(a2)
+        a2 /= trunk_len_i[:, None]
     if "sagittal" in want:
         msh_w = 0.5 * (W[:, L.LEFT_SHOULDER] + W[:, L.RIGHT_SHOULDER])
         mhip_w = 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])
@@ -499,7 +502,8 @@ def _catalog_columns(
 
     # Thighs from vertical: mid-hip to the knees (either or both), from straight down.
     down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
-    c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(np.clip(down[:, 1] / _len(down), -1.0, 1.0)))
+    cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
+    c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
 
     # Toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
     if "reach" in want:

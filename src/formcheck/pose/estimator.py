@@ -7,7 +7,10 @@ person between frames and needs strictly increasing timestamps.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import sys
+import types
 from pathlib import Path
 
 import cv2
@@ -52,6 +55,42 @@ def _quiet_native_stderr():
         os.close(devnull)
 
 
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module in ``sys.modules`` and imports the real one on first use."""
+
+    def __getattr__(self, attr: str):
+        _undefer()
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+_DEFERRED = ("matplotlib", "matplotlib.pyplot")
+
+
+def _undefer() -> None:
+    for name in _DEFERRED:
+        if isinstance(sys.modules.get(name), _DeferredModule):
+            del sys.modules[name]
+
+
+def import_mediapipe():
+    """Import MediaPipe without the cost of its drawing helpers' ``matplotlib.pyplot``.
+
+    ``mediapipe`` imports every task at start-up, and its drawing utilities (which
+    formcheck does not use) import pyplot: ~0.4 s of a ~0.5 s import, paid again by
+    every worker process of a parallel score. matplotlib is deferred to its first use
+    for the duration of the import; anyone importing it afterwards gets the real module.
+    """
+    if "mediapipe" in sys.modules or any(name in sys.modules for name in _DEFERRED):
+        return importlib.import_module("mediapipe")
+    package, pyplot = (_DeferredModule(name) for name in _DEFERRED)
+    package.pyplot = pyplot  # `import matplotlib.pyplot as plt` reads this attribute
+    sys.modules.update(zip(_DEFERRED, (package, pyplot), strict=True))
+    try:
+        return importlib.import_module("mediapipe")
+    finally:
+        _undefer()
+
+
 def hip_centre(image_xy: np.ndarray, aspect: float) -> np.ndarray:
     """(2,) hip centre of (33, 2) normalized image landmarks, in frame heights."""
     return np.asarray(image_xy, dtype=np.float64)[[L.LEFT_HIP, L.RIGHT_HIP]].mean(axis=0) * (aspect, 1.0)
@@ -81,7 +120,7 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
     ) -> None:
-        import mediapipe as mp
+        mp = import_mediapipe()
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
