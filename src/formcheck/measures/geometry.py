@@ -14,9 +14,7 @@ _RAD2DEG = 180.0 / np.pi
 
 def image_xy_to_isotropic(image_xy: np.ndarray, aspect: float) -> np.ndarray:
     """(..., 2) normalized image x,y -> (..., 2) in units of image height (x scaled by W/H)."""
-    out = np.array(image_xy, dtype=np.float64, copy=True)
-    out[..., 0] *= aspect
-    return out
+    return np.multiply(image_xy, (aspect, 1.0), dtype=np.float64)
 
 
 def angle_between_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -53,9 +51,8 @@ def from_vertical_deg(p_from: np.ndarray, p_to: np.ndarray) -> np.ndarray:
 
 def from_horizontal_deg(p_from: np.ndarray, p_to: np.ndarray) -> np.ndarray:
     """Unsigned tilt of the image line through p_from, p_to from horizontal, (..., 2) -> deg in [0, 90]."""
-    d = p_to - p_from
-    with np.errstate(invalid="ignore"):
-        return np.degrees(np.arctan2(np.abs(d[..., 1]), np.abs(d[..., 0])))
+    d = p_to - p_from  # (arctan2 raises no floating-point warning, NaN included)
+    return np.degrees(np.arctan2(np.abs(d[..., 1]), np.abs(d[..., 0])))
 
 
 def signed_tilt_deg(p_left: np.ndarray, p_right: np.ndarray) -> np.ndarray:
@@ -65,8 +62,7 @@ def signed_tilt_deg(p_left: np.ndarray, p_right: np.ndarray) -> np.ndarray:
     two is further left in the picture.
     """
     d = p_right - p_left
-    with np.errstate(invalid="ignore"):
-        return np.degrees(np.arctan2(-d[..., 1], np.abs(d[..., 0])))
+    return np.degrees(np.arctan2(-d[..., 1], np.abs(d[..., 0])))
 
 
 def norm_m(v: np.ndarray) -> np.ndarray:
