@@ -117,8 +117,9 @@ def child_decode(spec: dict) -> dict:
     import numpy as np
 
     from formcheck.scoring import DECODE_THREADS
-    from formcheck.sources.video import VideoFileSource
+    from formcheck.sources.video import VideoFileSource, use_one_opencv_thread
 
+    use_one_opencv_thread()
     n, rgb = 0, None
     t0, c0 = time.perf_counter(), _cpu_s()
     for _, frame in VideoFileSource(spec["clip"], threads=DECODE_THREADS):
@@ -925,8 +926,12 @@ def main(argv: list[str] | None = None) -> int:
         default="throughput,agreement,soak",
         help="sections to run (default: throughput,agreement,soak; throughput includes the per-frame costs and live)",
     )
+    p.add_argument("--table", type=Path, metavar="JSON", help="print the table of an earlier run's results and exit")
     p.add_argument("--_child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.table is not None:
+        print_table(json.loads(args.table.read_text()))
+        return 0
     if args._child:
         spec = json.loads(args._child)
         result = CHILDREN[spec.pop("kind")](spec)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from formcheck import synthetic
 from formcheck import trace as tr
 from formcheck.analysis import trace_measures
 from formcheck.errors import TraceError
@@ -67,6 +68,17 @@ def test_npz_round_trip_is_bit_exact(tmp_path: Path) -> None:
         assert a.tobytes() == b.tobytes(), name
     assert back.meta == trace.meta
     assert [p.name for p in path.parent.iterdir()] == ["t.npz"]  # no temp file left behind
+
+
+def test_synthetic_trace_saves_with_its_scripted_reps_as_json(tmp_path: Path) -> None:
+    trace = synthetic.heel_slide(reps=2)
+    rep = trace.meta.extra["reps"][0]  # a RepScript dataclass
+    for path in (tmp_path / "s.npz", tmp_path / "s.csv"):
+        (save_trace if path.suffix == ".npz" else export_csv)(trace, path)
+        back = load_trace(path)
+        assert back.meta.extra["reps"][0]["hold_start_s"] == rep.hold_start_s
+        assert len(back.meta.extra["reps"]) == 2
+        assert np.array_equal(back.t_s, trace.t_s)
 
 
 def test_native_file_contents(tmp_path: Path) -> None:

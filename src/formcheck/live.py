@@ -69,8 +69,9 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     from formcheck.pose.estimator import PoseEstimator
     from formcheck.pose.models import resolve_model
     from formcheck.sinks.overlay import Annotator, OverlayInfo
-    from formcheck.sources.video import open_live_source
+    from formcheck.sources.video import open_live_source, use_one_opencv_thread
 
+    use_one_opencv_thread()
     if opts.window:
         _check_display()
     model_path = resolve_model(opts.model, opts.model_dir)

@@ -34,7 +34,7 @@ from formcheck.errors import FormcheckError, VideoError
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
-from formcheck.sources.video import VideoFileSource, VideoInfo
+from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
 
 
 @dataclass(slots=True)
@@ -211,6 +211,7 @@ def run_inference(
     from formcheck.pose.models import resolve_model
 
     video = Path(video)
+    use_one_opencv_thread()
     source = VideoFileSource(
         video, start_s=max(0.0, start_s - PRIME_S) if start_s > 0 else 0.0, end_s=end_s, threads=DECODE_THREADS
     )

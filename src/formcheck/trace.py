@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -176,9 +177,19 @@ def _meta_dict(meta: TraceMeta) -> dict[str, Any]:
     }
 
 
+def _json_value(obj: Any) -> Any:
+    """JSON for what ``meta.extra`` may hold besides JSON values: dataclasses (e.g. the
+    synthetic generator's scripted reps) become objects, numpy values numbers or lists."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, np.generic | np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
 def _meta_json(meta: TraceMeta, path: Path) -> str:
     try:
-        return json.dumps(_meta_dict(meta), ensure_ascii=False)
+        return json.dumps(_meta_dict(meta), ensure_ascii=False, default=_json_value)
     except (TypeError, ValueError) as e:
         raise TraceError(f"Cannot save pose trace {path}: meta.extra must hold only JSON values ({e}).") from None
 
@@ -250,7 +261,7 @@ def export_csv(trace: PoseTrace, path: Path | str) -> Path:
         f"# height: {int(meta.height)}",
     ]
     try:
-        lines.append(f"# extra: {json.dumps(meta.extra, ensure_ascii=False)}")
+        lines.append(f"# extra: {json.dumps(meta.extra, ensure_ascii=False, default=_json_value)}")
     except (TypeError, ValueError) as e:
         raise TraceError(f"Cannot export pose trace {path}: meta.extra must hold only JSON values ({e}).") from None
     lines.append(",".join(header))

@@ -33,4 +33,11 @@ def test_quick_benchmark_prints_the_table_and_writes_every_figure(samples_dir, m
     assert lite["live"]["frames_shown"] > 0 and lite["live"]["latency_ms_median"] >= lite["live"]["inference_ms_median"]
     assert res["agreement"]["clips"] and res["agreement"]["clips"][0]["lite"] is not None
     assert "rss_series_every_10s" in res["soak"]
+    assert lite["memory_score"]["peak_tree_pss_mb"]["max"] > 50  # from the untimed memory run
+    assert res["decode_cpu_ms_per_frame"]["median"] > 0
     assert res["targets"]
+    # The table of an earlier run, reprinted without measuring anything.
+    table = [sys.executable, str(SCRIPT), "--table", str(out)]
+    again = subprocess.run(table, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "score / baseline" in again.stdout and "decode" in again.stdout
