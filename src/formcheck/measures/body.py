@@ -269,10 +269,10 @@ def compute_measures(
 
     if plan.joints.size:
         # World and image angles in one pass: image points as 3-D with z = 0.
-        pts = np.zeros((2, t, N_LANDMARKS, 3))
-        pts[0], pts[1, ..., :2] = w, iso
-        a, b, c = plan.joint_a, plan.joint_b, plan.joint_c
-        ang3, ang2 = g.angle_at_deg(pts[:, :, a], pts[:, :, b], pts[:, :, c])  # each (T, J)
+        j, abc = plan.joints.size, plan.joint_abc
+        pts = np.zeros((2, t, abc.size, 3))
+        pts[0], pts[1, ..., :2] = w[:, abc], iso[:, abc]
+        ang3, ang2 = g.angle_at_deg(pts[:, :, :j], pts[:, :, j : 2 * j], pts[:, :, 2 * j :])  # each (T, J)
         ang = _blend(ang3, ang2, side_w)
         out[:, plan.joints] = np.where(plan.joint_flex, 180.0 - ang, ang)
     if plan.lift:
@@ -299,9 +299,7 @@ class _Plan:
     """What :func:`compute_measures` computes for a set of wanted measures."""
 
     joints: np.ndarray  # (J,) output columns of the joint angles wanted
-    joint_a: np.ndarray  # (J,) landmark triples (a, b, c) of those angles
-    joint_b: np.ndarray
-    joint_c: np.ndarray
+    joint_abc: np.ndarray  # (3J,) landmark triples of those angles: all a, then all b, then all c
     joint_flex: np.ndarray  # (J,) bool: 180 − angle
     lift: bool
     means: tuple[tuple[int, int], ...]  # (combined column, left column); right = left + 1
@@ -326,9 +324,7 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     joints = np.array([i for i in range(_NJ) if MEASURE_NAMES[i] in need], dtype=np.intp)
     return _Plan(
         joints,
-        _J_A[joints],
-        _J_B[joints],
-        _J_C[joints],
+        np.concatenate([_J_A[joints], _J_B[joints], _J_C[joints]]),
         _J_FLEX[joints],
         any(n in need for n in _LIFT),
         tuple((_INDEX[c], _INDEX[left]) for c, left in _MEANS.items() if c in need),
