@@ -80,10 +80,11 @@ def _landmarker(model: str, mode: str):
     return vision.PoseLandmarker.create_from_options(opts)
 
 
-def _cpu_s() -> float:
+def _cpu_s(children: bool = False) -> float:
+    """CPU seconds used by this process (or by its finished children)."""
     import resource
 
-    r = resource.getrusage(resource.RUSAGE_SELF)
+    r = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
 
@@ -416,13 +417,6 @@ def _cpu_busy_s() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu_s() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def wait_for_idle(max_wait_s: float, busy_cores: float = 0.3) -> float:
     """Wait (at most max_wait_s) until other programs use under ``busy_cores`` cores, so a
     shared machine's other work does not land in a measurement. Returns the last reading."""
@@ -442,7 +436,7 @@ def run_child(
     idle_wait = float(os.environ.get("_FORMCHECK_BENCH_IDLE_WAIT", "0"))
     busy_before = wait_for_idle(idle_wait) if idle_wait > 0 else None
     load0 = os.getloadavg()[0]
-    busy0, ours0, wall0 = _cpu_busy_s(), _children_cpu_s(), time.monotonic()
+    busy0, ours0, wall0 = _cpu_busy_s(), _cpu_s(children=True), time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         sampler = TreeSampler(proc.pid, every_s, series, pss) if sample or series else None
@@ -458,7 +452,7 @@ def run_child(
     result["load_avg_before"] = round(load0, 2)
     # Cores other programs kept busy meanwhile: the machine's busy CPU time minus ours.
     wall = time.monotonic() - wall0
-    result["background_cores"] = max(0.0, (_cpu_busy_s() - busy0 - (_children_cpu_s() - ours0)) / wall)
+    result["background_cores"] = max(0.0, (_cpu_busy_s() - busy0 - (_cpu_s(children=True) - ours0)) / wall)
     if busy_before is not None:
         result["background_cores_before"] = busy_before
     if sampler is not None:
@@ -944,7 +938,7 @@ def main(argv: list[str] | None = None) -> int:
         args.repeats = 1
         args.live_seconds = min(args.live_seconds, 2.0)
         args.soak_seconds = min(args.soak_seconds, 3.0)
-        args.wait_idle = min(args.wait_idle, 0.0)
+        args.wait_idle = 0.0
     args.clip = args.clip or DEFAULT_CLIP
     args.only = {x.strip() for x in args.only.split(",")}
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
