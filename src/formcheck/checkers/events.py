@@ -15,6 +15,16 @@ class EventKind(StrEnum):
     STOP = "stop"  # the set was ended early (``code`` = "pain_stop")
 
 
+class Phase(StrEnum):
+    """What the checker is doing right now (for display)."""
+
+    REST = "rest"  # waiting for the next rep
+    ACTIVE = "active"  # a rep in progress
+    HOLD = "hold"  # a rep held at its target
+    UNMEASURABLE = "unmeasurable"  # the signal has not been measurable for a while
+    STOPPED = "stopped"  # the set was ended early
+
+
 @dataclass(frozen=True, slots=True)
 class RepResult:
     """One counted repetition. Values are in the exercise signal's unit (``unit``)."""
@@ -57,7 +67,7 @@ class CheckerState:
     reps: int
     reps_by_side: dict[str, int] | None
     target_reps: int
-    phase: str  # "rest" | "active" | "hold" | "unmeasurable" | "stopped"
+    phase: Phase
     side: str | None
     signal: float | None
     unit: str

@@ -34,10 +34,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from enum import StrEnum
 
 from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, SlopeMeter
-from formcheck.checkers.events import CheckerState, Event, EventKind, RepResult
-from formcheck.config import ExerciseConfig, GateSpec, RuleSpec
+from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
+from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
+from formcheck.config import ExerciseConfig, GateSpec
 from formcheck.landmarks import other_side
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
@@ -57,20 +59,6 @@ _I_THIGHS = measure_index("thighs_from_vertical_deg")
 
 
 @dataclass(slots=True)
-class _Rule:
-    spec: RuleSpec
-    idx: int
-    limit: float
-    above: bool
-    dwell: Dwell
-    lo: float = math.inf  # range of the (transformed) measure so far in the phase, for spread rules
-    hi: float = -math.inf
-
-    def reset_spread(self) -> None:
-        self.lo, self.hi = math.inf, -math.inf
-
-
-@dataclass(slots=True)
 class _Gate:
     idx: int
     lo: float
@@ -81,18 +69,27 @@ class _Gate:
         return not (x < self.lo or x > self.hi)  # NaN (not measurable) does not block
 
 
-def _resolve_rule(r: RuleSpec, side: str | None, th: dict[str, float]) -> _Rule:
-    name = r.measure.format(side=side, other=other_side(side) if side else None)
-    ref = r.above if r.above is not None else r.below
-    assert ref is not None
-    return _Rule(r, measure_index(name), th[ref], r.above is not None, Dwell())
-
-
 def _resolve_gate(gspec: GateSpec, side: str | None, th: dict[str, float]) -> _Gate:
     name = gspec.measure.format(side=side, other=other_side(side) if side else None)
     lo = th[gspec.min] if gspec.min is not None else -math.inf
     hi = th[gspec.max] if gspec.max is not None else math.inf
     return _Gate(measure_index(name), lo, hi)
+
+
+class PacedStage(StrEnum):
+    """Where a checker-paced hold is: waiting for the position, holding, relaxing."""
+
+    WAIT = "wait"
+    HOLD = "hold"
+    RELAX = "relax"
+
+
+@dataclass(frozen=True, slots=True)
+class _FrameContext:
+    """What the checker tells each tracker about the frame besides its measures."""
+
+    view: str  # "front" / "side" / "" (the body's view)
+    may_start: bool  # no other side's attempt blocks a new one (one_side_at_a_time)
 
 
 class _Attempt:
@@ -108,45 +105,35 @@ class _Attempt:
         "max_speed",
         "peak",
         "reached_target",
-        "rule_ext",
-        "rule_ref",
+        "rules",
         "side_n",
         "side_sum",
         "start_s",
     )  # fmt: skip
 
-    def __init__(self, t: float, grace_s: float, n_extra: int, rule_ref: list[float] | None = None) -> None:
+    def __init__(self, t: float, grace_s: float, n_extra: int, rules: RuleMemory) -> None:
         self.start_s = t
         self.peak = -math.inf
         self.in_target_s = 0.0
         self.max_speed = 0.0
         self.max_return_speed = 0.0
-        self.faults: list[str] = []
+        self.faults = Faults()
         self.hold = HoldTimer(grace_s)
         self.extra = [-math.inf] * n_extra
         self.last_t = t
         self.reached_target = False
-        # Per rule: the measure's value at rest just before the rep (relative rules) and its
-        # extreme so far (peak-phase rules: max for `below` rules, min for `above` rules).
-        self.rule_ref = list(rule_ref) if rule_ref is not None else []
-        self.rule_ext = [math.nan] * len(self.rule_ref)
+        self.rules = rules  # per rule: its reference at rest and its extreme so far
         self.side_sum = [0.0, 0.0]  # side_by: sum and count of the measure per side
         self.side_n = [0, 0]
-
-    def fault(self, code: str) -> bool:
-        if code in self.faults:
-            return False
-        self.faults.append(code)
-        return True
 
 
 class _SideTracker:
     """Counts repetitions of one signal (one side of the body, or the body as a whole)."""
 
-    def __init__(self, checker: RepChecker, side: str | None) -> None:
-        cfg, u, th = checker.cfg, checker.cfg.rep.unit, checker.th
+    def __init__(self, cfg: ExerciseConfig, th: dict[str, float], out: Outbox, side: str | None) -> None:
+        u = cfg.rep.unit
         rp = cfg.rep
-        self.c = checker
+        self.cfg, self.th, self.out = cfg, th, out
         self.side = side
         self.idx = measure_index(rp.signal_for(side))
         # Internally every rep goes *up*: a falling signal is negated (sgn = −1) and so are
@@ -166,8 +153,7 @@ class _SideTracker:
         self.hold_from = self.lo if self.lo is not None else self.start
         self.max_speed = th.get(f"max_speed_{u}_s")
         self.max_return = th.get(f"max_return_speed_{u}_s")
-        self.rules = [_resolve_rule(r, side, th) for r in cfg.rules]
-        self.rest_vals = [math.nan] * len(self.rules)  # each rule measure's last value at rest
+        self.rules = RuleEngine(cfg.rules, side, th)
         self.gates = [_resolve_gate(gs, side, th) for gs in cfg.gates]
         self.gate_ok = True
         self.side_by = (
@@ -178,9 +164,9 @@ class _SideTracker:
         self.base = 0.0
         self.extra_idx = [
             (name.format(side=side, other=None), measure_index(name.format(side=side, other=None)))
-            for name in checker.extra_peaks
+            for name in cfg.extra_peaks
         ]
-        self.slope = SlopeMeter(checker.th["speed_window_s"])
+        self.slope = SlopeMeter(th["speed_window_s"])
         self.fast = Hysteresis(self.max_speed, self.max_speed * _SPEED_OFF_RATIO) if self.max_speed else None
         self.fast_return = (
             Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
@@ -204,12 +190,12 @@ class _SideTracker:
         self.base = q[0][1]
 
     # ---------------------------------------------------------------- per frame
-    def update(self, t: float, vals: list[float]) -> None:
+    def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
         if raw != raw:  # NaN: not measurable, nothing advances
             return
-        c = self.c
-        if self.last_t is not None and t - self.last_t > c.th["max_gap_s"]:
+        out = self.out
+        if self.last_t is not None and t - self.last_t > self.th["max_gap_s"]:
             self._lost(t)
         self.last_t = t
         self.value = raw
@@ -223,21 +209,21 @@ class _SideTracker:
             self.gate_ok = all(gt.ok(vals) for gt in self.gates)
         self.speed = speed
         if self.fast is not None:
-            c.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
+            out.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
         # The return leg: heading back to rest from short of the target, after reaching it.
         # Adjustments inside or beyond the target band are not the return.
         a = self.attempt
         returning = speed < 0 and a is not None and a.reached_target and v < self.hold_from
         if self.fast_return is not None:
             on = self.fast_return.update(-speed if returning else 0.0)
-            c.set_cue("return_too_fast", on, t, self.side)
+            out.set_cue("return_too_fast", on, t, self.side)
 
         if a is None:
-            self._idle(t, v, vals, speed)
+            self._idle(t, v, vals, speed, ctx)
         else:
-            self._active(t, v, vals, speed, returning)
+            self._active(t, v, vals, speed, returning, ctx)
 
-    def _idle(self, t: float, v: float, vals: list[float], speed: float) -> None:
+    def _idle(self, t: float, v: float, vals: list[float], speed: float, ctx: _FrameContext) -> None:
         # Armed = seen at rest (below start) since the last rep: a limb already held out
         # when tracking begins is not an attempt. (A rep itself only ends at <= end, so
         # after a rep this is immediate; the hysteresis lives in the exit.)
@@ -245,36 +231,38 @@ class _SideTracker:
             self.armed = True
             self.enter.reset()
             self.pending = None
-            for i, r in enumerate(self.rules):
-                if r.spec.relative and vals[r.idx] == vals[r.idx]:
-                    self.rest_vals[i] = vals[r.idx]
+            self.rules.at_rest(vals)
             return
-        if not self.armed or not self.gate_ok or not self.c.may_start(self):
+        if not self.armed or not self.gate_ok or not ctx.may_start:
             self.enter.reset()
             self.pending = None
             return
         if self.pending is None:
-            self.pending = _Attempt(t, self.c.th["hold_grace_s"], len(self.extra_idx), self.rest_vals)
-        self._accumulate(self.pending, t, v, vals, speed, False)
-        if self.enter.update(True, t) >= self.c.th["min_phase_s"]:
+            self.pending = _Attempt(t, self.th["hold_grace_s"], len(self.extra_idx), self.rules.memory())
+        self._accumulate(self.pending, t, v, vals, speed, False, ctx)
+        if self.enter.update(True, t) >= self.th["min_phase_s"]:
             self.attempt, self.pending = self.pending, None
             self.leave.reset()
 
-    def _active(self, t: float, v: float, vals: list[float], speed: float, returning: bool) -> None:
+    def _active(
+        self, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext
+    ) -> None:
         a = self.attempt
         assert a is not None
-        self._accumulate(a, t, v, vals, speed, returning)
+        self._accumulate(a, t, v, vals, speed, returning, ctx)
         back = v <= self.end or not self.gate_ok  # leaving the position ends the rep too
         if self.relative:
             # ... or down from the peak by as much as it took to start one: the rest level
             # itself may have drifted (feet shifted, camera nudged) and must not hold a rep open.
             back = back or a.peak - v >= self.start
-        if self.leave.update(back, t) >= self.c.th["min_phase_s"]:
+        if self.leave.update(back, t) >= self.th["min_phase_s"]:
             assert self.leave.since is not None
             self._finish(self.leave.since, finished=True)
 
-    def _accumulate(self, a: _Attempt, t: float, v: float, vals: list[float], speed: float, returning: bool) -> None:
-        c, th = self.c, self.c.th
+    def _accumulate(
+        self, a: _Attempt, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext
+    ) -> None:
+        out, th = self.out, self.th
         dt = t - a.last_t
         a.last_t = t
         if v > a.peak:
@@ -291,9 +279,9 @@ class _SideTracker:
             a.reached_target = True
         hold_now = a.hold.update(v >= self.hold_from and self.gate_ok, t)
         if a is self.attempt:
-            c.hold_progress(self.side, hold_now, t)
-            for code in c.cfg.rep.hold_cues:
-                c.set_cue(code, a.hold.holding, t, self.side)
+            out.hold_progress(self.side, hold_now, t)
+            for code in self.cfg.rep.hold_cues:
+                out.set_cue(code, a.hold.holding, t, self.side)
         if self.side_by:  # compare the sides on frames where both are measured
             xs = [vals[idx] for idx in self.side_by]
             if all(x == x for x in xs):
@@ -311,87 +299,49 @@ class _SideTracker:
             self._fault(a, "return_too_fast", t)
         if self.hi is not None:
             over = self.over.update(v > self.hi, t) >= th["overshoot_min_s"]
-            c.set_cue("above_target", over, t, self.side)
+            out.set_cue("above_target", over, t, self.side)
             if over:
                 self._fault(a, "above_target", t)
         if self.lo is not None:
             stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
-            c.set_cue("below_target", stuck, t, self.side)
-        holding = a.hold.holding
-        for i, r in enumerate(self.rules):
-            sp = r.spec
-            phase = sp.phase
-            if phase == "peak":  # judged at the rep's end, on its extreme
-                x = self._rule_value(r, i, a, vals)
-                if x == x:
-                    e = a.rule_ext[i]
-                    a.rule_ext[i] = x if e != e else (min(e, x) if r.above else max(e, x))
-                continue
-            if (
-                (phase == "hold" and not holding)
-                or (phase == "return" and not returning)
-                or (sp.view != "any" and c.view_now != sp.view)
-            ):
-                r.dwell.reset()
-                r.reset_spread()
-                c.set_cue(sp.code, False, t, self.side)
-                continue
-            x = self._rule_value(r, i, a, vals)
-            if sp.spread and x == x:
-                r.lo, r.hi = min(r.lo, x), max(r.hi, x)
-                x = r.hi - r.lo
-            cond = (x > r.limit if r.above else x < r.limit) if x == x else False
-            fired = r.dwell.update(cond, t) >= r.spec.min_s and cond
-            c.set_cue(r.spec.code, fired, t, self.side)
-            if fired and a.fault(r.spec.code):
-                c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code), self.side))
-
-    @staticmethod
-    def _rule_value(r: _Rule, i: int, a: _Attempt, vals: list[float]) -> float:
-        """The rule's measure, made relative to its rest value and/or absolute as asked."""
-        x = vals[r.idx]
-        if r.spec.relative:
-            x -= a.rule_ref[i] if i < len(a.rule_ref) else math.nan
-        return abs(x) if r.spec.abs else x
+            out.set_cue("below_target", stuck, t, self.side)
+        self.rules.observe(a.rules, a.faults, vals, t, RuleContext(a.hold.holding, returning, ctx.view), out)
 
     def _fault(self, a: _Attempt, kind: str, t: float) -> None:
-        code = self.c.cfg.rep.codes[kind]
-        if a.fault(code) and a is self.attempt:
-            self.c.emit(Event(t, EventKind.FAULT, code, self.c.cfg.text(code), self.side))
+        code = self.cfg.rep.codes[kind]
+        if a.faults.add(code) and a is self.attempt:
+            self.out.fault(code, t, self.side)
 
     def _finish(self, end_s: float, finished: bool) -> None:
         a = self.attempt
         assert a is not None
-        c, codes = self.c, self.c.cfg.rep.codes
+        out, codes = self.out, self.cfg.rep.codes
         if self.lo is not None and a.peak < self.lo:
-            a.fault(codes["below_target"])
-        hold_target = c.th.get("hold_s")
+            a.faults.add(codes["below_target"])
+        hold_target = self.th.get("hold_s")
         if hold_target and a.hold.longest < hold_target - 1e-9:
-            a.fault(codes["hold_short"])
-        for i, r in enumerate(self.rules):
-            e = a.rule_ext[i] if i < len(a.rule_ext) else math.nan
-            if r.spec.phase == "peak" and e == e and (e > r.limit if r.above else e < r.limit):
-                a.fault(r.spec.code)
+            a.faults.add(codes["hold_short"])
+        self.rules.conclude(a.rules, a.faults)
         side = self.side
         if self.side_by:
             side = self._side_of(a)
-        if c.cfg.rep.alternate and c.results and side is not None and c.results[-1].side == side:
-            a.fault("not_alternating")
+        if self.cfg.rep.alternate and out.results and side is not None and out.results[-1].side == side:
+            a.faults.add("not_alternating")
         if not finished:
-            a.fault("unfinished")
-        c.count(
+            a.faults.add("unfinished")
+        out.count(
             RepResult(
-                index=c.reps + 1,
+                index=len(out.results) + 1,
                 side=side,
                 start_s=a.start_s,
                 end_s=end_s,
-                unit=c.cfg.rep.unit,
+                unit=self.cfg.rep.unit,
                 peak=a.peak if self.relative else self.sgn * a.peak,
                 hold_s=a.hold.longest,
                 in_target_s=a.in_target_s,
                 max_speed_per_s=a.max_speed,
                 max_return_speed_per_s=a.max_return_speed,
-                faults=tuple(a.faults),
+                faults=tuple(a.faults.codes),
                 extra_peaks={
                     name: (x if x > -math.inf else math.nan)
                     for (name, _i), x in zip(self.extra_idx, a.extra, strict=True)
@@ -406,7 +356,7 @@ class _SideTracker:
         """The rep's side by ``side_by``: the side whose measure is highest (or lowest) on
         average over the frames where both sides were measured. With no such frame (one leg
         hidden throughout), sides are assumed to take turns: the other side than last rep."""
-        rp, results = self.c.cfg.rep, self.c.results
+        rp, results = self.cfg.rep, self.out.results
         if a.side_n[0]:
             pick = min if rp.side_pick == "min" else max
             return pick(zip(a.side_sum, rp.sides, strict=True))[1]
@@ -419,20 +369,17 @@ class _SideTracker:
         self.base_q.clear()  # the next rest level is measured after this rep
         for d in (self.enter, self.leave, self.over, self.under):
             d.reset()
-        for r in self.rules:
-            r.dwell.reset()
-            r.reset_spread()
-        codes = ("above_target", "below_target", *(r.spec.code for r in self.rules), *self.c.cfg.rep.hold_cues)
-        for code in codes:
-            self.c.set_cue(code, False, t, self.side)
+        self.rules.reset()
+        for code in ("above_target", "below_target", *self.rules.codes, *self.cfg.rep.hold_cues):
+            self.out.set_cue(code, False, t, self.side)
 
     def _lost(self, t: float) -> None:
         """The person was out of sight for longer than max_gap_s: drop the attempt."""
         self.slope.reset()
         self.base_q.clear()
         if self.attempt is not None:
-            self.c.emit(Event(t, EventKind.CUE_ON, "rep_lost", self.c.cfg.text("rep_lost"), self.side))
-            self.c.hold_progress(self.side, 0.0, t)
+            self.out.emit(Event(t, EventKind.CUE_ON, "rep_lost", self.out.text("rep_lost"), self.side))
+            self.out.hold_progress(self.side, 0.0, t)
         self._clear(t)
 
     def close(self, t: float) -> None:
@@ -453,28 +400,28 @@ class _PacedTracker:
     short: it counts, with the ``hold_short`` fault. Rules watch the posture during holds.
     """
 
-    def __init__(self, checker: RepChecker) -> None:
-        cfg, u, th = checker.cfg, checker.cfg.rep.unit, checker.th
-        self.c = checker
+    def __init__(self, cfg: ExerciseConfig, th: dict[str, float], out: Outbox) -> None:
+        u = cfg.rep.unit
+        self.cfg, self.th, self.out = cfg, th, out
         self.side: str | None = None
         self.idx = measure_index(cfg.rep.signal)
         self.sgn = -1.0 if cfg.rep.direction == "down" else 1.0
         self.start, self.end = self.sgn * th[f"start_{u}"], self.sgn * th[f"end_{u}"]
-        self.rules = [_resolve_rule(r, None, th) for r in cfg.rules]
+        self.rules = RuleEngine(cfg.rules, None, th)
         self.gates = [_resolve_gate(gs, None, th) for gs in cfg.gates]
-        self.state = "wait"  # wait → hold → relax → hold ...
-        self.t_state = 0.0
+        self.stage = PacedStage.WAIT  # wait → hold → relax → hold ...
+        self.t_stage = 0.0
         self.in_position = False
         self.settle = Dwell()
         self.attempt: _Attempt | None = None
         self.last_t: float | None = None
         self.value: float | None = None
 
-    def update(self, t: float, vals: list[float]) -> None:
+    def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
         if raw != raw:  # not measurable: the hold does not run (a gap is bridged by the grace)
             return
-        c, th = self.c, self.c.th
+        th = self.th
         if self.last_t is not None and t - self.last_t > th["max_gap_s"]:
             self._lost(t)
         self.last_t = t
@@ -483,104 +430,86 @@ class _PacedTracker:
         gates_ok = all(gt.ok(vals) for gt in self.gates)
         # Hysteresis: in position past start, out only below end.
         self.in_position = gates_ok and v >= (self.end if self.in_position else self.start)
-        if self.state == "wait":
+        if self.stage is PacedStage.WAIT:
             if self.settle.update(self.in_position, t) >= th["settle_s"]:
                 self._begin_hold(t)
-        elif self.state == "relax" and t - self.t_state >= th["relax_s"]:
-            for code in c.cfg.rep.rest_cues:
-                c.set_cue(code, False, t)
-            self.state = "wait"
+        elif self.stage is PacedStage.RELAX and t - self.t_stage >= th["relax_s"]:
+            for code in self.cfg.rep.rest_cues:
+                self.out.set_cue(code, False, t)
+            self.stage = PacedStage.WAIT
             self.settle.reset()
             if self.in_position:  # still in position: straight into the next hold
                 self._begin_hold(t)
-        if self.state == "hold":
-            self._holding(t, v, vals)
+        if self.stage is PacedStage.HOLD:
+            self._holding(t, v, vals, ctx)
 
     def _begin_hold(self, t: float) -> None:
-        self.state, self.t_state = "hold", t
-        self.attempt = _Attempt(t, self.c.th["hold_grace_s"], 0, [math.nan] * len(self.rules))
-        for r in self.rules:
-            r.dwell.reset()
-            r.reset_spread()
-        for code in self.c.cfg.rep.hold_cues:
-            self.c.set_cue(code, True, t)
+        self.stage, self.t_stage = PacedStage.HOLD, t
+        # The checker starts the hold, not the person: no rest reference for relative rules.
+        self.attempt = _Attempt(t, self.th["hold_grace_s"], 0, self.rules.memory(relative_to_rest=False))
+        self.rules.reset()
+        for code in self.cfg.rep.hold_cues:
+            self.out.set_cue(code, True, t)
 
-    def _holding(self, t: float, v: float, vals: list[float]) -> None:
-        a, c = self.attempt, self.c
+    def _holding(self, t: float, v: float, vals: list[float], ctx: _FrameContext) -> None:
+        a, out = self.attempt, self.out
         assert a is not None
         a.last_t = t
         a.peak = max(a.peak, v)
         held = a.hold.update(self.in_position, t)
-        c.hold_progress(None, held, t)
-        for i, r in enumerate(self.rules):
-            x = _SideTracker._rule_value(r, i, a, vals)
-            if r.spec.phase == "peak":
-                if x == x:
-                    e = a.rule_ext[i]
-                    a.rule_ext[i] = x if e != e else (min(e, x) if r.above else max(e, x))
-                continue
-            if r.spec.spread and x == x:
-                r.lo, r.hi = min(r.lo, x), max(r.hi, x)
-                x = r.hi - r.lo
-            cond = (x > r.limit if r.above else x < r.limit) if x == x else False
-            fired = r.dwell.update(cond, t) >= r.spec.min_s and cond
-            c.set_cue(r.spec.code, fired, t)
-            if fired and a.fault(r.spec.code):
-                c.emit(Event(t, EventKind.FAULT, r.spec.code, c.cfg.text(r.spec.code)))
+        out.hold_progress(None, held, t)
+        self.rules.observe(a.rules, a.faults, vals, t, RuleContext(True, False, ctx.view), out)
         # Done when held long enough, or cut short (out of position past the grace).
-        if held >= c.th["hold_s"] - 1e-9 or not a.hold.holding:
+        if held >= self.th["hold_s"] - 1e-9 or not a.hold.holding:
             self._finish(t, finished=True)
 
     def _finish(self, t: float, finished: bool) -> None:
-        a, c = self.attempt, self.c
+        a, out = self.attempt, self.out
         assert a is not None
         held = a.hold.longest
         a.in_target_s = held
-        if held < c.th["hold_s"] - 1e-9:
-            a.fault(c.cfg.rep.codes["hold_short"])
-        for i, r in enumerate(self.rules):
-            e = a.rule_ext[i]
-            if r.spec.phase == "peak" and e == e and (e > r.limit if r.above else e < r.limit):
-                a.fault(r.spec.code)
+        if held < self.th["hold_s"] - 1e-9:
+            a.faults.add(self.cfg.rep.codes["hold_short"])
+        self.rules.conclude(a.rules, a.faults)
         if not finished:
-            a.fault("unfinished")
-        c.count(
+            a.faults.add("unfinished")
+        out.count(
             RepResult(
-                index=c.reps + 1, side=None, start_s=a.start_s, end_s=t, unit=c.cfg.rep.unit,
+                index=len(out.results) + 1, side=None, start_s=a.start_s, end_s=t, unit=self.cfg.rep.unit,
                 peak=self.sgn * a.peak, hold_s=held, in_target_s=held, max_speed_per_s=0.0,
-                max_return_speed_per_s=0.0, faults=tuple(a.faults), finished=finished,
+                max_return_speed_per_s=0.0, faults=tuple(a.faults.codes), finished=finished,
             ),
             t,
         )  # fmt: skip
-        c.hold_progress(None, 0.0, t)
-        for code in (*c.cfg.rep.hold_cues, *(r.spec.code for r in self.rules)):
-            c.set_cue(code, False, t)
+        out.hold_progress(None, 0.0, t)
+        for code in (*self.cfg.rep.hold_cues, *self.rules.codes):
+            out.set_cue(code, False, t)
         self.attempt = None
-        self.state, self.t_state = "relax", t
-        for code in c.cfg.rep.rest_cues:
-            c.set_cue(code, True, t)
+        self.stage, self.t_stage = PacedStage.RELAX, t
+        for code in self.cfg.rep.rest_cues:
+            out.set_cue(code, True, t)
 
     def _lost(self, t: float) -> None:
         """Out of sight for longer than max_gap_s: the hold in progress is dropped."""
-        c = self.c
+        out = self.out
         if self.attempt is not None:
-            c.emit(Event(t, EventKind.CUE_ON, "rep_lost", c.cfg.text("rep_lost")))
-            c.hold_progress(None, 0.0, t)
-        for code in (*c.cfg.rep.hold_cues, *c.cfg.rep.rest_cues, *(r.spec.code for r in self.rules)):
-            c.set_cue(code, False, t)
+            out.emit(Event(t, EventKind.CUE_ON, "rep_lost", out.text("rep_lost")))
+            out.hold_progress(None, 0.0, t)
+        for code in (*self.cfg.rep.hold_cues, *self.cfg.rep.rest_cues, *self.rules.codes):
+            out.set_cue(code, False, t)
         self.attempt = None
-        self.state = "wait"
+        self.stage = PacedStage.WAIT
         self.settle.reset()
         self.in_position = False
 
     def close(self, t: float) -> None:
         """End of stream: a hold in progress is dropped. The checker started it, not the
         person: a recording that stops during a hold is not a short hold."""
-        c = self.c
+        out = self.out
         if self.attempt is not None:
-            c.hold_progress(None, 0.0, t)
-        for code in (*c.cfg.rep.hold_cues, *c.cfg.rep.rest_cues, *(r.spec.code for r in self.rules)):
-            c.set_cue(code, False, t)
+            out.hold_progress(None, 0.0, t)
+        for code in (*self.cfg.rep.hold_cues, *self.cfg.rep.rest_cues, *self.rules.codes):
+            out.set_cue(code, False, t)
         self.attempt = None
 
 
@@ -599,17 +528,14 @@ class RepChecker:
         self.reset()
 
     def reset(self) -> None:
-        self.events: list[Event] = []
-        self.results: list[RepResult] = []
+        self.out = Outbox(self.cfg.text)
+        self.events: list[Event] = self.out.events
+        self.results: list[RepResult] = self.out.results
         self.frames = 0
         self.measurable_frames = 0
         self.t_first: float | None = None
         self.t_last: float | None = None
         self.stopped: tuple[float, str] | None = None
-        self._new: list[Event] = []
-        self._cues: dict[str, tuple[str, str | None]] = {}
-        self._hold: tuple[str | None, float] = (None, 0.0)
-        self._hold_whole = 0
         self._unmeasurable = Dwell()
         self._crowded = Dwell()
         self._view_issue = ""
@@ -626,11 +552,11 @@ class RepChecker:
         rp = self.cfg.rep
         self.trackers: list[_SideTracker | _PacedTracker]
         if rp.mode == "paced":
-            self.trackers = [_PacedTracker(self)]
+            self.trackers = [_PacedTracker(cfg, self.th, self.out)]
         elif rp.side_by:  # one both-sides signal; each rep's side is decided at its end
-            self.trackers = [_SideTracker(self, None)]
+            self.trackers = [_SideTracker(cfg, self.th, self.out, None)]
         else:
-            self.trackers = [_SideTracker(self, s) for s in rp.sides or (None,)]
+            self.trackers = [_SideTracker(cfg, self.th, self.out, s) for s in rp.sides or (None,)]
 
     # ---------------------------------------------------------------- API
     @property
@@ -648,9 +574,9 @@ class RepChecker:
         return out
 
     def update(self, frame: MeasureFrame) -> list[Event]:
-        self._new = []
+        self.out.new = []
         if self.stopped is not None:
-            return self._new
+            return self.out.new
         t = frame.t_s
         if self.t_first is None:
             self.t_first = t
@@ -666,22 +592,24 @@ class RepChecker:
         if measurable:
             self.measurable_frames += 1
             self._unmeasurable.reset()
-            if "not_measurable" in self._cues:
+            if "not_measurable" in self.out.cues:
                 self.set_cue("not_measurable", False, t)
         else:
             issue = frame.view_issue or visibility.HIDDEN
             if self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
-                if issue != self._view_issue and "not_measurable" in self._cues:
+                if issue != self._view_issue and "not_measurable" in self.out.cues:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
         crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
-        if crowded != (visibility.MORE_PEOPLE in self._cues):
+        if crowded != (visibility.MORE_PEOPLE in self.out.cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         self._guide(t, vals)
+        one_at_a_time = self.cfg.rep.one_side_at_a_time
         for tr in self.trackers:
-            tr.update(t, vals)
-        return self._new
+            may_start = not one_at_a_time or all(o is tr or o.attempt is None for o in self.trackers)
+            tr.update(t, vals, _FrameContext(self.view_now, may_start))
+        return self.out.new
 
     def _guide(self, t: float, vals: list[float]) -> None:
         """Camera guidance: wrong view / wrong position, once sustained for guide_delay_s."""
@@ -697,7 +625,7 @@ class RepChecker:
     def _guide_cue(self, code: str, wrong: bool, right: bool, t: float) -> None:
         # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while
         # clearly right; ambiguous frames (three-quarter view, half-way postures) keep it as is.
-        shown = code in self._cues
+        shown = code in self.out.cues
         if self._guide_on[code].update(wrong, t) >= self.th["guide_delay_s"] and not shown:
             self.set_cue(code, True, t, text=self._guide_text[code])
             shown = True
@@ -706,39 +634,39 @@ class RepChecker:
 
     def finish(self) -> list[Event]:
         """End of the recording or session: close a rep in progress, clear cues."""
-        self._new = []
+        self.out.new = []
         t = self.t_last if self.t_last is not None else 0.0
         if self.stopped is None:
             for tr in self.trackers:
                 tr.close(t)
-        for code in list(self._cues):
+        for code in list(self.out.cues):
             self.set_cue(code, False, t)
-        return self._new
+        return self.out.new
 
     def stop(self, t_s: float, reason: str = "pain_stop") -> list[Event]:
         """End the set now (the person pressed "it hurts"); the stop is recorded."""
-        self._new = []
+        self.out.new = []
         if self.stopped is None:
             for tr in self.trackers:
                 tr.close(t_s)
             self.stopped = (t_s, reason)
-            self.emit(Event(t_s, EventKind.STOP, reason, self.cfg.text(reason)))
-        return self._new
+            self.out.emit(Event(t_s, EventKind.STOP, reason, self.cfg.text(reason)))
+        return self.out.new
 
     def state(self) -> CheckerState:
         active = next((tr for tr in self.trackers if tr.attempt is not None), None)
         shown = active or max(self.trackers, key=lambda tr: tr.value if tr.value is not None else -math.inf)
-        measurable = "not_measurable" not in self._cues
+        measurable = "not_measurable" not in self.out.cues
         if self.stopped:
-            phase = "stopped"
+            phase = Phase.STOPPED
         elif not measurable:
-            phase = "unmeasurable"
+            phase = Phase.UNMEASURABLE
         elif active is None:
-            phase = "rest"
+            phase = Phase.REST
         else:
-            phase = "hold" if active.attempt and active.attempt.hold.holding else "active"
+            phase = Phase.HOLD if active.attempt and active.attempt.hold.holding else Phase.ACTIVE
         cues = sorted(
-            ((code, text) for code, (text, _side) in self._cues.items()),
+            ((code, text) for code, (text, _side) in self.out.cues.items()),
             key=lambda ct: _PRIORITY.get(ct[0], 10),
         )
         return CheckerState(
@@ -750,40 +678,12 @@ class RepChecker:
             side=shown.side,
             signal=shown.value if self._measurable_now else None,
             unit=self.cfg.rep.unit,
-            hold_s=self._hold[1] if active is not None else 0.0,
+            hold_s=self.out.hold[1] if active is not None else 0.0,
             hold_target_s=self.th.get("hold_s"),
             cues=tuple(cues),
             measurable=measurable,
             last_rep=self.results[-1] if self.results else None,
         )
 
-    # ---------------------------------------------------------------- for trackers
-    def may_start(self, tracker: _SideTracker | _PacedTracker) -> bool:
-        if not self.cfg.rep.one_side_at_a_time:
-            return True
-        return all(tr is tracker or tr.attempt is None for tr in self.trackers)
-
-    def emit(self, e: Event) -> None:
-        self.events.append(e)
-        self._new.append(e)
-
-    def count(self, rep: RepResult, t: float) -> None:
-        self.results.append(rep)
-        self.emit(Event(t, EventKind.REP, "rep", side=rep.side, rep=rep))
-
-    def hold_progress(self, side: str | None, held_s: float, t: float) -> None:
-        self._hold = (side, held_s)
-        whole = int(held_s)
-        if whole > self._hold_whole:
-            self.emit(Event(t, EventKind.HOLD, "hold", side=side, value=float(whole)))
-        self._hold_whole = whole
-
     def set_cue(self, code: str, on: bool, t: float, side: str | None = None, text: str | None = None) -> None:
-        cur = self._cues.get(code)
-        if on and cur is None:
-            txt = text or self.cfg.text(code)
-            self._cues[code] = (txt, side)
-            self.emit(Event(t, EventKind.CUE_ON, code, txt, side))
-        elif not on and cur is not None and (side is None or cur[1] == side or cur[1] is None):
-            del self._cues[code]
-            self.emit(Event(t, EventKind.CUE_OFF, code, cur[0], side))
+        self.out.set_cue(code, on, t, side, text)
