@@ -207,6 +207,10 @@ class ExerciseConfig:
     origin: str = ""
     gates: tuple[GateSpec, ...] = ()
     caveat: str = ""
+    #: Named variants done in another position (``[[variant]]`` tables): each a complete
+    #: exercise of its own; the checker counts a rep by whichever one the posture fits.
+    variants: tuple[ExerciseConfig, ...] = ()
+    variant: str = ""  # this variant's name ("" for the exercise as first described)
 
     def value(self, name: str, default: float | None = None) -> float | None:
         t = self.thresholds.get(name)
@@ -223,6 +227,8 @@ class ExerciseConfig:
         names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg"}  # camera guidance
         for tpl in templates:
             names.update(tpl.format(side=s, other="right" if s == "left" else "left") for s in SIDES)
+        for v in self.variants:
+            names.update(v.measures_used())
         return frozenset(names)
 
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "--set") -> ExerciseConfig:
@@ -235,7 +241,11 @@ class ExerciseConfig:
                     f"valid keys: {', '.join(sorted(new))}"
                 )
             new[key] = new[key].checked(raw, origin)
-        cfg = dataclasses.replace(self, thresholds=new)
+        # A variant takes the overrides of the thresholds it shares with the exercise.
+        variants = tuple(
+            v.with_overrides({k: x for k, x in overrides.items() if k in v.thresholds}, origin) for v in self.variants
+        )
+        cfg = dataclasses.replace(self, thresholds=new, variants=variants)
         _check_consistency(cfg, origin)
         return cfg
 
@@ -268,7 +278,8 @@ def _known_measure(template: str, where: str) -> None:
 
 #: Keys each table may hold: anything else is a typo, reported with the valid keys.
 _KEYS = {
-    "": ("exercise", "thresholds", "rep", "rule", "gate", "texts"),
+    "": ("exercise", "thresholds", "rep", "rule", "gate", "texts", "variant"),
+    "variant": ("name", "title", "position", "view", "prescription", "advice", "thresholds", "rep", "rule", "gate"),
     "exercise": (
         "name", "title", "source", "position", "view", "target_reps", "prescription", "advice", "caveat",
     ),
@@ -302,7 +313,38 @@ def _code_list(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...
 
 
 def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
-    """Build and validate an ExerciseConfig from a parsed TOML document."""
+    """Build and validate an ExerciseConfig from a parsed TOML document.
+
+    A ``[[variant]]`` table describes the same exercise done another way (seated instead of
+    lying, ...): its ``name`` and ``position``, and whatever differs — ``rep`` and ``rule`` /
+    ``gate`` lists replace the exercise's, ``thresholds`` add to or replace single entries.
+    """
+    cfg = _parse_one(data, origin)
+    variants = []
+    for i, var in enumerate(data.get("variant", [])):
+        w = f"{origin} [[variant]] #{i + 1}"
+        if not isinstance(var, dict):
+            raise ConfigError(f"{w}: expected a table")
+        _no_unknown_keys(var, "variant", w)
+        vname = _req(var, "name", str, w)
+        _req(var, "position", str, w)
+        merged: dict[str, Any] = {k: v for k, v in data.items() if k != "variant"}
+        merged["exercise"] = {**data["exercise"], **{k: var[k] for k in _VARIANT_EXERCISE_KEYS if k in var}}
+        merged["thresholds"] = {**data["thresholds"], **var.get("thresholds", {})}
+        for key in ("rep", "rule", "gate"):
+            if key in var:
+                merged[key] = var[key]
+        v = _parse_one(merged, f"{origin} variant {vname!r}")
+        variants.append(dataclasses.replace(v, variant=vname))
+    if len({v.variant for v in variants}) < len(variants):
+        raise ConfigError(f"{origin}: two variants with the same name")
+    return dataclasses.replace(cfg, variants=tuple(variants)) if variants else cfg
+
+
+_VARIANT_EXERCISE_KEYS = ("title", "position", "view", "prescription", "advice")
+
+
+def _parse_one(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
     _no_unknown_keys(data, "", origin)
     ex = _req(data, "exercise", dict, origin)
     where = f"{origin} [exercise]"

@@ -46,6 +46,8 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
         f"max_return_speed_{u}_s": _num(r.max_return_speed_per_s, 1),
         "finished": r.finished,
     }
+    if r.variant:
+        d["variant"] = r.variant
     for name, v in r.extra_peaks.items():
         d[f"peak_{name.replace('_left', '').replace('_right', '')}"] = _num(v, 1)
     return d

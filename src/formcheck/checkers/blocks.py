@@ -104,3 +104,44 @@ class Hysteresis:
         elif x > self.on:
             self.state = True
         return self.state
+
+
+class SlidingMin:
+    """Minimum of a signal over the last ``window_s`` seconds (monotonic deque, amortised O(1))."""
+
+    __slots__ = ("_q", "window_s")
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._q: deque[tuple[float, float]] = deque()  # increasing values
+
+    def update(self, t: float, x: float) -> float:
+        q = self._q
+        while q and q[-1][1] >= x:
+            q.pop()
+        q.append((t, x))
+        while q[0][0] < t - self.window_s:
+            q.popleft()
+        return q[0][1]
+
+    def reset(self) -> None:
+        self._q.clear()
+
+
+class RestLevel:
+    """A signal's rest level: its lowest value over ``window_s``, where a value counts only
+    once it has lasted ``outlier_s`` (the minimum of the running maximum over ``outlier_s``:
+    one low outlier frame — a landmark glitch — cannot set the rest level)."""
+
+    __slots__ = ("_hi", "_lo")
+
+    def __init__(self, window_s: float, outlier_s: float) -> None:
+        self._lo = SlidingMin(window_s)
+        self._hi = SlidingMin(outlier_s)  # of −x: a running maximum
+
+    def update(self, t: float, x: float) -> float:
+        return self._lo.update(t, -self._hi.update(t, -x))
+
+    def reset(self) -> None:
+        self._lo.reset()
+        self._hi.reset()

@@ -42,6 +42,7 @@ class RepResult:
     faults: tuple[str, ...]
     extra_peaks: dict[str, float] = field(default_factory=dict)
     finished: bool = True
+    variant: str = ""  # the exercise variant the rep was counted in ("" = as first described)
 
     @property
     def ok(self) -> bool:

@@ -32,11 +32,10 @@ Nothing here reads a clock, touches OpenCV or MediaPipe: same frames in, same ev
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
-from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, SlopeMeter
+from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
 from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
 from formcheck.config import ExerciseConfig, GateSpec
@@ -46,12 +45,14 @@ from formcheck.measures.body import measure_index
 from formcheck.measures.frame import MeasureFrame
 
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
+_OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)
 
 # Display priority of cues (lower first); rule cues come after these.
 _PRIORITY = {
     "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
     "slow_down": 1, "return_too_fast": 2, "above_target": 3,
 }  # fmt: skip
+_FIT_RANK = {True: 2, None: 1, False: 0}  # how well a posture fits an exercise's position
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
@@ -90,6 +91,7 @@ class _FrameContext:
 
     view: str  # "front" / "side" / "" (the body's view)
     may_start: bool  # no other side's attempt blocks a new one (one_side_at_a_time)
+    posture_fits: bool = False  # the whole body is clearly in the exercise's position
 
 
 class _Attempt:
@@ -109,6 +111,7 @@ class _Attempt:
         "side_n",
         "side_sum",
         "start_s",
+        "unarmed",
     )  # fmt: skip
 
     def __init__(self, t: float, grace_s: float, n_extra: int, rules: RuleMemory) -> None:
@@ -125,6 +128,7 @@ class _Attempt:
         self.rules = rules  # per rule: its reference at rest and its extreme so far
         self.side_sum = [0.0, 0.0]  # side_by: sum and count of the measure per side
         self.side_n = [0, 0]
+        self.unarmed = False  # started without the limb seen at rest first (see _SideTracker._idle)
 
 
 class _SideTracker:
@@ -159,8 +163,7 @@ class _SideTracker:
         self.side_by = (
             [measure_index(rp.side_by.format(side=s, other=other_side(s))) for s in rp.sides] if rp.side_by else []
         )
-        self.base_window = th.get("baseline_window_s", 0.0)
-        self.base_q: deque[tuple[float, float]] = deque()  # increasing values: sliding minimum
+        self.rest_level = RestLevel(th.get("baseline_window_s", 0.0), _OUTLIER_S)
         self.base = 0.0
         self.extra_idx = [
             (name.format(side=side, other=None), measure_index(name.format(side=side, other=None)))
@@ -173,21 +176,12 @@ class _SideTracker:
         )
         self.enter, self.leave, self.over, self.under = Dwell(), Dwell(), Dwell(), Dwell()
         self.armed = False
+        self.fresh = True  # not seen at rest since tracking began or the limb was lost
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
         self.last_t: float | None = None
         self.value: float | None = None
         self.speed = 0.0
-
-    def _update_base(self, t: float, x: float) -> None:
-        """Sliding minimum of x over the last ``baseline_window_s`` (amortised O(1))."""
-        q = self.base_q
-        while q and q[-1][1] >= x:
-            q.pop()
-        q.append((t, x))
-        while q[0][0] < t - self.base_window:
-            q.popleft()
-        self.base = q[0][1]
 
     # ---------------------------------------------------------------- per frame
     def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
@@ -203,7 +197,7 @@ class _SideTracker:
         speed = self.slope.update(t, v)  # of the signal itself: a new rest level is no movement
         if self.relative:
             if self.attempt is None:  # the rest level is frozen during a rep
-                self._update_base(t, v)
+                self.base = self.rest_level.update(t, v)
             v -= self.base
         if self.gates:
             self.gate_ok = all(gt.ok(vals) for gt in self.gates)
@@ -229,16 +223,30 @@ class _SideTracker:
         # after a rep this is immediate; the hysteresis lives in the exit.)
         if v < self.start:
             self.armed = True
+            self.fresh = False
             self.enter.reset()
             self.pending = None
             self.rules.at_rest(vals)
             return
-        if not self.armed or not self.gate_ok or not ctx.may_start:
+        # A limb first seen on its way out (the recording starts mid-movement, or the limb was
+        # hidden at rest, like the far leg on all fours) may start a rep while the posture is
+        # clearly the exercise's; it counts only if it reaches the target and comes back (the
+        # mirror of the unfinished rep at the end). One first seen at the target is held out.
+        late = (
+            not self.armed and self.fresh and ctx.posture_fits and self.pending is None
+            and (self.lo is None or v < self.lo)
+        )  # fmt: skip
+        if not (self.armed or late or (self.pending is not None and self.pending.unarmed)):
+            self.enter.reset()
+            self.pending = None
+            return
+        if not self.gate_ok or not ctx.may_start:
             self.enter.reset()
             self.pending = None
             return
         if self.pending is None:
             self.pending = _Attempt(t, self.th["hold_grace_s"], len(self.extra_idx), self.rules.memory())
+            self.pending.unarmed = not self.armed
         self._accumulate(self.pending, t, v, vals, speed, False, ctx)
         if self.enter.update(True, t) >= self.th["min_phase_s"]:
             self.attempt, self.pending = self.pending, None
@@ -316,6 +324,10 @@ class _SideTracker:
         a = self.attempt
         assert a is not None
         out, codes = self.out, self.cfg.rep.codes
+        if a.unarmed and not (finished and a.reached_target):  # its start was not seen: no evidence
+            out.hold_progress(self.side, 0.0, end_s)
+            self._clear(end_s)
+            return
         if self.lo is not None and a.peak < self.lo:
             a.faults.add(codes["below_target"])
         hold_target = self.th.get("hold_s")
@@ -342,6 +354,7 @@ class _SideTracker:
                 max_speed_per_s=a.max_speed,
                 max_return_speed_per_s=a.max_return_speed,
                 faults=tuple(a.faults.codes),
+                variant=self.cfg.variant,
                 extra_peaks={
                     name: (x if x > -math.inf else math.nan)
                     for (name, _i), x in zip(self.extra_idx, a.extra, strict=True)
@@ -366,7 +379,7 @@ class _SideTracker:
     def _clear(self, t: float) -> None:
         self.attempt = self.pending = None
         self.armed = False
-        self.base_q.clear()  # the next rest level is measured after this rep
+        self.rest_level.reset()  # the next rest level is measured after this rep
         for d in (self.enter, self.leave, self.over, self.under):
             d.reset()
         self.rules.reset()
@@ -375,16 +388,20 @@ class _SideTracker:
 
     def _lost(self, t: float) -> None:
         """The person was out of sight for longer than max_gap_s: drop the attempt."""
+        self.fresh = True
         self.slope.reset()
-        self.base_q.clear()
+        self.rest_level.reset()
         if self.attempt is not None:
             self.out.emit(Event(t, EventKind.CUE_ON, "rep_lost", self.out.text("rep_lost"), self.side))
             self.out.hold_progress(self.side, 0.0, t)
         self._clear(t)
 
     def close(self, t: float) -> None:
-        """End of stream: an attempt that reached its target counts, flagged unfinished."""
-        if self.attempt is not None and self.attempt.reached_target:
+        """End of stream: an attempt that reached its target counts, flagged unfinished —
+        unless it was already back at rest (only the jitter guard's confirmation was cut off)."""
+        if self.attempt is not None and self.leave.since is not None:
+            self._finish(self.leave.since, finished=True)
+        elif self.attempt is not None and self.attempt.reached_target:
             self._finish(t, finished=False)
         else:
             self._clear(t)
@@ -478,6 +495,7 @@ class _PacedTracker:
                 index=len(out.results) + 1, side=None, start_s=a.start_s, end_s=t, unit=self.cfg.rep.unit,
                 peak=self.sgn * a.peak, hold_s=held, in_target_s=held, max_speed_per_s=0.0,
                 max_return_speed_per_s=0.0, faults=tuple(a.faults.codes), finished=finished,
+                variant=self.cfg.variant,
             ),
             t,
         )  # fmt: skip
@@ -541,6 +559,7 @@ class RepChecker:
         self._view_issue = ""
         self._measurable_now = False
         self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
+        self.position_now = ""  # the posture class of this frame (visibility.position_of)
         self._guide_on = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
         self._guide_off = {code: Dwell() for code in (visibility.WRONG_VIEW, visibility.WRONG_POSITION)}
         cfg = self.cfg
@@ -549,14 +568,18 @@ class RepChecker:
             visibility.WRONG_POSITION: cfg.texts.get(visibility.WRONG_POSITION)
             or visibility.POSITION_TEXTS.get(cfg.position, ""),
         }
-        rp = self.cfg.rep
-        self.trackers: list[_SideTracker | _PacedTracker]
+        self.trackers: list[_SideTracker | _PacedTracker] = []
+        for vcfg in (cfg, *cfg.variants):  # a variant counts with the base exercise's thresholds of timing
+            th = self.th if vcfg is cfg else {k: t.value for k, t in vcfg.thresholds.items()}
+            self.trackers += self._trackers_of(vcfg, th)
+
+    def _trackers_of(self, cfg: ExerciseConfig, th: dict[str, float]) -> list[_SideTracker | _PacedTracker]:
+        rp = cfg.rep
         if rp.mode == "paced":
-            self.trackers = [_PacedTracker(cfg, self.th, self.out)]
-        elif rp.side_by:  # one both-sides signal; each rep's side is decided at its end
-            self.trackers = [_SideTracker(cfg, self.th, self.out, None)]
-        else:
-            self.trackers = [_SideTracker(cfg, self.th, self.out, s) for s in rp.sides or (None,)]
+            return [_PacedTracker(cfg, th, self.out)]
+        if rp.side_by:  # one both-sides signal; each rep's side is decided at its end
+            return [_SideTracker(cfg, th, self.out, None)]
+        return [_SideTracker(cfg, th, self.out, s) for s in rp.sides or (None,)]
 
     # ---------------------------------------------------------------- API
     @property
@@ -605,11 +628,25 @@ class RepChecker:
         if crowded != (visibility.MORE_PEOPLE in self.out.cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         self._guide(t, vals)
-        one_at_a_time = self.cfg.rep.one_side_at_a_time
-        for tr in self.trackers:
-            may_start = not one_at_a_time or all(o is tr or o.attempt is None for o in self.trackers)
-            tr.update(t, vals, _FrameContext(self.view_now, may_start))
+        self._step_trackers(t, vals)
         return self.out.new
+
+    def _step_trackers(self, t: float, vals: list[float]) -> None:
+        """Each tracker's frame. A rep starts only in its exercise's position (as far as the
+        pose tells: ambiguous postures do not block) and, with variants, in the variant that
+        fits the posture best; one variant's rep at a time."""
+        observed = self.position_now
+        fit = [_FIT_RANK[visibility.position_fits(tr.cfg.position, observed)] for tr in self.trackers]
+        best = max(fit)
+        for tr, rank in zip(self.trackers, fit, strict=True):
+            blocked = rank == 0 or rank < best
+            for o in self.trackers:
+                if o is tr or o.attempt is None:
+                    continue
+                if o.cfg is not tr.cfg or tr.cfg.rep.one_side_at_a_time:
+                    blocked = True
+                    break
+            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2))
 
     def _guide(self, t: float, vals: list[float]) -> None:
         """Camera guidance: wrong view / wrong position, once sustained for guide_delay_s."""
@@ -618,9 +655,10 @@ class RepChecker:
         if cfg.view != "any":
             wrong = self.view_now not in ("", cfg.view)
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
+        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS])
         if cfg.position != "any":
-            fits = visibility.position_fits(cfg.position, visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS]))
-            self._guide_cue(visibility.WRONG_POSITION, fits is False, fits is True, t)
+            fits = [visibility.position_fits(c.position, self.position_now) for c in (cfg, *cfg.variants)]
+            self._guide_cue(visibility.WRONG_POSITION, all(f is False for f in fits), any(fits), t)
 
     def _guide_cue(self, code: str, wrong: bool, right: bool, t: float) -> None:
         # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while

@@ -102,21 +102,53 @@ def view_of(body_yaw_deg: float) -> str:
     return ""  # also NaN: every comparison is False
 
 
+#: thighs_from_vertical_deg of an upright trunk at or below which the person stands (or
+#: kneels up), and at or above which they sit (thighs forward, near horizontal).
+STANDING_MAX_THIGHS_DEG = 30.0
+SITTING_MIN_THIGHS_DEG = 60.0
+#: A horizontal trunk (lean up to ALL_FOURS_MAX_LEAN_DEG, so not folded head-down) over
+#: thighs hanging down (below ALL_FOURS_MAX_THIGHS_DEG from vertical) is on all fours.
+ALL_FOURS_MAX_LEAN_DEG = 120.0
+ALL_FOURS_MAX_THIGHS_DEG = 45.0
+
+
 def position_of(trunk_lean_deg: float, thighs_from_vertical_deg: float) -> str:
-    """"upright", "lying" or "" (ambiguous or not measurable)."""
+    """The posture class of one frame, from the trunk's angle to vertical and the thighs':
+
+    "standing" (upright over vertical thighs: standing or kneeling up), "sitting" (upright
+    over forward thighs), "upright" (upright, thighs in between or unknown), "lying",
+    "all_fours", or "" (ambiguous or not measurable).
+    """
     if trunk_lean_deg <= UPRIGHT_MAX_LEAN_DEG:
+        if thighs_from_vertical_deg <= STANDING_MAX_THIGHS_DEG:
+            return "standing"
+        if thighs_from_vertical_deg >= SITTING_MIN_THIGHS_DEG:
+            return "sitting"
         return "upright"
-    if trunk_lean_deg >= LYING_MIN_LEAN_DEG and not thighs_from_vertical_deg < LYING_MIN_THIGHS_DEG:
-        return "lying"  # thighs unknown (NaN) count as not under the hips
+    if trunk_lean_deg >= LYING_MIN_LEAN_DEG:
+        if not thighs_from_vertical_deg < LYING_MIN_THIGHS_DEG:
+            return "lying"  # thighs unknown (NaN) count as not under the hips
+        if trunk_lean_deg <= ALL_FOURS_MAX_LEAN_DEG and thighs_from_vertical_deg < ALL_FOURS_MAX_THIGHS_DEG:
+            return "all_fours"
     return ""
 
 
+_UPRIGHT = ("standing", "sitting", "upright")
+
+
 def position_fits(expected: str, observed: str) -> bool | None:
-    """Whether an observed position class fits an exercise's position (None: can't tell)."""
+    """Whether an observed posture class fits an exercise's position (None: can't tell).
+
+    A squat or lunge passes through "sitting" thighs and a half-kneeling stretch through
+    either: standing and kneeling exercises only rule out lying and all fours."""
     if not observed or expected == "any":
         return None
     if expected == "lying":
         return observed == "lying"
     if expected == "all_fours":
-        return False if observed in ("upright", "lying") else None
-    return observed == "upright"  # standing, sitting, kneeling
+        return True if observed == "all_fours" else False
+    if expected == "sitting":
+        if observed == "sitting":
+            return True
+        return None if observed in ("standing", "upright") else False
+    return True if observed in _UPRIGHT else False  # standing, kneeling
