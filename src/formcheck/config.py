@@ -130,11 +130,12 @@ class GateSpec:
     """A condition of the exercise's position: ``measure`` at least ``min`` and/or at most
     ``max`` (threshold names). A rep can only start, and its hold time only runs, while
     every gate holds; a gate failing (for ``min_phase_s``) ends a rep in progress. An
-    unmeasurable gate measure does not block."""
+    unmeasurable gate measure does not block, unless ``measured`` (the condition must be seen)."""
 
     measure: str
     min: str | None
     max: str | None
+    measured: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +289,7 @@ _KEYS = {
         "relative", "alternate", "side_by", "side_pick", "hold_cues", "rest_cues",
     ),
     "rule": ("code", "measure", "above", "below", "phase", "min_s", "text", "relative", "abs", "range", "view"),
-    "gate": ("measure", "min", "max"),
+    "gate": ("measure", "min", "max", "measured"),
 }  # fmt: skip
 
 
@@ -461,7 +462,7 @@ def _parse_one(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         for ref in (lo, hi):
             if ref is not None and ref not in thresholds:
                 raise ConfigError(f"{w}: threshold {ref!r} is not in [thresholds]")
-        gates.append(GateSpec(measure, lo, hi))
+        gates.append(GateSpec(measure, lo, hi, _flag(gt, "measured", w)))
     texts = {str(k): str(v) for k, v in data.get("texts", {}).items()}
     for r in rules:
         if r.text:

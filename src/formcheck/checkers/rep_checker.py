@@ -64,17 +64,20 @@ class _Gate:
     idx: int
     lo: float
     hi: float
+    measured: bool = False  # NaN (not measurable) blocks too
 
     def ok(self, vals: list[float]) -> bool:
         x = vals[self.idx]
-        return not (x < self.lo or x > self.hi)  # NaN (not measurable) does not block
+        if x != x:
+            return not self.measured
+        return not (x < self.lo or x > self.hi)
 
 
 def _resolve_gate(gspec: GateSpec, side: str | None, th: dict[str, float]) -> _Gate:
     name = gspec.measure.format(side=side, other=other_side(side) if side else None)
     lo = th[gspec.min] if gspec.min is not None else -math.inf
     hi = th[gspec.max] if gspec.max is not None else math.inf
-    return _Gate(measure_index(name), lo, hi)
+    return _Gate(measure_index(name), lo, hi, gspec.measured)
 
 
 class PacedStage(StrEnum):
@@ -324,7 +327,10 @@ class _SideTracker:
         a = self.attempt
         assert a is not None
         out, codes = self.out, self.cfg.rep.codes
-        if a.unarmed and not (finished and a.reached_target):  # its start was not seen: no evidence
+        unseen = a.unarmed and not (finished and a.reached_target)  # its start was not seen: no evidence
+        # A stretch must be held to be one: a reach through the position is a movement.
+        unheld = a.hold.longest < self.th.get("min_hold_s", 0.0)
+        if unseen or unheld:
             out.hold_progress(self.side, 0.0, end_s)
             self._clear(end_s)
             return

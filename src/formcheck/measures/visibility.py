@@ -146,9 +146,9 @@ def position_fits(expected: str, observed: str) -> bool | None:
     if expected == "lying":
         return observed == "lying"
     if expected == "all_fours":
-        return True if observed == "all_fours" else False
+        return observed == "all_fours"
     if expected == "sitting":
         if observed == "sitting":
             return True
         return None if observed in ("standing", "upright") else False
-    return True if observed in _UPRIGHT else False  # standing, kneeling
+    return observed in _UPRIGHT  # standing, kneeling
