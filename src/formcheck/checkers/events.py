@@ -74,6 +74,8 @@ class CheckerState:
     unit: str
     hold_s: float
     hold_target_s: float | None
-    cues: tuple[tuple[str, str], ...]  # (code, text), most important first
+    cues: tuple[tuple[str, str], ...]  # (code, text), most important first (form before anything else)
     measurable: bool
     last_rep: RepResult | None
+    advice: tuple[tuple[str, str], ...] = ()  # camera guidance that does not stop counting: shown small
+    rep_faults: tuple[str, ...] = ()  # faults of the rep in progress so far (no tick while there are any)

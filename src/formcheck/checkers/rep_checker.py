@@ -48,10 +48,10 @@ _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the 
 _OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)
 
 # Display priority of cues (lower first); rule cues come after these.
-_PRIORITY = {
-    "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
-    "slow_down": 1, "return_too_fast": 2, "above_target": 3,
-}  # fmt: skip
+_PRIORITY = {"not_measurable": 0, "slow_down": 1, "return_too_fast": 2, "above_target": 3}
+# Camera guidance that does not stop the measurement: advice, shown apart and small; a form
+# fault never hides behind it.
+_ADVICE = (visibility.WRONG_POSITION, visibility.WRONG_VIEW)
 _FIT_RANK = {True: 2, None: 1, False: 0}  # how well a posture fits an exercise's position
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
 _I_YAW = measure_index("body_yaw_deg")
@@ -288,7 +288,8 @@ class _SideTracker:
             a.in_target_s += dt
         if in_lo:
             a.reached_target = True
-        hold_now = a.hold.update(v >= self.hold_from and self.gate_ok, t)
+        # The hold is time in the prescribed band: held too deep (past target_max) does not count.
+        hold_now = a.hold.update(v >= self.hold_from and in_hi and self.gate_ok, t)
         if a is self.attempt:
             out.hold_progress(self.side, hold_now, t)
             for code in self.cfg.rep.hold_cues:
@@ -710,9 +711,10 @@ class RepChecker:
         else:
             phase = Phase.HOLD if active.attempt and active.attempt.hold.holding else Phase.ACTIVE
         cues = sorted(
-            ((code, text) for code, (text, _side) in self.out.cues.items()),
+            ((code, text) for code, (text, _side) in self.out.cues.items() if code not in _ADVICE),
             key=lambda ct: _PRIORITY.get(ct[0], 10),
         )
+        advice = tuple((code, text) for code, (text, _side) in self.out.cues.items() if code in _ADVICE)
         return CheckerState(
             t_s=self.t_last or 0.0,
             reps=self.reps,
@@ -727,6 +729,8 @@ class RepChecker:
             cues=tuple(cues),
             measurable=measurable,
             last_rep=self.results[-1] if self.results else None,
+            advice=advice,
+            rep_faults=tuple(active.attempt.faults.codes) if active is not None and active.attempt else (),
         )
 
     def set_cue(self, code: str, on: bool, t: float, side: str | None = None, text: str | None = None) -> None:

@@ -424,7 +424,8 @@ class Annotator:
             cv2.ellipse(img, (cx, cy), (outer, outer), -90.0, 0.0, sweep, GREEN, -1, _AA)
         cv2.circle(img, (cx, cy), inner, DARK, -1, _AA)
         if left <= 1e-6:
-            _check_glyph(img, cx, cy, round(r * 0.9), GREEN, max(3, t))
+            if not s.rep_faults:  # the tick means "as prescribed", nothing else
+                _check_glyph(img, cx, cy, round(r * 0.9), GREEN, max(3, t))
             return
         f = lay.ring_num
         num = str(math.ceil(left - 1e-6))
@@ -445,6 +446,8 @@ class Annotator:
             text, font, fg, bg = "Stopped", lay.prompt, WHITE, RED
         elif s.cues:
             text, font, fg, bg = s.cues[0][1], lay.cue, YELLOW, None
+        elif s.advice:  # camera advice that does not stop the count: small, and never over a form cue
+            text, font, fg, bg = s.advice[0][1], lay.caption, WHITE, None
         else:
             return lay.h
         lines, font = _fit(text, font, lay.text_max_w)
