@@ -241,7 +241,16 @@ class CameraSource:
 
     def _reader(self) -> None:
         failures = 0
-        t0 = time.monotonic()
+        if self.paced_file:
+            # A file's clock starts when its first frame is taken (not while the consumer still
+            # loads its model): nothing is skipped at the start, and each frame is stamped with
+            # its own time in the file, so speeds use real timestamps even when frames are dropped.
+            with self._cond:
+                while self._taken == 0 and self._running:
+                    self._cond.wait(0.1)
+                t0 = self._t
+        else:
+            t0 = time.monotonic()
         last_pos = 0.0
         while self._running:
             ok, frame = self._cap.read()
@@ -261,7 +270,7 @@ class CameraSource:
                 due = t0 + last_pos
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
-            t = time.monotonic()
+            t = due if self.paced_file else time.monotonic()
             if not ok or frame is None:
                 failures += 1
                 if failures > 50:
@@ -296,6 +305,9 @@ class CameraSource:
                 if self._eof:
                     raise StopIteration
                 raise CameraError(self._error or "camera closed")
+            if self.paced_file and self._taken == 0:  # the file's clock starts now (see _reader)
+                self._t = time.monotonic()
+                self._cond.notify_all()
             self._taken = self._seq
             assert self._frame is not None
             return self._t, self._frame
