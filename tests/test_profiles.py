@@ -22,7 +22,7 @@ hold_s = 8
 target_max_deg = 60
 
 [straight_leg_raise]
-target_min_deg = 6
+target_min_cm = 25
 """
 
 
@@ -38,7 +38,7 @@ def test_a_profile_overrides_the_thresholds_of_each_exercise_it_names(tmp_path):
     ws = apply_profile(get_exercise("wall_squat"), prof)
     assert ws.value("hold_s") == 8 and ws.value("target_max_deg") == 60
     assert ws.value("target_min_deg") == get_exercise("wall_squat").value("target_min_deg")  # untouched
-    assert apply_profile(get_exercise("straight_leg_raise"), prof).value("target_min_deg") == 6
+    assert apply_profile(get_exercise("straight_leg_raise"), prof).value("target_min_cm") == 25
     heel = get_exercise("heel_slide")
     assert apply_profile(heel, prof) is heel  # no table: unchanged
 

@@ -11,7 +11,7 @@ come from the exercise's own file)::
     target_max_deg = 60
 
     [straight_leg_raise]
-    target_min_deg = 6
+    target_min_cm = 25
 
 Precedence, lowest first: the exercise's TOML shipped with the package (or an
 ``--exercises-file``) < the profile < ``--set KEY=VALUE``. The whole file is checked when it

@@ -48,6 +48,8 @@ def rep_to_dict(r: RepResult) -> dict[str, Any]:
     }
     if r.variant:
         d["variant"] = r.variant
+    if u == "cm":  # heights are prescribed in inches too ("about 12 inches")
+        d["peak_in"] = _num(r.peak / 2.54, 1)
     for name, v in r.extra_peaks.items():
         d[f"peak_{name.replace('_left', '').replace('_right', '')}"] = _num(v, 1)
     return d
@@ -161,8 +163,9 @@ def summary_text(report: dict[str, Any]) -> str:
     for r in report["rep_details"]:
         side = f" {r['side']}" if r["side"] else ""
         faults = ", ".join(r["faults"]) if r["faults"] else "ok"
+        inches = f" ({r['peak_in']:.0f} in)" if r.get("peak_in") is not None else ""
         lines.append(
-            f"  #{r['index']}{side} {r['start_s']:.1f}-{r['end_s']:.1f} s  peak {r['peak']:.0f} {r['unit']}  "
+            f"  #{r['index']}{side} {r['start_s']:.1f}-{r['end_s']:.1f} s  peak {r['peak']:.0f} {r['unit']}{inches}  "
             f"hold {r['hold_s']:.1f} s  {faults}"
         )
     if report.get("stopped"):

@@ -242,7 +242,7 @@ def test_rejects_frames_that_are_not_bgr() -> None:
 
 
 # ---------------------------------------------------------------------- from an exercise
-@pytest.mark.parametrize(("name", "label"), [("wall_squat", "knee flex"), ("straight_leg_raise", "leg lift")])
+@pytest.mark.parametrize(("name", "label"), [("wall_squat", "knee flex"), ("straight_leg_raise", "ankle height")])
 def test_for_exercise_labels_from_the_exercise_file(name: str, label: str) -> None:
     cfg = get_exercise(name)
     ann = Annotator.for_exercise(cfg, (640, 480))

@@ -141,6 +141,16 @@ def _catalog_defs() -> list[MeasureDef]:
             "hands toward the toes: 0 = a leg length away, 100 = touching (nearest hand and toe; either side)",
         ),
     ]  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"ankle_height_{side}_cm", "cm", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} ankle above the floor the person lies on (the lowest of the shoulders, hips, heels and "
+                "toes seen, level camera), in the image scaled by the leg's length (world): ~5 lying flat",
+            ),
+            MeasureDef(f"leg_length_{side}_cm", "cm", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                       f"{side} hip→knee→ankle length (world, the pose model's metric estimate)"),
+        ]  # fmt: skip
     for side, lm, other in (("left", _L, _R), ("right", _R, _L)):
         defs.append(
             MeasureDef(
@@ -375,7 +385,10 @@ _GROUPS = {
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
     "reach": ("toe_reach_pct",),
+    "floor": ("ankle_height_left_cm", "ankle_height_right_cm", "leg_length_left_cm", "leg_length_right_cm"),
 }  # fmt: skip
+#: Landmarks a person lying down rests on (their lowest is taken for the floor).
+_SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, *_HEELS, *_TOES]
 
 
 @lru_cache(maxsize=128)
@@ -420,10 +433,10 @@ def _catalog_columns(
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)
-    if want & {"heel", "figure4", "reach", "sagittal", "stance"}:  # (indexing skipped when unread)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor"}:  # (indexing skipped when unread)
         hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
         hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
-    if want & {"heel", "figure4", "reach"}:  # leg lengths (skipped when nothing reads them)
+    if want & {"heel", "figure4", "reach", "floor"}:  # leg lengths (skipped when nothing reads them)
         thigh_i = _len(hip_i - knee_i)  # (T, 2)
         leg_i = thigh_i + _len(knee_i - ank_i)
         leg_w = _len(hip_w - knee_w) + _len(knee_w - ank_w)
@@ -434,6 +447,16 @@ def _catalog_columns(
         c[:, col["heel_lift_left_cm"]], c[:, col["heel_lift_right_cm"]] = heel[:, 0], heel[:, 1]
         c[:, col["heel_lift_cm"]] = np.fmin(heel[:, 0], heel[:, 1])  # the lower heel
         c[:, col["heel_lift_diff_cm"]] = heel[:, 0] - heel[:, 1]
+
+    # Ankle above the floor: with a level camera the floor is level in the image, at the lowest
+    # landmark the lying body rests on; image heights become cm by the leg's image length and
+    # its world length (a leg lying or lifted side-on is in the image plane).
+    if "floor" in want:
+        floor_y = np.fmax.reduce(I[:, _SUPPORT, 1], axis=1)  # image y points down: the lowest point
+        legs_cm = leg_w * 100.0  # (T, 2)
+        height = (floor_y[:, None] - I[:, _ANKLES, 1]) / leg_i * legs_cm
+        c[:, col["ankle_height_left_cm"]], c[:, col["ankle_height_right_cm"]] = height[:, 0], height[:, 1]
+        c[:, col["leg_length_left_cm"]], c[:, col["leg_length_right_cm"]] = legs_cm[:, 0], legs_cm[:, 1]
 
     # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
     # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
