@@ -31,7 +31,7 @@ def test_builtin_straight_leg_raise_is_counted_per_side_one_side_at_a_time(exerc
     slr = exercises["straight_leg_raise"]
     assert slr.rep.sides == ("left", "right")
     assert slr.rep.one_side_at_a_time
-    assert slr.rep.signal_for("right") == "leg_lift_right_deg"
+    assert slr.rep.signal_for("right") == "ankle_height_right_cm"
 
 
 def test_override_replaces_the_value_and_leaves_the_original_alone(exercises) -> None:

@@ -174,6 +174,9 @@ class RepSpec:
     alternate: bool = False
     side_by: str | None = None
     side_pick: str = "max"
+    #: side_by with no frame to compare the sides: the rep takes the "other" side than the
+    #: last rep (sides taking turns) or the "same" (one leg at a time, e.g. split squats).
+    side_fallback: str = "other"
     hold_cues: tuple[str, ...] = ()
     rest_cues: tuple[str, ...] = ()
 
@@ -286,7 +289,7 @@ _KEYS = {
     ),
     "rep": (
         "signal", "sides", "unit", "one_side_at_a_time", "codes", "report_peaks", "mode", "direction",
-        "relative", "alternate", "side_by", "side_pick", "hold_cues", "rest_cues",
+        "relative", "alternate", "side_by", "side_pick", "side_fallback", "hold_cues", "rest_cues",
     ),
     "rule": ("code", "measure", "above", "below", "phase", "min_s", "text", "relative", "abs", "range", "view"),
     "gate": ("measure", "min", "max", "measured"),
@@ -393,6 +396,7 @@ def _parse_one(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         alternate=_flag(rp, "alternate", wr),
         side_by=side_by,
         side_pick=_choice(rp.get("side_pick", "max"), ("max", "min"), "side_pick", wr),
+        side_fallback=_choice(rp.get("side_fallback", "other"), ("other", "same"), "side_fallback", wr),
         hold_cues=_code_list(rp, "hold_cues", wr),
         rest_cues=_code_list(rp, "rest_cues", wr),
     )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.config import builtin_exercises
+from formcheck.landmarks import Landmark as L
 
 CFG = builtin_exercises()["lunge"]
 
@@ -37,3 +38,22 @@ def test_shallow_lunges_count_as_too_shallow() -> None:
 def test_a_trunk_leaning_40_degrees_at_the_bottom_is_flagged_side_on() -> None:
     c = analyze_trace(synthetic.lunge(reps=3, lean_deg=40.0), CFG)
     assert [r.faults for r in c.results] == [("leaning_forward",)] * 3
+
+
+def test_per_side_counts_always_add_up_even_when_a_side_cannot_be_told() -> None:
+    # One knee hidden throughout: the front leg cannot be compared with the back one. The
+    # reps still count, and the per-side counts add up to them (an "unknown" side, not a guess).
+    trace = synthetic.lunge(reps=3)
+    trace.visibility[:, L.LEFT_KNEE] = 0.0
+    c = analyze_trace(trace, CFG)
+    assert c.reps == 3
+    assert sum(c.reps_by_side.values()) == c.reps
+
+
+def test_the_same_front_leg_carries_on_when_one_rep_cannot_tell_its_side() -> None:
+    trace = synthetic.lunge(reps=3, side="right")
+    second = trace.meta.extra["reps"][1]
+    hide = (trace.t_s >= second.start_s - 0.5) & (trace.t_s <= second.end_s + 0.5)
+    trace.visibility[hide, L.LEFT_KNEE] = 0.0
+    c = analyze_trace(trace, CFG)
+    assert c.reps_by_side == {"left": 0, "right": 3}

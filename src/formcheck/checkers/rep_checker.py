@@ -111,6 +111,8 @@ class _Attempt:
         "peak",
         "reached_target",
         "rules",
+        "side_alone_n",
+        "side_alone_sum",
         "side_n",
         "side_sum",
         "start_s",
@@ -129,8 +131,10 @@ class _Attempt:
         self.last_t = t
         self.reached_target = False
         self.rules = rules  # per rule: its reference at rest and its extreme so far
-        self.side_sum = [0.0, 0.0]  # side_by: sum and count of the measure per side
-        self.side_n = [0, 0]
+        self.side_sum = [0.0, 0.0]  # side_by: sum of the measure per side, frames with both measured
+        self.side_n = [0, 0]  # [frames with both measured, unused]
+        self.side_alone_sum = [0.0, 0.0]  # ... and over frames where it alone was measured
+        self.side_alone_n = [0, 0]
         self.unarmed = False  # started without the limb seen at rest first (see _SideTracker._idle)
 
 
@@ -300,6 +304,11 @@ class _SideTracker:
                 for i, x in enumerate(xs):
                     a.side_sum[i] += x
                 a.side_n[0] += 1
+            else:
+                for i, x in enumerate(xs):
+                    if x == x:
+                        a.side_alone_sum[i] += x
+                        a.side_alone_n[i] += 1
         aspeed = abs(speed)
         if aspeed > a.max_speed:
             a.max_speed = aspeed
@@ -374,14 +383,20 @@ class _SideTracker:
 
     def _side_of(self, a: _Attempt) -> str | None:
         """The rep's side by ``side_by``: the side whose measure is highest (or lowest) on
-        average over the frames where both sides were measured. With no such frame (one leg
-        hidden throughout), sides are assumed to take turns: the other side than last rep."""
+        average over the frames where both sides were measured (else over the frames where
+        each was). With one side never seen, the ``side_fallback`` relative to the last rep;
+        for a first rep, unknown (reported apart, so per-side counts still add up)."""
         rp, results = self.cfg.rep, self.out.results
+        pick = min if rp.side_pick == "min" else max
         if a.side_n[0]:
-            pick = min if rp.side_pick == "min" else max
             return pick(zip(a.side_sum, rp.sides, strict=True))[1]
+        if all(a.side_alone_n):  # each side seen, never together: compare their means
+            means = [x / n for x, n in zip(a.side_alone_sum, a.side_alone_n, strict=True)]
+            return pick(zip(means, rp.sides, strict=True))[1]
         prev = results[-1].side if results else None
-        return other_side(prev) if prev else None
+        if prev:  # sides take turns, or the same leg goes on (side_fallback)
+            return prev if rp.side_fallback == "same" else other_side(prev)
+        return None  # unknown: counted apart (reps_by_side["unknown"]), never guessed
 
     def _clear(self, t: float) -> None:
         self.attempt = self.pending = None
@@ -599,8 +614,8 @@ class RepChecker:
             return None
         out = dict.fromkeys(self.cfg.rep.sides, 0)
         for r in self.results:
-            if r.side:
-                out[r.side] += 1
+            key = r.side or "unknown"  # a rep whose side could not be told still adds up
+            out[key] = out.get(key, 0) + 1
         return out
 
     def update(self, frame: MeasureFrame) -> list[Event]:
