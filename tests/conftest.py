@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import socket
 import threading
 import tomllib
@@ -91,8 +92,16 @@ def real_trace(samples_dir: Path, models_dir: Path):
 
     done: dict[tuple[str, str], Any] = {}
 
+    # Developers may point FORMCHECK_REAL_TRACES at saved full-model traces (<clip stem>.npz,
+    # e.g. from ``score --trace-out``) to re-run these tests without inference.
+    saved = os.environ.get("FORMCHECK_REAL_TRACES")
+
     def get(clip: str, model: str = "full") -> Any:
         key = (clip, model)
+        if key not in done and saved and model == "full" and (Path(saved) / f"{Path(clip).stem}.npz").is_file():
+            from formcheck.trace import load_trace
+
+            done[key] = load_trace(Path(saved) / f"{Path(clip).stem}.npz")
         if key not in done:
             opts = ScoreOptions(model=model, model_dir=models_dir, progress=False, use_cache=False)
             trace, _info, error = infer_trace(samples_dir / clip, opts)

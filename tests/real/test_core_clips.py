@@ -31,7 +31,8 @@ def test_wall_squat_kneebrace_clip_is_one_too_deep_rep_after_time_in_the_band(re
     # The clip's own app is green for the first ~10 s, then turns yellow/red as she sinks
     # to ~90°; before that she spends several seconds in the 35-55° band.
     assert rep["in_target_s"] >= 4.0
-    assert rep["hold_s"] >= 10.0
+    # The hold is time in the band: ~5.7 s before she sinks, not the ~18 s spent down there.
+    assert 4.0 <= rep["hold_s"] <= 8.0 and rep["end_s"] - rep["start_s"] >= 15.0
     # ... and that band time lies before she sinks (the first 10 s).
     trace = real_trace("wall_squat_front_kneebrace_overlays.mp4")
     knee = trace_measures(trace)[0][:, measure_index("knee_flex_deg")]
@@ -44,7 +45,7 @@ def test_wall_sit_close_up_neither_ends_the_rep_nor_starts_another(real_trace):
     assert report["reps"] == 1
     rep = report["rep_details"][0]
     assert "too_deep" in rep["faults"]
-    assert rep["hold_s"] >= 15.0
+    assert rep["end_s"] - rep["start_s"] >= 15.0  # one rep, held down throughout
     # The close-up (legs out of view, ~17-21 s) is reported as a position prompt.
     prompts = [c for c in report["cues"] if c["code"] == "not_measurable" and 16.5 <= c["t_s"] <= 22.0]
     assert prompts and "feet" in prompts[0]["text"]
