@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from numpy.typing import ArrayLike
 
 from formcheck import synthetic
@@ -161,3 +162,25 @@ def test_one_glitched_frame_does_not_set_the_rest_level() -> None:
     held = RestLevel(window_s=10.0, outlier_s=0.2)
     levels = [held.update(i / 30, 20.0 if not 15 <= i < 30 else 5.0) for i in range(60)]
     assert levels[-1] == 5.0  # a real lower rest, held 0.5 s, is the rest level
+
+
+# ---------------------------------------------------------------- item 5: camera cuts
+
+
+def test_a_cut_during_a_rep_closes_it_and_the_next_shot_counts_on_its_own() -> None:
+    cfg = EX["wall_squat"]
+    reps = synthetic.wall_squat_motion(reps=3).reps
+    cut_s = reps[1].hold_mid_s
+    c = analyze_trace(synthetic.wall_squat(reps=3, identity_jumps=[cut_s]), cfg)
+    assert c.reps == 3
+    assert c.results[1].end_s == pytest.approx(cut_s, abs=0.05)
+    assert "unfinished" in c.results[1].faults  # its end was not seen
+    assert c.results[2].start_s > reps[2].start_s - 0.5  # the next rep is its own
+
+
+def test_a_cut_before_the_target_drops_the_rep() -> None:
+    cfg = EX["wall_squat"]
+    rep = synthetic.wall_squat_motion(reps=1).reps[0]
+    cut_s = rep.start_s + 0.7 * (rep.hold_start_s - rep.start_s)  # on the way down, after the start
+    c = analyze_trace(synthetic.wall_squat(reps=1, identity_jumps=[cut_s]), cfg)
+    assert c.reps == 0

@@ -418,6 +418,21 @@ class _SideTracker:
             self.out.hold_progress(self.side, 0.0, t)
         self._clear(t)
 
+    def cut(self, t: float) -> None:
+        """A camera cut: a rep never stays open across it (it would swallow the next shot's).
+        One that reached its target counts, flagged unfinished; any other is dropped. The
+        next shot may start mid-movement (see _idle)."""
+        if self.attempt is not None and self.attempt.reached_target:
+            self._finish(t, finished=False)
+        elif self.attempt is not None:
+            self.out.hold_progress(self.side, 0.0, t)
+            self._clear(t)
+        self.pending = None
+        self.armed = False
+        self.fresh = True
+        self.slope.reset()
+        self.rest_level.reset()
+
     def close(self, t: float) -> None:
         """End of stream: an attempt that reached its target counts, flagged unfinished —
         unless it was already back at rest (only the jitter guard's confirmation was cut off)."""
@@ -542,6 +557,10 @@ class _PacedTracker:
         self.settle.reset()
         self.in_position = False
 
+    def cut(self, t: float) -> None:
+        """A camera cut: the hold in progress is dropped, as when the person is lost."""
+        self._lost(t)
+
     def close(self, t: float) -> None:
         """End of stream: a hold in progress is dropped. The checker started it, not the
         person: a recording that stops during a hold is not a short hold."""
@@ -650,6 +669,9 @@ class RepChecker:
         if crowded != (visibility.MORE_PEOPLE in self.out.cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         self._guide(t, vals)
+        if frame.view_issue == visibility.SWITCHED:  # a camera cut (or another person): a new shot
+            for tr in self.trackers:
+                tr.cut(t)
         self._step_trackers(t, vals)
         return self.out.new
 
