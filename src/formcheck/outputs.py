@@ -379,6 +379,10 @@ class PendingOutput:
             raise RuntimeError("take_fd() was already called")
         return fd
 
+    def release_fd(self) -> None:
+        """Close the temp file's descriptor (for writers that open ``tmp_path`` by name)."""
+        self._close_fd()
+
     def _close_fd(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
