@@ -49,4 +49,5 @@ def run(args: argparse.Namespace) -> int:
         ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
     if args.csv_out:
         ok &= write_or_say(write_csv, reports, args.csv_out)
-    return exit_code(outputs_ok=ok)
+    # A trace in which nothing was measurable is not a result (its summary says so).
+    return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))
