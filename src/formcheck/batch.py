@@ -50,6 +50,7 @@ from formcheck.scoring import (
     check_video_path,
     expected_frames,
     finish_score,
+    note_video_error,
     options_per_video,
     render_inference,
     run_inference,
@@ -107,6 +108,7 @@ class _Part:
     interrupted: bool = False
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    video_error: str | None = None  # the annotated video could not be written (the scoring stands)
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
@@ -134,6 +136,7 @@ def _run_task(task: _Task, progress, stop) -> _Part:
         interrupted=isinstance(error, KeyboardInterrupt),
         first_key=run.first_key,
         next_key=run.next_key,
+        video_error=run.video_error,
     )
 
 
@@ -142,10 +145,30 @@ _worker_progress: Any = None
 _worker_stop: Any = None
 
 
-def _worker_init(progress_q, stop) -> None:
+def _worker_init(progress_q, stop, parent_pid: int) -> None:
     global _worker_progress, _worker_stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us through `stop`
+    # The parent handles Ctrl-C, SIGTERM and SIGHUP (a terminal's hangup reaches the whole
+    # process group) and tells us through `stop`, so what we measured is returned, not lost.
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
     _worker_progress, _worker_stop = progress_q, stop
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="formcheck-orphan-watch", daemon=True).start()
+
+
+#: How often a worker checks that its parent is alive (seconds).
+_PARENT_POLL_S = 0.25
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as its parent is gone (killed with SIGKILL, crashed): a worker
+    holds a model (~200 MB) and would otherwise wait forever for work. An orphan is adopted by
+    init or a subreaper, so its parent pid changes; polling that works on any POSIX system and
+    whichever thread created the worker (prctl's PDEATHSIG follows the creating thread)."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(_PARENT_POLL_S)
 
 
 def _worker_run(task: _Task) -> _Part:
@@ -190,7 +213,8 @@ class _Runner:
         self._progress_q = self._ctx.Queue() if n_workers > 0 else None
         self._pool = (
             cf.ProcessPoolExecutor(
-                n_workers, mp_context=self._ctx, initializer=_worker_init, initargs=(self._progress_q, self._stop)
+                n_workers, mp_context=self._ctx, initializer=_worker_init,
+                initargs=(self._progress_q, self._stop, os.getpid()),
             )
             if n_workers > 0
             else None
@@ -454,7 +478,8 @@ def iter_scores(
             del to_infer[task.video_index]
             if not total_frames:
                 bar.update(1)
-            yield task.video_index, finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+            yield task.video_index, note_video_error(result, _video_error(v))
     finally:
         runner.close()
         bar.close()
@@ -463,7 +488,12 @@ def iter_scores(
         if v.parts:
             trace, error, aligned = _assemble(v)
             if aligned:
-                yield i, finish_score(v.path, cfg, all_opts[i], trace, error or "interrupted by the user")
+                result = finish_score(v.path, cfg, all_opts[i], trace, error or "interrupted by the user")
+                yield i, note_video_error(result, _video_error(v))
+
+
+def _video_error(video: _Video) -> str | None:
+    return next((p.video_error for p in video.parts.values() if p.video_error), None)
 
 
 def _desc(videos: dict[int, _Video]) -> str:

@@ -188,6 +188,8 @@ class InferenceRun:
     error: BaseException | None = None
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    #: Why the annotated video could not be written (scoring went on without it), or None.
+    video_error: str | None = None
 
 
 def run_inference(
@@ -274,7 +276,7 @@ class _Renderer:
 
     def submit(self, t: float, frame: np.ndarray, pose) -> None:
         if self.error is not None:
-            raise self.error
+            return  # the video failed; the scoring goes on without it
         self._q.put((t, frame, pose))
 
     def _work(self) -> None:
@@ -300,7 +302,10 @@ class _Renderer:
                 pass
         finally:
             if sink is not None:
-                sink.__exit__(None, None, None)
+                try:
+                    sink.__exit__(None, None, None)
+                except BaseException as e:  # e.g. the disk filled: reported, never a thread traceback
+                    self.error = self.error or e
 
     def close(self) -> None:
         self._q.put(_END)
@@ -322,11 +327,17 @@ def render_inference(
         run = run_inference(video, opts, on_frame=renderer.submit, progress=progress, stop=stop)
     finally:
         renderer.close()
-    if run.error is None and renderer.error is not None:
-        run.error = renderer.error if isinstance(renderer.error, FormcheckError | OSError) else RuntimeError(
-            f"writing the annotated video failed: {renderer.error}"
-        )
+    if renderer.error is not None:  # the measurement stands; the video is reported as not written
+        e = renderer.error
+        run.video_error = str(e) if isinstance(e, FormcheckError) else f"Cannot write video {opts.video_out}: {e}."
     return run
+
+
+def note_video_error(result: ScoreResult, error: str | None) -> ScoreResult:
+    """Record in the report that the annotated video could not be written (``video_out_error``)."""
+    if error:
+        result.report["video_out_error"] = error
+    return result
 
 
 def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
@@ -348,7 +359,7 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
 
         return score_videos([video], cfg, opts)[0]
     run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    return finish_score(video, cfg, opts, run.trace, run.error)
+    return note_video_error(finish_score(video, cfg, opts, run.trace, run.error), run.video_error)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:
@@ -437,7 +448,9 @@ def _describe(e: BaseException | str | None) -> str:
     if isinstance(e, str):
         return e
     if isinstance(e, KeyboardInterrupt):
-        return "interrupted by the user"
+        from formcheck.interrupts import interruption_text
+
+        return interruption_text(e)
     return str(e) or type(e).__name__
 
 
