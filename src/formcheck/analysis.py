@@ -21,6 +21,7 @@ from formcheck.measures import visibility
 from formcheck.measures.body import MEASURE_NAMES, MEASURES, compute_measures, landmark_usable, measure_index
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.validate import check_frame, check_trace
 from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
 
 
@@ -66,6 +67,9 @@ class Analyzer:
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
+        """Analyze the next frame. Its timestamp must be finite and later than the last
+        frame's, else :class:`~formcheck.pose.validate.PoseDataError` (nothing changes)."""
+        check_frame(pose, self.checker.t_last)  # the checker's last time (a reset starts afresh)
         usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
         img_in, world_in = mask_unusable(pose.image_xy, pose.world_xyz, usable[0])
         sm = self.smoother(
@@ -121,12 +125,16 @@ def trace_measures(
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = 0.5,
     only: Collection[str] | None = None,
+    check: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
     ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
-    skipped (NaN), as the live path does."""
+    skipped (NaN), as the live path does. Invalid pose data raises
+    :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
+    if check:
+        check_trace(trace, "trace_measures")
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
     img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
@@ -148,9 +156,14 @@ def analyze_trace(
 ) -> RepChecker:
     """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
     re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
-    called after each frame (e.g. to record ``checker.state()`` for a replay)."""
+    called after each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose
+    data raises :class:`~formcheck.pose.validate.PoseDataError`."""
+    # Timestamps and shapes every time (cheap); landmark values once, with the measures.
+    check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
-        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used())
+        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used(), check=False)
+    if len(measures[0]) != len(trace):
+        raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
     values, usable, img = measures
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
