@@ -8,7 +8,7 @@ from pathlib import Path
 
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
-from formcheck.interrupts import ended_by
+from formcheck.interrupts import deferred
 from formcheck.outputs import check_outputs
 from formcheck.report import summary_text, write_json
 
@@ -55,20 +55,21 @@ def run(args: argparse.Namespace) -> int:
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
     )
     report, _stats, trace = run_live(cfg, opts)
-    ended_by_signal(report)
-    outputs_ok = True
-    if report.get("video_out_error"):
-        print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
-        outputs_ok = False
-    if args.trace_out:
-        from formcheck.trace import save_trace
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        ended_by_signal(report)
+        outputs_ok = True
+        if report.get("video_out_error"):
+            print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
+            outputs_ok = False
+        if args.trace_out:
+            from formcheck.trace import save_trace
 
-        outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
-    if args.json_out:
-        outputs_ok &= write_or_say(write_json, report, args.json_out)
-    if args.json_out != "-":
-        print(summary_text(report))
-    interrupted = ended_by() is not None
+            outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
+        if args.json_out:
+            outputs_ok &= write_or_say(write_json, report, args.json_out)
+        if args.json_out != "-":
+            print(summary_text(report))
+    interrupted = "ended_by" in report
     return exit_code(
         interrupted=interrupted,
         incomplete=not report["complete"] and not interrupted and bool(report.get("frames")),

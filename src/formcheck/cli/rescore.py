@@ -8,6 +8,7 @@ from pathlib import Path
 
 from formcheck.cli.common import add_exercise_options, exercise_from_args
 from formcheck.cli.finishing import exit_code, write_or_say
+from formcheck.interrupts import deferred
 from formcheck.outputs import check_outputs
 from formcheck.report import summary_text, write_csv, write_json
 
@@ -45,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
     ok = True
-    if args.json_out:
-        ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
-    if args.csv_out:
-        ok &= write_or_say(write_csv, reports, args.csv_out)
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        if args.json_out:
+            ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
+        if args.csv_out:
+            ok &= write_or_say(write_csv, reports, args.csv_out)
     # A trace in which nothing was measurable is not a result (its summary says so).
     return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))

@@ -11,7 +11,7 @@ from typing import Any
 from formcheck.batch import default_jobs
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
-from formcheck.interrupts import ended_by
+from formcheck.interrupts import deferred, ended_by
 from formcheck.outputs import check_outputs
 from formcheck.report import summary_text, write_csv, write_json
 
@@ -120,25 +120,28 @@ def run(args: argparse.Namespace) -> int:
                 print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
                 outputs_ok = False
             if trace is not None and trace_outs[i] is not None:
-                outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
+                with deferred():
+                    outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
                 if not quiet:
                     print(summary_text(reports[shown]))
                 shown += 1
     except KeyboardInterrupt:  # ended before the scheduler could collect what was measured
         interrupted = True
-    interrupted = interrupted or ended_by() is not None
     done = [r for r in reports if r is not None]
-    if not quiet:
-        for r in reports[shown:]:
-            if r is not None:
-                print(summary_text(r))
-    if not done:
-        return exit_code(interrupted=interrupted, failed=True)
-    if args.json_out:
-        outputs_ok &= write_or_say(write_json, done if many else done[0], args.json_out)
-    if args.csv_out:
-        outputs_ok &= write_or_say(write_csv, done, args.csv_out)
+    interrupted = interrupted or (len(done) < len(reports) and ended_by() is not None)
+    interrupted = interrupted or any("ended_by" in r for r in done)
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        if not quiet:
+            for r in reports[shown:]:
+                if r is not None:
+                    print(summary_text(r))
+        if not done:
+            return exit_code(interrupted=interrupted, failed=True)
+        if args.json_out:
+            outputs_ok &= write_or_say(write_json, done if many else done[0], args.json_out)
+        if args.csv_out:
+            outputs_ok &= write_or_say(write_csv, done, args.csv_out)
     unscored = len(reports) - len(done)
     bad = [r for r in done if not r["complete"]]
     partial = any(r.get("frames") and not r.get("nothing_measurable") for r in bad)
