@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from formcheck.cli.score import command_inputs
+    from formcheck.cli.score import check_video_suffix, command_inputs
     from formcheck.live import LiveOptions, run_live
 
     cfg = exercise_from_args(args)
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=command_inputs(args, source_file),
         allow_stdout=("--json",),
     )
+    check_video_suffix(args.record, "--record")
     opts = LiveOptions(
         source=args.source,
         model=args.model,

@@ -12,7 +12,7 @@ from formcheck.batch import default_jobs
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred, ended_by
-from formcheck.outputs import check_outputs
+from formcheck.outputs import OutputError, check_outputs
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -74,6 +74,17 @@ def command_inputs(args: argparse.Namespace, data: list[Path]) -> list[Path]:
     return inputs
 
 
+def check_video_suffix(path: Path | None, what: str) -> None:
+    """An annotated video needs an extension with a codec: refused before any work otherwise."""
+    from formcheck.sinks.video import FOURCC_BY_SUFFIX
+
+    if path is not None and path.suffix.lower() not in FOURCC_BY_SUFFIX:
+        raise OutputError(
+            f"Cannot write {what} {path}: unsupported extension {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(FOURCC_BY_SUFFIX)}."
+        )
+
+
 def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path | None:
     if path is None:
         return None
@@ -96,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         which = f" ({video.name})" if many else ""
         outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
     check_outputs(outputs, inputs=command_inputs(args, args.videos))
+    if args.video_out is not None:
+        check_video_suffix(video_outs[0], "--video-out")
     opts = [
         ScoreOptions(
             model=args.model,
