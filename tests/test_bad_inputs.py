@@ -162,7 +162,7 @@ def test_csv_into_a_character_device_is_written_through_not_replaced(work, capsy
 def test_json_to_dev_stdout_goes_to_stdout(work, capfd):
     assert main(_rescore(work, "--json", "/dev/stdout")) == 0
     out = capfd.readouterr().out
-    assert '"exercise": "wall_squat"' in out
+    assert json.loads(out)["exercise"] == "wall_squat"  # the JSON alone: no summary mixed in
 
 
 def test_new_outputs_follow_the_umask_and_replaced_ones_keep_their_mode(work, capsys):
@@ -218,6 +218,17 @@ def test_score_outputs_are_checked_before_any_work(work, capsys):
     for extra, message in cases:
         assert main(["score", str(clip), "-e", "squat", "--no-progress", *extra]) == EXIT_OUTPUT, extra
         assert message in one_line_error(capsys.readouterr().err), extra
+    assert_only_changed(before, snapshot(work))
+
+
+def test_json_into_an_unwritable_folder_is_refused_before_any_work(work, capsys):
+    if os.geteuid() == 0:
+        pytest.skip("root may write into any folder (tests/test_outputs.py covers the failing write)")
+    (work / "ro").mkdir()
+    (work / "ro").chmod(0o555)
+    before = snapshot(work)
+    assert main(_rescore(work, "--json", str(work / "ro" / "r.json"))) == EXIT_OUTPUT
+    assert "is not writable" in one_line_error(capsys.readouterr().err)
     assert_only_changed(before, snapshot(work))
 
 

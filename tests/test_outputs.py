@@ -116,3 +116,16 @@ def test_a_signal_while_outputs_are_written_is_recorded_not_raised() -> None:
             signal.sigtimedwait([], 0)
         assert interrupts.ended_by() == "SIGINT"
         assert interrupts.interruption_text() == interrupts.INTERRUPTED
+
+
+def test_an_unwritable_folder_is_one_clear_error_and_the_old_file_stays(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("formcheck.outputs.tempfile.mkstemp", refuse)  # as an immutable folder does, even for root
+    with pytest.raises(OutputError, match=r"Cannot write --json .*r\.json: permission denied\."):
+        write_text(target, "new", what="--json")
+    assert target.read_text() == "old"

@@ -9,7 +9,7 @@ from pathlib import Path
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs
+from formcheck.outputs import check_outputs, is_stdout
 from formcheck.report import summary_text, write_json
 
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
         if args.json_out:
             outputs_ok &= write_or_say(write_json, report, args.json_out)
-        if args.json_out != "-":
+        if not is_stdout(args.json_out):
             print(summary_text(report))
     interrupted = "ended_by" in report
     return exit_code(

@@ -9,7 +9,7 @@ from pathlib import Path
 from formcheck.cli.common import add_exercise_options, exercise_from_args
 from formcheck.cli.finishing import exit_code, write_or_say
 from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs
+from formcheck.outputs import check_outputs, is_stdout
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = exercise_from_args(args)
     check_outputs({"--json": args.json_out, "--csv": args.csv_out}, inputs=args.traces)
-    quiet = args.json_out == "-" or args.csv_out == "-"
+    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports = []
     for path in args.traces:
         t0 = time.perf_counter()

@@ -12,7 +12,7 @@ from formcheck.batch import default_jobs
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred, ended_by
-from formcheck.outputs import OutputError, check_outputs
+from formcheck.outputs import OutputError, check_outputs, is_stdout
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         )
         for video_out in video_outs
     ]
-    quiet = args.json_out == "-" or args.csv_out == "-"
+    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports: list[dict | None] = [None] * len(args.videos)
     outputs_ok = True
     shown = 0
