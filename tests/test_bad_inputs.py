@@ -212,6 +212,7 @@ def test_score_outputs_are_checked_before_any_work(work, capsys):
         (["--video-out", str(work / "notes.txt" / "v.mp4")], "is a file, not a folder"),
         (["--trace-out", str(clip)], "is the input"),
         (["--video-out", str(work / "v.gif")], "unsupported extension"),
+        (["--video-out", str(work / "typo" / "v.mp4")], "does not exist"),
         (["--json", str(work / "r.json"), "--csv", str(work / "r.json")], "name the same file"),
     ]
     before = snapshot(work)

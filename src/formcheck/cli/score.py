@@ -75,7 +75,8 @@ def command_inputs(args: argparse.Namespace, data: list[Path]) -> list[Path]:
 
 
 def check_video_suffix(path: Path | None, what: str) -> None:
-    """An annotated video needs an extension with a codec: refused before any work otherwise."""
+    """An annotated video needs an extension with a codec and an existing folder (a typo is
+    not silently created): refused before any work otherwise."""
     from formcheck.sinks.video import FOURCC_BY_SUFFIX
 
     if path is not None and path.suffix.lower() not in FOURCC_BY_SUFFIX:
@@ -83,6 +84,8 @@ def check_video_suffix(path: Path | None, what: str) -> None:
             f"Cannot write {what} {path}: unsupported extension {path.suffix or '(none)'!r}; "
             f"use one of {', '.join(FOURCC_BY_SUFFIX)}."
         )
+    if path is not None and not path.parent.is_dir() and not path.is_symlink():
+        raise OutputError(f"Cannot write {what} {path}: the folder {path.parent} does not exist.")
 
 
 def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path | None:
