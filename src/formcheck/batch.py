@@ -40,11 +40,12 @@ from typing import Any
 import numpy as np
 
 from formcheck.config import ExerciseConfig
-from formcheck.errors import FormcheckError, ModelError
+from formcheck.errors import FormcheckError, IncompleteInputError, ModelError
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.scoring import (
     ScoreOptions,
     ScoreResult,
+    cache_ticket,
     cached_result,
     cached_trace,
     check_video_path,
@@ -57,6 +58,7 @@ from formcheck.scoring import (
     segment_starts,
 )
 from formcheck.sources.video import VideoFileSource
+from formcheck.trace import CacheTicket
 
 __all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_videos"]
 
@@ -109,6 +111,8 @@ class _Part:
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
     video_error: str | None = None  # the annotated video could not be written (the scoring stands)
+    input_incomplete: bool = False  # the error is an IncompleteInputError (a truncated video)
+    ticket: CacheTicket | None = None  # the video's content hash, when the task took it
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
@@ -118,9 +122,12 @@ def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
 
 
 def _run_task(task: _Task, progress, stop) -> _Part:
+    ticket = None
     try:
-        if task.check_cache and (trace := cached_trace(task.video, task.opts)) is not None:
-            return _Part(trace, cached=True)
+        if task.check_cache:
+            ticket = cache_ticket(task.video, task.opts)
+            if (trace := cached_trace(task.video, task.opts, ticket)) is not None:
+                return _Part(trace, cached=True)
         if task.cfg is not None:
             run = render_inference(task.video, task.cfg, task.opts, progress=progress, stop=stop)
         else:
@@ -137,6 +144,8 @@ def _run_task(task: _Task, progress, stop) -> _Part:
         first_key=run.first_key,
         next_key=run.next_key,
         video_error=run.video_error,
+        input_incomplete=isinstance(error, IncompleteInputError),
+        ticket=ticket,
     )
 
 
@@ -197,6 +206,7 @@ class _Video:
     opts: ScoreOptions
     n_parts: int = 0
     parts: dict[int, _Part] = field(default_factory=dict)
+    ticket: CacheTicket | None = None  # content hash before decoding (taken here or by its task)
 
 
 class _Runner:
@@ -315,7 +325,7 @@ class _Runner:
             self._progress_q.join_thread()
 
 
-def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
+def _assemble(video: _Video) -> tuple[PoseTrace, BaseException | str | None, bool]:
     """The video's trace from its parts, in order. Returns (trace, error, aligned).
 
     Parts after the first failed or missing one are dropped (a trace has no holes).
@@ -340,7 +350,7 @@ def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
                 return _empty_trace(video.path, video.opts), None, False
         kept.append(part)
         if part.error is not None:
-            error = part.error
+            error = IncompleteInputError(part.error) if part.input_incomplete else part.error
             break
     traces = [p.trace for p in kept if len(p.trace)]
     if not traces:
@@ -434,11 +444,12 @@ def iter_scores(
     few = len(paths) < jobs
     to_infer: dict[int, _Video] = {}
     for i, (p, o) in enumerate(zip(paths, all_opts, strict=True)):
-        cached = cached_result(p, cfg, o) if few else None
+        ticket = cache_ticket(p, o) if few else None
+        cached = cached_result(p, cfg, o, ticket=ticket) if few else None
         if cached is not None:
             yield i, cached
         else:
-            to_infer[i] = _Video(p, replace(o, progress=False, jobs=1))
+            to_infer[i] = _Video(p, replace(o, progress=False, jobs=1), ticket=ticket)
     if not to_infer:
         return
     tasks, total_frames, errors = _plan(to_infer, cfg, jobs)
@@ -468,6 +479,7 @@ def iter_scores(
                 yield task.video_index, cached_result(v.path, cfg, all_opts[task.video_index], part.trace)
                 continue
             v.parts[task.part] = part
+            v.ticket = v.ticket or part.ticket
             if len(v.parts) < v.n_parts:
                 continue
             trace, error, aligned = _assemble(v)
@@ -478,7 +490,7 @@ def iter_scores(
             del to_infer[task.video_index]
             if not total_frames:
                 bar.update(1)
-            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error, v.ticket)
             yield task.video_index, note_video_error(result, _video_error(v))
     finally:
         runner.close()
