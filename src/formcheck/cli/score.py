@@ -132,9 +132,10 @@ def run(args: argparse.Namespace) -> int:
         for i, report, trace in _scores(args, cfg, opts):
             ended_by_signal(report)
             reports[i] = report
-            if report.get("video_out_error"):
-                print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
-                outputs_ok = False
+            for key in ("video_out_error", "trace_out_error"):
+                if report.get(key):
+                    print(f"formcheck: {report[key]}", file=sys.stderr)
+                    outputs_ok = False
             if trace is not None and trace_outs[i] is not None:
                 with deferred():
                     outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
