@@ -284,4 +284,138 @@ def test_a_batch_goes_on_when_its_traces_cannot_be_written(short_clips):
 # ======================================= videos, cache, two people, native logs (REL-B)
 
 
+EXIT_INCOMPLETE = 4
+
+
+@pytest.fixture
+def odd(test_videos, tmp_path: Path, monkeypatch) -> tuple[Path, object]:
+    """(folder, maker): a working folder of odd files (test_videos), its own trace cache."""
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(test_videos.folder)
+    return test_videos.folder, test_videos
+
+
+def _score(*args: str) -> int:
+    return main(["score", *args, "-e", "squat", "--model", "lite", "--no-progress", "--jobs", "1"])
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda v: v.still("photo.png"), "photo.png: not a video (a PNG still image)"),
+    (lambda v: v.still("photo.jpg"), "photo.jpg: not a video (a JPEG still image)"),
+    (lambda v: v.mp4("one.mp4", frames=1), "one.mp4: not a video (a single still image)"),
+    (lambda v: v.wav("voice.wav"), "voice.wav: has no video stream (WAV audio)"),
+    (lambda v: v.cut(v.mp4("late_index.mp4", faststart=False), 0.5, "cut.mp4"),
+     "cut.mp4: cannot open it as a video (unknown format, or a corrupt or truncated file)"),
+])  # fmt: skip
+def test_not_a_video_is_one_line_and_exit_1(odd, capfd, make, message):
+    folder, maker = odd
+    video = make(maker)
+    before = snapshot(folder)
+    assert _score(video.name, "--json", "r.json") == 1
+    out, err = capfd.readouterr()
+    assert one_line_error(err) == f"formcheck: {message}"
+    assert out == ""  # no summary of nothing
+    report = json.loads((folder / "r.json").read_text())
+    assert report["complete"] is False and report["frames"] == 0 and report["error"] == message
+    assert_only_changed(before, snapshot(folder), {"r.json"})
+
+
+def test_the_other_person_in_a_trace_is_not_scored_and_the_report_says_so(work, capfd):
+    import dataclasses
+
+    import numpy as np
+
+    still = synthetic.squat(reps=0, seed=3, start_s=12.0)
+    stranger = synthetic.squat(reps=3, seed=3)
+    n = min(len(still), len(stranger))
+    xy = still.image_xy[:n].copy()
+    start = int(np.searchsorted(still.t_s, 1.0))
+    xy[start:] = stranger.image_xy[start:n] * 0.75 + [0.3, 0.1]  # someone else, smaller, aside
+    jump = np.zeros(n, dtype=bool)
+    jump[start] = True
+    cut = {f: getattr(still, f)[:n] for f in ("t_s", "world_xyz", "visibility", "presence", "n_people")}
+    save_trace(dataclasses.replace(still, **cut, image_xy=xy, identity_jump=jump), work / "two.npz")
+    before = snapshot(work)
+    assert main(["rescore", str(work / "two.npz"), "-e", "squat", "--json", str(work / "r.json")]) == 0
+    report = json.loads((work / "r.json").read_text())
+    assert report["reps"] == 0 and report["measurable_frames"] == start
+    assert [c["code"] for c in report["cues"]] == ["person_switched"]
+    assert "Someone else is in view" in report["cues"][0]["text"]
+    assert_only_changed(before, snapshot(work), {"r.json"})
+
+
+@pytest.mark.real
+def test_a_video_cut_short_is_scored_as_far_as_it_decodes_exit_4(odd, samples_dir, models_dir, capfd, monkeypatch):
+    folder, maker = odd
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
+    maker.cut(samples_dir / "squat_side_stock_livingroom.mp4", 0.3, "cut.mp4")
+    before = snapshot(folder)
+    assert _score("cut.mp4", "--json", "r.json") == EXIT_INCOMPLETE
+    out, err = capfd.readouterr()
+    assert "INCOMPLETE: cut.mp4: decoding stopped at 4.0 s of 13.8 s (the file is truncated or corrupt)" in out
+    assert "Traceback" not in err
+    report = json.loads((folder / "r.json").read_text())
+    assert report["complete"] is False and report["frames"] == 101 and report["input_incomplete"] is True
+    assert_only_changed(before, snapshot(folder), {"r.json"})
+    assert main(["cache"]) == 0 and "0 traces" in capfd.readouterr().out  # never cached as whole
+
+
+@pytest.mark.real
+def test_an_animated_gif_is_scored_at_its_own_frame_times(odd, samples_dir, models_dir, capfd, monkeypatch):
+    folder, _ = odd
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
+    (folder / "bird.gif").write_bytes((samples_dir / "bird_dog_side_white_studio.gif").read_bytes())
+    assert main(["score", "bird.gif", "-e", "bird_dog", "--model", "lite", "--no-progress", "--jobs", "1",
+                 "--json", "r.json"]) == 0  # fmt: skip
+    report = json.loads((folder / "r.json").read_text())
+    assert report["complete"] is True and report["frames"] == 42 and report["duration_s"] == pytest.approx(4.2)
+
+
+@pytest.mark.real
+def test_the_cache_serves_the_same_video_and_never_a_same_size_same_mtime_replacement(short_clips, capfd, monkeypatch):
+    import os
+
+    def inference() -> str:
+        assert main(["score", "a.mp4", "-e", "bridge", "--model", "lite", "--no-progress", "--jobs", "1",
+                     "--json", str(short_clips.parent / "r.json")]) == 0  # fmt: skip
+        return json.loads((short_clips.parent / "r.json").read_text())["inference"]
+
+    monkeypatch.chdir(short_clips)
+    assert inference() == "ran"
+    assert inference() == "cached"
+    video = short_clips / "a.mp4"
+    st = video.stat()
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0x01  # other content (a flipped bit in the picture data)
+    video.write_bytes(bytes(data))
+    os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    assert inference() == "ran"
+    assert main(["cache"]) == 0 and "2 traces" in capfd.readouterr().out
+
+
+@pytest.mark.real
+def test_score_prints_no_native_log_lines_and_debug_shows_them(short_clips):
+    env = {**os.environ, "FORMCHECK_NATIVE_LOGS": ""}
+    args = [sys.executable, "-m", "formcheck", "score", "a.mp4", "-e", "bridge", "--model", "lite", "--no-progress",
+            "--no-cache", "--jobs", "2"]  # fmt: skip
+    proc = subprocess.run(args, cwd=short_clips, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "reps: 1" in proc.stdout
+    debug = subprocess.run([args[0], "-m", "formcheck", "--debug", *args[3:]], cwd=short_clips, env=env,
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert debug.returncode == 0 and "DestroyAccelerator" in debug.stderr
+
+
+@pytest.mark.real
+def test_a_missing_camera_is_the_formcheck_message_alone(models_dir, tmp_path):
+    env = {**os.environ, "FORMCHECK_NATIVE_LOGS": "", "FORMCHECK_MODEL_DIR": str(models_dir)}
+    proc = subprocess.run([sys.executable, "-m", "formcheck", "live", "-e", "squat", "--source", "97", "--no-window"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "formcheck: cannot open camera 97: is it connected and not used by another program?"
+    ]
+
+
 # ===================================== configuration, API, traces, models (REL-C)
