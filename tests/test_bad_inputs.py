@@ -419,3 +419,169 @@ def test_a_missing_camera_is_the_formcheck_message_alone(models_dir, tmp_path):
 
 
 # ===================================== configuration, API, traces, models (REL-C)
+
+
+def _work_exercise(folder: Path, name: str, edit) -> Path:
+    """A copy of the built-in exercise ``name``'s TOML in ``folder``, text changed by ``edit``."""
+    from importlib import resources
+
+    text = (resources.files("formcheck.exercises") / f"{name}.toml").read_text(encoding="utf-8")
+    path = folder / f"my_{name}.toml"
+    data = edit(text)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+@pytest.fixture
+def user_config(tmp_path: Path, monkeypatch) -> Path:
+    """An empty user exercise folder (``$XDG_CONFIG_HOME/formcheck/exercises``)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    folder = tmp_path / "config" / "formcheck" / "exercises"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _target_reps(value: str):
+    return lambda text: text.replace("target_reps = 10", f"target_reps = {value}", 1)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.encode("utf-8") + "# r\xe9p\n".encode("latin-1"),
+     r"my_wall_squat\.toml: the exercise file is not UTF-8 text \(byte 0xe9 at offset \d+\); save it as UTF-8"),
+    (_target_reps('"ten"'),
+     r"my_wall_squat\.toml \[exercise\]: target_reps = 'ten'; allowed: a whole number from 1 to 1000"),
+    (_target_reps("1e400"),
+     r"my_wall_squat\.toml \[exercise\]: target_reps = inf; allowed: a whole number from 1 to 1000"),
+    (lambda t: t.replace("[rep]\n", '[rep]\ncodes = "oops"\n', 1),
+     r"my_wall_squat\.toml \[rep\]: codes = 'oops' must be a table"),
+    (lambda t: t.replace("max_return_speed_deg_s", "max_return_sped_deg_s"),
+     r"my_wall_squat\.toml \[thresholds\.max_return_sped_deg_s\]: no check of this exercise reads "
+     r"'max_return_sped_deg_s' \(a misspelling\?\); the thresholds it reads: .*max_return_speed_deg_s"),
+    (lambda t: t.replace("value = 45, min = 5", "value = 1e400, min = 5", 1),
+     r"max_return_speed_deg_s in WORK/my_wall_squat\.toml: inf is not a finite number; allowed: 5 to 500 deg/s"),
+])  # fmt: skip
+def test_a_bad_exercise_file_is_one_line_naming_file_key_and_what_is_allowed(work, user_config, capsys, edit, message):
+    import re
+
+    path = _work_exercise(work, "wall_squat", edit)
+    before = snapshot(work)
+    assert main(["rescore", str(work / "squat.npz"), "-e", "wall_squat", "--exercises-file", str(path)]) == 1
+    out, err = capsys.readouterr()
+    where = re.escape(str(work))
+    message = message.replace("WORK", where) if "WORK" in message else f"{where}/{message}"
+    assert re.fullmatch(f"formcheck: {message}.*", one_line_error(err)), err
+    assert out == ""
+    assert_only_changed(before, snapshot(work))
+
+
+@pytest.mark.parametrize(("profile", "message"), [
+    ("[profile]\nname = \"Mme Lef\xe8vre\"\n".encode("latin-1"),
+     "p.toml: the profile file is not UTF-8 text (byte 0xe8 at offset 25); save it as UTF-8"),
+    (b"[wall_squat]\nhold_s = 1e400\n", "p.toml [wall_squat]: hold_s = inf is not a finite number"),
+    (b"[wall_squat]\ntarget_reps = \"ten\"\n", "p.toml [wall_squat]: target_reps = 'ten' is not a number"),
+    (b"[wall_squat]\nmax_return_sped_deg_s = 20\n",
+     "max_return_sped_deg_s (WORK/p.toml [wall_squat]): not a threshold of wall_squat; valid keys: cue_delay_s"),
+])  # fmt: skip
+def test_a_bad_profile_is_one_line_naming_file_key_and_what_is_allowed(work, user_config, capsys, profile, message):
+    (work / "p.toml").write_bytes(profile)
+    before = snapshot(work)
+    assert main(["rescore", str(work / "squat.npz"), "-e", "wall_squat", "--profile", str(work / "p.toml")]) == 1
+    line = one_line_error(capsys.readouterr().err)
+    message = message.replace("WORK", str(work))
+    assert line.startswith(f"formcheck: {message}" if message.startswith("max_") else f"formcheck: {work}/{message}")
+    assert_only_changed(before, snapshot(work))
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("hold_s=1e400", "hold_s in --set: '1e400' is not a finite number; allowed: 0 to 120 s"),
+    ("hold_s=nan", "hold_s in --set: 'nan' is not a finite number; allowed: 0 to 120 s"),
+    ("max_return_sped_deg_s=20", "max_return_sped_deg_s (--set): not a threshold of wall_squat; valid keys: "),
+])  # fmt: skip
+def test_a_bad_set_is_one_line(work, user_config, capsys, setting, message):
+    before = snapshot(work)
+    assert main(["rescore", str(work / "squat.npz"), "-e", "wall_squat", "--set", setting]) == 1
+    assert one_line_error(capsys.readouterr().err).startswith(f"formcheck: {message}")
+    assert_only_changed(before, snapshot(work))
+
+
+def test_a_broken_file_in_the_user_exercise_folder_is_skipped_with_a_warning(work, user_config, capfd):
+    (user_config / "broken.toml").write_text("[exercise\nname =", encoding="utf-8")
+    (user_config / "latin1.toml").write_bytes("# caf\xe9\n".encode("latin-1"))
+    _work_exercise(user_config, "bridge", lambda t: t.replace('name = "bridge"', 'name = "my_bridge"'))
+    assert main(["exercises", "--brief"]) == 0
+    out, err = capfd.readouterr()
+    assert "wall_squat" in out and "my_bridge" in out  # the others are all there
+    warnings = [ln for ln in err.splitlines() if ln.startswith("formcheck: warning: ")]
+    assert len(warnings) == 2 and "Traceback" not in err
+    assert f"{user_config}/broken.toml: not valid TOML" in warnings[0] and warnings[0].endswith("was skipped)")
+    assert f"{user_config}/latin1.toml: the exercise file is not UTF-8 text" in warnings[1]
+    assert main(["rescore", str(work / "squat.npz"), "-e", "wall_squat"]) == 0  # other commands too
+    # A file named on the command line is the user's choice: broken, it is an error.
+    assert main(["exercises", "--exercises-file", str(user_config / "broken.toml")]) == 1
+
+
+def _bad_trace(folder: Path, change) -> Path:
+    trace = synthetic.wall_squat(reps=3, seed=1)
+    change(trace)
+    path = folder / "bad.npz"
+    save_trace(trace, path)
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.visibility.__setitem__((5, 0), 5.0),
+     "Invalid pose data (WORK/bad.npz): visibility of frame 5 holds 5; allowed: 0 to 1 (or NaN)."),
+    (lambda t: t.n_people.__setitem__(7, -3),
+     "Invalid pose data (WORK/bad.npz): frame 7 says -3 people; allowed: 0 to 1000."),
+    (lambda t: setattr(t.meta, "width", 0),
+     "Cannot load pose trace WORK/bad.npz: its frame size is 0x720 pixels; width and height must be above 0."),
+    (lambda t: t.world_xyz.__setitem__((3, 0, 0), 1500.0),
+     "Invalid pose data (WORK/bad.npz): world_xyz of frame 3 holds 1500; allowed: NaN (missing) or up to 100 m"),
+])  # fmt: skip
+def test_a_native_trace_with_values_out_of_range_is_one_line(work, user_config, capsys, change, message):
+    path = _bad_trace(work, change)
+    before = snapshot(work)
+    assert main(["rescore", str(path), "-e", "wall_squat", "--json", str(work / "r.json")]) == 1
+    assert one_line_error(capsys.readouterr().err).startswith("formcheck: " + message.replace("WORK", str(work)))
+    assert_only_changed(before, snapshot(work))
+
+
+def test_a_trace_in_which_nothing_is_measurable_is_not_a_normal_success(work, user_config, capsys):
+    import numpy as np
+
+    path = _bad_trace(work, lambda t: t.visibility.__setitem__(slice(None), np.float32(0.0)))
+    before = snapshot(work)
+    assert main(["rescore", str(path), "-e", "wall_squat", "--json", str(work / "r.json")]) == 1
+    out = capsys.readouterr().out
+    assert "WARNING: nothing was measurable: in none of the 1141 frames" in out
+    report = json.loads((work / "r.json").read_text())
+    assert report["complete"] is False and report["nothing_measurable"] is True and report["reps"] == 0
+    assert report["error"].startswith("nothing was measurable")
+    assert_only_changed(before, snapshot(work), {"r.json"})
+
+
+def test_a_corrupted_custom_model_is_refused_with_a_clear_line(test_videos, tmp_path, user_config, capfd, monkeypatch):
+    import io
+    import zipfile
+
+    folder = test_videos.folder
+    video = test_videos.mp4("clip.mp4", frames=20)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:  # stored members: flipped bytes stay flipped
+        z.writestr("pose_detector.tflite", b"detector " * 500)
+        z.writestr("pose_landmarks_detector.tflite", b"landmarks " * 500)
+    data = bytearray(buf.getvalue())
+    data[len(data) // 4] ^= 0xFF  # inside pose_detector.tflite's data
+    (folder / "bad.task").write_bytes(bytes(data))
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(folder)
+    before = snapshot(folder)
+    rc = main(["score", video.name, "-e", "squat", "--model", "bad.task", "--no-progress", "--jobs", "1",
+               "--json", "r.json"])  # fmt: skip
+    err = capfd.readouterr().err
+    assert rc == 1
+    assert one_line_error(err) == (
+        "formcheck: The model file bad.task is damaged: pose_detector.tflite fails its checksum (the file was "
+        "corrupted when it was copied or downloaded). Download it again, or use one of lite, full, heavy."
+    )
+    assert_only_changed(before, snapshot(folder), {"r.json"})
