@@ -418,6 +418,21 @@ def test_a_missing_camera_is_the_formcheck_message_alone(models_dir, tmp_path):
     ]
 
 
+@pytest.mark.real
+def test_a_rotated_phone_clip_is_scored_upright(odd, samples_dir, models_dir, monkeypatch):
+    """The squat clip stored sideways with a 90° display rotation (as a phone held upright
+    records) scores like the original: 3 reps, none flagged leaning_forward."""
+    folder, maker = odd
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
+    maker.phone_copy(samples_dir / "squat_side_stock_livingroom.mp4", "phone.mp4")
+    before = snapshot(folder)
+    assert _score("phone.mp4", "--json", "r.json") == 0
+    report = json.loads((folder / "r.json").read_text())
+    assert report["reps"] == 3 and all(r["ok"] for r in report["rep_details"])
+    assert not any("leaning_forward" in r["faults"] for r in report["rep_details"])
+    assert_only_changed(before, snapshot(folder), {"r.json"})
+
+
 # ===================================== configuration, API, traces, models (REL-C)
 
 
