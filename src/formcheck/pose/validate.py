@@ -35,7 +35,7 @@ MAX_PEOPLE = 1000
 
 
 class PoseDataError(TraceError, ValueError):
-    """Pose data given to the API is invalid (a NaN or repeated timestamp, out-of-range values)."""
+    """Pose data given to the API is invalid (a NaN or backward timestamp, out-of-range values)."""
 
 
 def _fail(where: str, problem: str) -> PoseDataError:
