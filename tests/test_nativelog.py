@@ -55,3 +55,23 @@ def test_an_opencv_exception_dump_is_dropped_whole_and_what_follows_is_kept():
     ]
     f = NoiseFilter()
     assert [line for line in dump if f.keep(line)] == [dump[-2], dump[-1]]
+
+
+@pytest.mark.real
+def test_a_landmarker_left_open_is_closed_quietly_at_exit(models_dir, tmp_path):
+    """MediaPipe's finalizer, run during interpreter shutdown, printed a traceback and native
+    lines; formcheck closes what is still open first."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from formcheck.pose.estimator import PoseEstimator\n"
+        f"est = PoseEstimator({str(models_dir / 'pose_landmarker_lite.task')!r})\n"
+        "est.detect(np.zeros((64, 64, 3), np.uint8), 0.0)\n"
+        "print('done')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "FORMCHECK_NATIVE_LOGS": ""})  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout == "done\n"
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
