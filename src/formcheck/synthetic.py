@@ -1747,6 +1747,33 @@ def pelvic_tilt(capture: Capture | None = None, body: Body = Body(), **options: 
     return _render(motion, pose, "back", options, body, "pelvic_tilt", "side")
 
 
+def curl_up_motion(
+    reps: int = 10, curl_deg: float = 25.0, up_s: float = 1.0, hold_s: float = 2.0, down_s: float = 1.5,
+    rest_s: float = 2.0, start_s: float = 3.0,
+) -> Motion:
+    """Curl-ups: the shoulder-hip line rises ``curl_deg`` from lying (over ``up_s``), held, lowered."""
+    m = Motion({"curl": 0.0}).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"curl": curl_deg}, {"curl": 0.0}, out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s)
+    return m
+
+
+def curl_up_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Lying, knees bent 90°, feet down; ``curl`` raises the shoulder-hip line (deg) while the
+    thighs keep their direction (the hips flex by as much)."""
+    curl = ch.get("curl", 0.0)
+    out: dict[str, ArrayLike] = {"trunk_pitch": -90.0 + curl}
+    for s in SIDES:
+        out |= {f"hip_flex_{s}": 45.0 + curl, f"knee_flex_{s}": 90.0, f"arm_raise_{s}": 20.0}
+    return out
+
+
+def curl_up(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Curl-ups (crunches), side view; see :func:`curl_up_motion`."""
+    motion = curl_up_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: curl_up_pose(ch, body), "lowest", options, body, "curl_up", "side")
+
+
 __all__ += [  # the catalog's generators
     "abdominal_brace",
     "abdominal_brace_motion",
@@ -1760,6 +1787,9 @@ __all__ += [  # the catalog's generators
     "bridge_pose",
     "cat_cow",
     "cat_cow_motion",
+    "curl_up",
+    "curl_up_motion",
+    "curl_up_pose",
     "dead_bug",
     "dead_bug_motion",
     "dead_bug_pose",
