@@ -184,3 +184,22 @@ def test_a_cut_before_the_target_drops_the_rep() -> None:
     cut_s = rep.start_s + 0.7 * (rep.hold_start_s - rep.start_s)  # on the way down, after the start
     c = analyze_trace(synthetic.wall_squat(reps=1, identity_jumps=[cut_s]), cfg)
     assert c.reps == 0
+
+
+# ---------------------------------------------------------------- item 4: the moving limb not seen
+
+
+def test_the_person_is_told_when_the_moving_leg_is_hidden_during_a_rep() -> None:
+    from formcheck.checkers.events import EventKind
+    from formcheck.landmarks import Landmark as L
+
+    trace = synthetic.bird_dog(reps=2)
+    first = trace.meta.extra["reps"][0]  # the left leg
+    hide = (trace.t_s >= first.hold_start_s) & (trace.t_s <= first.hold_start_s + 1.5)
+    trace.visibility[hide, L.LEFT_KNEE] = 0.0  # the moving leg's hip flexion is not measurable
+    c = analyze_trace(trace, EX["bird_dog"])
+    on = [e for e in c.events if e.kind == EventKind.CUE_ON and e.code == "limb_hidden"]
+    assert len(on) == 1 and first.hold_start_s <= on[0].t_s <= first.hold_start_s + 1.5
+    assert c.reps == 2  # the rep survives the short gap
+    clean = analyze_trace(synthetic.bird_dog(reps=2), EX["bird_dog"])
+    assert not any(e.code == "limb_hidden" for e in clean.events)

@@ -23,8 +23,15 @@ sides that must alternate, a both-sides signal whose rep side is decided by anot
 measure (``side_by``), and checker-paced timed holds (:class:`_PacedTracker`).
 
 Camera guidance runs for every exercise: a sustained wrong view (side vs front, from the
-body's yaw) or wrong position (lying vs upright) becomes a ``wrong_view`` /
-``wrong_position`` cue after ``guide_delay_s``. It is advice only: counting goes on.
+body's yaw) or wrong position becomes a ``wrong_view`` / ``wrong_position`` cue after
+``guide_delay_s``. It is advice only (``CheckerState.advice``, never above a form cue).
+
+Posture (docs/exercises.md, "Posture and variants"): a rep starts only when the posture
+(``visibility.position_of``) does not rule out the exercise's position; an exercise's
+``[[variant]]`` configs run as trackers of their own, and a rep starts in the variant that
+fits the posture best. A limb first seen on its way out may start a rep that counts only if
+it reaches the target and returns; a camera cut closes the rep in progress; the hold is time
+inside the target band; the rules of every tracker kind run in one engine (:mod:`.rules`).
 
 Nothing here reads a clock, touches OpenCV or MediaPipe: same frames in, same events out.
 """
@@ -53,6 +60,8 @@ _PRIORITY = {visibility.SWITCHED: -1, "not_measurable": 0, "slow_down": 1, "retu
 # fault never hides behind it.
 _ADVICE = (visibility.WRONG_POSITION, visibility.WRONG_VIEW)
 _FIT_RANK = {True: 2, None: 1, False: 0}  # how well a posture fits an exercise's position
+LIMB_HIDDEN = "limb_hidden"
+_LIMB_HIDDEN_TEXT = "The moving arm or leg is not seen: keep it in view"
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
@@ -598,6 +607,7 @@ class RepChecker:
         self._unmeasurable = Dwell()
         self._crowded = Dwell()
         self._switched = Dwell()
+        self._hidden_limb = Dwell()
         self._view_issue = ""
         self._measurable_now = False
         self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
@@ -701,6 +711,17 @@ class RepChecker:
                     blocked = True
                     break
             tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2))
+        self._limb_hidden(t, vals)
+
+    def _limb_hidden(self, t: float, vals: list[float]) -> None:
+        """Tell the person when the limb a rep follows is not seen while the rest of them is
+        (the far leg on all fours, a leg cropped by the frame): the rep waits for it."""
+        hidden = any(
+            tr.attempt is not None and vals[tr.idx] != vals[tr.idx] for tr in self.trackers
+        ) and self._measurable_now  # some other signal is seen: not the whole body lost
+        on = self._hidden_limb.update(hidden, t) >= self.th["unmeasurable_cue_s"]
+        if on != (LIMB_HIDDEN in self.out.cues):
+            self.set_cue(LIMB_HIDDEN, on, t, text=self.cfg.texts.get(LIMB_HIDDEN) or _LIMB_HIDDEN_TEXT)
 
     def _guide(self, t: float, vals: list[float]) -> None:
         """Camera guidance: wrong view / wrong position, once sustained for guide_delay_s."""
