@@ -162,7 +162,7 @@ def summary_text(report: dict[str, Any]) -> str:
         inches = f" ({r['peak_in']:.0f} in)" if r.get("peak_in") is not None else ""
         lines.append(
             f"  #{r['index']}{side} {r['start_s']:.1f}-{r['end_s']:.1f} s  peak {r['peak']:.0f} {r['unit']}{inches}  "
-            f"hold {r['hold_s']:.1f} s  {faults}"
+            f"hold {r['hold_s']:.1f} s in the band of {r['end_s'] - r['start_s']:.1f} s  {faults}"
         )
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
