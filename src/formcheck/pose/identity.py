@@ -13,8 +13,10 @@ moved over a quarter of the frame height in one frame, or a cut), the body found
 after a short gap, or the torso length changing by half in one frame — a body that does
 not match the reference is taken for someone else: its frames are *not measured* (the
 analysis drops them, shows the ``person_switched`` cue) until the reference person is
-found again where they were. Nobody in view for ``LEAVE_S`` ends the matter: the next
-body found is measured (the person stepped away and came back; a new set begins).
+found again where they were. Jump-flagged frames (dropped by the analysis anyway, and
+sliding for a few frames after a cut) are neither judged nor learnt from: the body is
+judged on the first steady frame after them. Nobody in view for ``LEAVE_S`` ends the
+matter: the next body found is measured (the person stepped away and came back).
 
 Pure numpy and scalar state; the whole-trace function and the frame-by-frame guard give
 the same answer for every frame (live, ``score`` and ``rescore`` agree). Cost, measured on
