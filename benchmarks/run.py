@@ -183,10 +183,11 @@ def child_score(spec: dict) -> dict:
 
     from formcheck.batch import score_videos
     from formcheck.config import get_exercise
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions
 
     cfg = get_exercise(spec["exercise"])
-    opts = ScoreOptions(model=spec["model"], use_cache=False, progress=False, jobs=spec["jobs"])
+    opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=False, progress=False, jobs=spec["jobs"])
     t0, c0 = time.perf_counter(), _cpu_s()
     [result] = score_videos([spec["clip"]], cfg, opts)
     dt, cpu = time.perf_counter() - t0, _cpu_s() - c0
@@ -281,10 +282,11 @@ def child_live(spec: dict) -> dict:
 
     from formcheck.config import get_exercise
     from formcheck.live import LiveOptions, run_live
+    from formcheck.pose.backend import BackendSpec
 
     opts = LiveOptions(
         source=spec["clip"],
-        model=spec["model"],
+        pose=BackendSpec(model=spec["model"]),
         window=False,
         max_seconds=spec["seconds"],
         keep_trace=False,
@@ -321,13 +323,14 @@ def child_agree(spec: dict) -> dict:
     """Rep counts of one model on every labelled clip whose exercise is in the catalog."""
     from formcheck.batch import iter_scores
     from formcheck.config import get_exercise
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions
 
     out = {}
     by_exercise: dict[str, list[str]] = {}
     for clip, exercise in spec["clips"].items():
         by_exercise.setdefault(exercise, []).append(clip)
-    opts = ScoreOptions(model=spec["model"], use_cache=spec["cache"], progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=spec["cache"], progress=False)
     for exercise, clips in by_exercise.items():
         cfg = get_exercise(exercise)
         paths = [str(Path(spec["videos"]) / c) for c in clips]

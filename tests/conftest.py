@@ -87,6 +87,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def real_trace(samples_dir: Path, models_dir: Path):
     """``real_trace(clip, model="full") -> PoseTrace``: pose inference on a real sample clip,
     run once per (clip, model) per test session and shared by every test that asks."""
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions, infer_trace
 
     done: dict[tuple[str, str], Any] = {}
@@ -94,7 +95,7 @@ def real_trace(samples_dir: Path, models_dir: Path):
     def get(clip: str, model: str = "full") -> Any:
         key = (clip, model)
         if key not in done:
-            opts = ScoreOptions(model=model, model_dir=models_dir, progress=False, use_cache=False)
+            opts = ScoreOptions(pose=BackendSpec(model=model, model_dir=models_dir), progress=False, use_cache=False)
             trace, _info, error = infer_trace(samples_dir / clip, opts)
             assert error is None, f"inference failed on {clip}: {error}"
             done[key] = trace

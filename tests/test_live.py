@@ -7,6 +7,7 @@ import pytest
 
 from formcheck.config import get_exercise
 from formcheck.live import LiveOptions, run_live
+from formcheck.pose.backend import BackendSpec
 
 pytestmark = pytest.mark.real
 
@@ -15,7 +16,10 @@ BRIDGE = "bridge_side_physioplus.mp4"  # 3 s at 30 fps
 
 def test_live_run_reports_latency_inference_and_dropped_frames(samples_dir, models_dir):
     opts = LiveOptions(
-        source=str(samples_dir / BRIDGE), model="lite", model_dir=models_dir, window=False, keep_trace=False
+        source=str(samples_dir / BRIDGE),
+        pose=BackendSpec(model="lite", model_dir=models_dir),
+        window=False,
+        keep_trace=False,
     )
     report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert report["complete"]
@@ -31,8 +35,8 @@ def test_live_run_reports_latency_inference_and_dropped_frames(samples_dir, mode
 
 
 def test_live_run_keeps_the_trace_when_asked(samples_dir, models_dir):
-    opts = LiveOptions(source=str(samples_dir / BRIDGE), model="lite", model_dir=models_dir, window=False,
-                       max_seconds=1.0)  # fmt: skip
+    opts = LiveOptions(source=str(samples_dir / BRIDGE), pose=BackendSpec(model="lite", model_dir=models_dir),
+                       window=False, max_seconds=1.0)  # fmt: skip
     _report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert len(trace) == stats.frames > 0
     assert np.all(np.diff(trace.t_s) > 0)

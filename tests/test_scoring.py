@@ -6,6 +6,7 @@ import pytest
 
 from formcheck.config import get_exercise
 from formcheck.errors import VideoError
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.scoring import ScoreOptions, score_video
 
@@ -26,7 +27,7 @@ def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monke
         return real_detect(self, frame, t_s)
 
     monkeypatch.setattr(PoseEstimator, "detect", flaky)
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False)
     result = score_video(samples_dir / SLR, get_exercise("straight_leg_raise"), opts)
     assert result.report["complete"] is False
     assert "GPU fell off" in result.report["error"]
@@ -40,6 +41,6 @@ def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monke
 
 
 def test_missing_video_fails_before_loading_a_model(tmp_path):
-    opts = ScoreOptions(model=str(tmp_path / "no-model-needed.task"), progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model=str(tmp_path / "no-model-needed.task")), progress=False)
     with pytest.raises(VideoError, match="no such file"):
         score_video(tmp_path / "missing.mp4", get_exercise("wall_squat"), opts)

@@ -41,6 +41,8 @@ import numpy as np
 
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, ModelError
+from formcheck.pose.backend import backend_model_id
+from formcheck.pose.continuity import mark_joins
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.scoring import (
     ScoreOptions,
@@ -110,9 +112,7 @@ class _Part:
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
-    from formcheck.scoring import model_id
-
-    return PoseTrace.from_frames([], TraceMeta(str(video), model_id(opts.model)))
+    return PoseTrace.from_frames([], TraceMeta(str(video), backend_model_id(opts.pose)))
 
 
 def _run_task(task: _Task, progress, stop) -> _Part:
@@ -299,8 +299,6 @@ def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
     frame of each part gets the jump check against the previous part's last frame, which
     its own landmarker could not make.
     """
-    from formcheck.pose.estimator import hip_centre, is_jump
-
     kept: list[_Part] = []
     error = None
     for i in range(video.n_parts):
@@ -322,13 +320,7 @@ def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
     if not traces:
         return _empty_trace(video.path, video.opts), error, True
     trace = _concat(traces)
-    aspect = trace.meta.aspect
-    for f in np.cumsum([len(t) for t in traces])[:-1]:
-        has_prev = trace.n_people[f - 1] > 0 and np.isfinite(trace.image_xy[f - 1, 0, 0])
-        has_now = trace.n_people[f] > 0 and np.isfinite(trace.image_xy[f, 0, 0])
-        if has_prev and has_now:
-            prev_hip = hip_centre(trace.image_xy[f - 1], aspect)
-            trace.identity_jump[f] |= is_jump(prev_hip, hip_centre(trace.image_xy[f], aspect))
+    mark_joins(trace, np.cumsum([len(t) for t in traces])[:-1])
     return trace, error, True
 
 

@@ -7,11 +7,12 @@ space pause, r reset, p "it hurts, stop" (ends the set and records a pain stop).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ from formcheck.analysis import Analyzer
 from formcheck.checkers.events import EventKind
 from formcheck.config import ExerciseConfig
 from formcheck.errors import CameraError, FormcheckError
+from formcheck.pose.backend import BackendSpec, open_backend
+from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import TraceBuilder, TraceMeta
 from formcheck.report import build_report
+from formcheck.sources.info import FrameSource
 
 KEY_QUIT = {ord("q"), ord("Q"), 27}
 KEY_PAUSE = ord(" ")
@@ -30,10 +34,9 @@ KEY_PAIN = {ord("p"), ord("P")}
 
 @dataclass(slots=True)
 class LiveOptions:
-    source: str = "0"
-    model: str = "lite"
-    model_dir: Path | None = None
-    num_poses: int = 1
+    source: str = "0"  # camera index, stream URL, video file, or a trace file (replayed, no model)
+    #: Which pose backend and model (default: MediaPipe's lite model; a trace source replays).
+    pose: BackendSpec = field(default_factory=lambda: BackendSpec(model="lite"))
     window: bool = True
     record: Path | None = None
     debug: bool = False
@@ -66,23 +69,27 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     """
     import cv2
 
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.models import resolve_model
     from formcheck.sinks.overlay import Annotator, OverlayInfo
-    from formcheck.sources.video import open_live_source, use_one_opencv_thread
+    from formcheck.sources.video import use_one_opencv_thread
 
     use_one_opencv_thread()
     if opts.window:
         _check_display()
-    model_path = resolve_model(opts.model, opts.model_dir)
-    src = open_live_source(opts.source, loop=opts.loop)
+    spec, src = _open_source(opts)
+    try:
+        backend = open_backend(spec)
+    except BaseException:
+        src.close()
+        raise
+    continuity = Continuity()
+    captured = src.info.live  # frames stamped with capture time: latency is measurable
     w, h = src.info.width, src.info.height
     analyzer = Analyzer(cfg, w / h)
     annotator = Annotator.for_exercise(cfg, (w, h), debug=opts.debug)
-    builder = TraceBuilder(TraceMeta(str(opts.source), opts.model, src.info.fps, w, h))
+    model = backend.model_id
+    builder = TraceBuilder(TraceMeta(str(opts.source), model, src.info.fps, w, h))
     stats = LiveStats(latency_ms=array("d"), inference_ms=array("d"))
     latency: float | None = None  # the last frame's, shown on the next one
-    sink = None
     win = f"formcheck - {cfg.title}"
     error: str | None = None
     t0: float | None = None
@@ -90,17 +97,20 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     fps_ema = 0.0
     last_shown = time.monotonic()
     try:
-        if opts.record is not None:
-            from formcheck.sinks.video import VideoSink
+        with contextlib.ExitStack() as stack:  # closed in reverse: sink, backend, source
+            stack.callback(src.close)
+            est = stack.enter_context(backend)
+            sink = None
+            if opts.record is not None:
+                from formcheck.sinks.video import VideoSink
 
-            sink = VideoSink(opts.record, src.info.fps or 30.0, (w, h)).__enter__()
-        if opts.window:
-            from formcheck.sinks.window import use_system_fonts
+                sink = stack.enter_context(VideoSink(opts.record, src.info.fps or 30.0, (w, h)))
+            if opts.window:
+                from formcheck.sinks.window import use_system_fonts
 
-            use_system_fonts()
-            cv2.namedWindow(win, cv2.WINDOW_NORMAL)
-            cv2.resizeWindow(win, *_window_size(w, h))
-        with PoseEstimator(model_path, num_poses=opts.num_poses) as est:
+                use_system_fonts()
+                cv2.namedWindow(win, cv2.WINDOW_NORMAL)
+                cv2.resizeWindow(win, *_window_size(w, h))
             for t_cap, frame in src:
                 if t0 is None:
                     t0 = t_cap
@@ -112,7 +122,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     shown = annotator.annotate(frame, None, analyzer.checker.state(), info)
                 else:
                     t_inf = time.monotonic()
-                    pose = est.detect(frame, t_s)
+                    pose = continuity.mark(frame, est.detect(frame, t_s))
                     stats.inference_ms.append((time.monotonic() - t_inf) * 1000.0)
                     if opts.keep_trace:
                         builder.append(pose)
@@ -128,7 +138,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                 if sink is not None:
                     sink.write(shown)
                 if not opts.window:
-                    if not paused:
+                    if not paused and captured:
                         latency = (time.monotonic() - t_cap) * 1000.0  # capture → drawn (no screen)
                         stats.latency_ms.append(latency)
                     if analyzer.checker.stopped:
@@ -136,7 +146,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     continue
                 cv2.imshow(win, shown)
                 key = cv2.waitKey(1) & 0xFF
-                if not paused:
+                if not paused and captured:
                     latency = (time.monotonic() - t_cap) * 1000.0  # capture → on screen
                     stats.latency_ms.append(latency)
                 if key in KEY_QUIT or cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
@@ -159,21 +169,35 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         error = None
     finally:
         stats.dropped = src.dropped
-        src.close()
-        if sink is not None:
-            sink.__exit__(None, None, None)
         if opts.window:
             cv2.destroyAllWindows()
     analyzer.finish()
     report = build_report(
         analyzer.checker,
         source=str(opts.source),
-        model=opts.model,
+        model=model,
         complete=error is None,
         error=error,
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped}},
     )
     return report, stats, builder.build()
+
+
+def _open_source(opts: LiveOptions) -> tuple[BackendSpec, FrameSource]:
+    """The frame source and the backend spec: a trace file is replayed (its poses, no
+    model, every frame, at its own pace when a window shows it); anything else is a camera,
+    stream or video file for ``opts.pose``."""
+    from formcheck.rescoring import is_trace_file
+
+    if is_trace_file(opts.source):
+        from formcheck.pose.replay import TraceFrameSource
+        from formcheck.trace import load_trace
+
+        trace = load_trace(Path(opts.source))
+        return BackendSpec("replay", str(opts.source)), TraceFrameSource(trace, realtime=opts.window)
+    from formcheck.sources.video import open_live_source
+
+    return opts.pose, open_live_source(opts.source, loop=opts.loop)
 
 
 def _window_size(w: int, h: int) -> tuple[int, int]:

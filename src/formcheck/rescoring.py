@@ -29,6 +29,7 @@ import numpy as np
 from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
@@ -136,13 +137,13 @@ def rescore_trace(
 def trace_for_recording(
     path: str | os.PathLike[str],
     cfg: ExerciseConfig,
-    model: str = "full",
-    model_dir: Path | None = None,
+    pose: BackendSpec | None = None,
     progress: bool = True,
 ) -> tuple[PoseTrace, str]:
     """The pose trace of a recording: read from a trace file, or for a video from the trace
     cache — running pose inference (once; the result is cached) when it is not there yet.
 
+    ``pose`` names the backend and model for videos (default: MediaPipe's full model).
     Returns the trace and how it was obtained: "trace", "cached" or "ran".
     """
     if is_trace_file(path):
@@ -151,7 +152,7 @@ def trace_for_recording(
         return load_trace(Path(path)), "trace"
     from formcheck.scoring import ScoreOptions, score_video
 
-    result = score_video(Path(path), cfg, ScoreOptions(model=model, model_dir=model_dir, progress=progress))
+    result = score_video(Path(path), cfg, ScoreOptions(pose=pose or BackendSpec(), progress=progress))
     if not result.report["complete"]:
         from formcheck.errors import VideoError
 

@@ -31,6 +31,8 @@ from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, VideoError
+from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
+from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
@@ -39,9 +41,8 @@ from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_t
 
 @dataclass(slots=True)
 class ScoreOptions:
-    model: str = "full"  # lite | full | heavy | path to a .task file
-    model_dir: Path | None = None
-    num_poses: int = 1
+    #: Which pose backend and model (default: MediaPipe's full model).
+    pose: BackendSpec = field(default_factory=BackendSpec)
     video_out: Path | None = None
     progress: bool = True
     use_cache: bool = True
@@ -147,16 +148,6 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total or None, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True)
 
 
-def model_id(model: str) -> str:
-    """A model's identity for reports and the trace cache: its name, or a custom file's hash."""
-    if model in ("lite", "full", "heavy"):
-        return model
-    from formcheck.trace import file_sha256
-
-    path = Path(model)
-    return f"{path.name}:{file_sha256(path)[:16]}" if path.is_file() else path.name
-
-
 def infer_trace(
     video: Path,
     opts: ScoreOptions,
@@ -207,9 +198,6 @@ def run_inference(
     is told of frames done (default: a progress bar when ``opts.progress``); a set
     ``stop`` event ends the run as if interrupted.
     """
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.models import resolve_model
-
     video = Path(video)
     use_one_opencv_thread()
     source = VideoFileSource(
@@ -217,26 +205,27 @@ def run_inference(
     )
     info = source.info
     restarts = [g for g in segment_starts(info) if start_s < g < end_s]
-    meta = TraceMeta(str(video), model_id(opts.model), info.fps, info.width, info.height)
+    meta = TraceMeta(str(video), backend_model_id(opts.pose), info.fps, info.width, info.height)
     expected = expected_frames(info, start_s, end_s)
     builder = TraceBuilder(meta, capacity=max(16, expected + 8))
     run = InferenceRun(builder.build(), info)
     bar = None
     try:
-        model_path = resolve_model(opts.model, opts.model_dir, progress=opts.progress)
+        backend = open_backend(opts.pose, progress=opts.progress)
     except BaseException:
         source.close()
         raise
+    continuity = Continuity()
     try:
         if progress is None:
             bar = _progress(max(expected, 0), video.name, opts.progress)
             progress = bar.update
-        with PoseEstimator(model_path, num_poses=opts.num_poses) as est:
+        with backend as est:
             for t, frame in _decode_ahead(source):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
                 if t < start_s:
-                    est.observe(frame, t)
+                    continuity.observe(frame, t)
                     continue
                 if run.first_key is None:
                     run.first_key = frame_key(t, frame)
@@ -244,7 +233,7 @@ def run_inference(
                     while restarts and t >= restarts[0]:
                         restarts.pop(0)
                     est.restart()
-                pose = est.detect(frame, t)
+                pose = continuity.mark(frame, est.detect(frame, t))
                 builder.append(pose)
                 if on_frame is not None:
                     on_frame(t, frame, pose)
@@ -370,7 +359,7 @@ def check_video_path(video: Path) -> None:
 
 
 def _cache_extra(opts: ScoreOptions) -> str:
-    return f"poses={opts.num_poses};{SEGMENTING}"
+    return f"poses={opts.pose.num_poses};{SEGMENTING}"
 
 
 def cached_trace(video: Path, opts: ScoreOptions) -> PoseTrace | None:
@@ -378,7 +367,7 @@ def cached_trace(video: Path, opts: ScoreOptions) -> PoseTrace | None:
     cache = _cache(opts)
     if cache is None or opts.video_out is not None:
         return None
-    return cache.get(video, model_id(opts.model), _cache_extra(opts))
+    return cache.get(video, backend_model_id(opts.pose), _cache_extra(opts))
 
 
 def cached_result(
@@ -389,7 +378,7 @@ def cached_result(
     if trace is None:
         return None
     checker = analyze_trace(trace, cfg, opts.smoothing)
-    report = build_report(checker, source=str(video), model=model_id(opts.model), duration_s=_duration(trace))
+    report = build_report(checker, source=str(video), model=backend_model_id(opts.pose), duration_s=_duration(trace))
     report["inference"] = "cached"
     return ScoreResult(report, trace, checker, inference_ran=False)
 
@@ -401,7 +390,7 @@ def finish_score(
     # The analysis of record runs over the trace: identical to rescoring it later.
     checker = analyze_trace(trace, cfg, opts.smoothing)
     complete = error is None
-    mid = model_id(opts.model)
+    mid = backend_model_id(opts.pose)
     report = build_report(
         checker,
         source=str(video),

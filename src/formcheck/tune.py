@@ -38,6 +38,7 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig, Threshold
 from formcheck.errors import ConfigError, FormcheckError
 from formcheck.measures.body import measure_index
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseFrame
 from formcheck.profiles import profile_toml, save_profile
 from formcheck.rescoring import PreparedTrace
@@ -973,8 +974,7 @@ def _jump_rep(t_s: np.ndarray, reps: Sequence[RepResult], i: int, forward: bool)
 def prepare_recording(
     path: Path,
     cfg: ExerciseConfig,
-    model: str = "full",
-    model_dir: Path | None = None,
+    pose: BackendSpec | None = None,
     progress: bool = True,
     on_status: Callable[[str], None] | None = None,
 ) -> tuple[PreparedTrace, Path | None]:
@@ -982,7 +982,7 @@ def prepare_recording(
     comes from the trace cache; inference runs only if it is not there yet (then cached)."""
     from formcheck.rescoring import is_trace_file, trace_for_recording
 
-    trace, how = trace_for_recording(path, cfg, model, model_dir, progress)
+    trace, how = trace_for_recording(path, cfg, pose, progress)
     if on_status is not None:
         on_status({"trace": f"read {path}", "cached": f"{path}: pose from the trace cache (no inference)",
                    "ran": f"{path}: pose inference done (cached for next time)"}[how])  # fmt: skip

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from formcheck.config import ExerciseConfig, get_exercise, parse_set_options
+from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
 
 
 def add_exercise_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +37,12 @@ def add_exercise_options(p: argparse.ArgumentParser) -> None:
 
 def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument(
+        "--backend",
+        default=DEFAULT_BACKEND,
+        metavar="NAME",
+        help=f"pose backend (default: {DEFAULT_BACKEND}; `replay` plays a trace file given as --model)",
+    )
+    p.add_argument(
         "--model",
         default=default,
         help=f"pose model: lite, full, heavy or a path to a .task file (default: {default})",
@@ -53,6 +60,12 @@ def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
         default=1,
         help="people to detect: 2 keeps following the same person when someone else walks in, at ~2x the cost",
     )
+
+
+def pose_spec_from_args(args: argparse.Namespace) -> BackendSpec:
+    """The pose backend the options name (an unknown backend is a ConfigError naming the valid ones)."""
+    get_backend(args.backend)
+    return BackendSpec(args.backend, args.model, args.model_dir, args.people)
 
 
 def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
 from formcheck.report import summary_text, write_json
 
 
@@ -18,7 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_exercise_options(p)
     add_model_options(p, default="lite")
-    p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
+    p.add_argument(
+        "--source",
+        default="0",
+        help="camera index, stream URL, video file, or a pose trace .npz/.csv (replayed: no model) (default: 0)",
+    )
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
     p.add_argument("--no-window", action="store_true", help="no window: print cues and reps to the terminal")
     p.add_argument("--debug", action="store_true", help="show fps, latency and dropped frames")
@@ -34,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = exercise_from_args(args)
     opts = LiveOptions(
         source=args.source,
-        model=args.model,
-        model_dir=args.model_dir,
-        num_poses=args.people,
+        pose=pose_spec_from_args(args),
         window=not args.no_window,
         record=args.record,
         debug=args.debug,

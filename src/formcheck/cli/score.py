@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from formcheck.batch import default_jobs
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -73,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
     many = len(args.videos) > 1
     opts = [
         ScoreOptions(
-            model=args.model,
-            model_dir=args.model_dir,
-            num_poses=args.people,
+            pose=pose_spec_from_args(args),
             video_out=_per_video(args.video_out, video, many, ".annotated.mp4"),
             progress=not args.no_progress,
             use_cache=not args.no_cache,

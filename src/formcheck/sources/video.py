@@ -12,42 +12,15 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from formcheck.errors import CameraError, VideoError
+from formcheck.sources.info import FrameSource, VideoInfo
 
-
-@dataclass(frozen=True, slots=True)
-class VideoInfo:
-    """What a source reports about itself. ``frames`` is an estimate (0 = unknown/live)."""
-
-    source: str
-    width: int
-    height: int
-    fps: float
-    frames: int
-    live: bool
-
-    @property
-    def aspect(self) -> float:
-        return self.width / self.height if self.height else 1.0
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.fps if self.fps > 0 and self.frames > 0 else 0.0
-
-
-class FrameSource(Protocol):
-    info: VideoInfo
-
-    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["CameraSource", "FrameSource", "VideoFileSource", "VideoInfo", "open_live_source", "open_source"]
 
 
 def use_one_opencv_thread() -> None:
