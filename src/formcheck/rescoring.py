@@ -31,7 +31,7 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
-from formcheck.report import build_report
+from formcheck.report import build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 
 __all__ = ["TRACE_SUFFIXES", "PreparedTrace", "is_trace_file", "rescore_trace", "trace_duration_s"]
@@ -103,11 +103,16 @@ class PreparedTrace:
         """The finished checker of ``cfg`` over the whole recording."""
         return analyze_trace(self.trace, cfg, measures=self.measures, on_frame=on_frame)
 
-    def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None) -> dict[str, Any]:
-        """The ``score`` report of ``cfg`` over the recording."""
+    def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None, signals: bool = False) -> dict[str, Any]:
+        """The ``score`` report of ``cfg`` over the recording (with its per-frame signal
+        series when ``signals``)."""
         checker = checker if checker is not None else self.checker(cfg)
         report = build_report(
-            checker, source=self.source, model=self.trace.meta.model, duration_s=trace_duration_s(self.trace)
+            checker,
+            source=self.source,
+            model=self.trace.meta.model,
+            duration_s=trace_duration_s(self.trace),
+            signals=signal_series(cfg, self.trace.t_s, self.measures[0]) if signals else None,
         )
         report["inference"] = "none"
         if self.trace_path is not None:
@@ -119,6 +124,7 @@ def rescore_trace(
     trace_or_path: PoseTrace | PreparedTrace | str | os.PathLike[str],
     cfg: ExerciseConfig,
     smoothing: SmoothingConfig = SmoothingConfig(),
+    signals: bool = False,
 ) -> dict[str, Any]:
     """Score a saved pose trace with ``cfg``'s thresholds: the same report as ``score``.
 
@@ -131,7 +137,7 @@ def rescore_trace(
         prepared = PreparedTrace.from_trace(trace_or_path, smoothing, cfg=cfg)
     else:
         prepared = PreparedTrace.load(trace_or_path, smoothing, cfg=cfg)
-    return prepared.report(cfg)
+    return prepared.report(cfg, signals=signals)
 
 
 def trace_for_recording(

@@ -27,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analysis import Analyzer, analyze_trace
+from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, VideoError
 from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
 from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
-from formcheck.report import build_report
+from formcheck.report import SignalSeries, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
 
@@ -50,6 +50,8 @@ class ScoreOptions:
     #: Processes for pose inference: 1 scores in this process; None uses every core
     #: (``formcheck score`` defaults to every core). Any value gives the same report.
     jobs: int | None = 1
+    #: The report carries the exercise's per-frame signal series (report.SignalSeries).
+    signals: bool = False
 
 
 @dataclass(slots=True)
@@ -377,8 +379,10 @@ def cached_result(
     trace = trace if trace is not None else cached_trace(video, opts)
     if trace is None:
         return None
-    checker = analyze_trace(trace, cfg, opts.smoothing)
-    report = build_report(checker, source=str(video), model=backend_model_id(opts.pose), duration_s=_duration(trace))
+    checker, signals = _analyze(trace, cfg, opts)
+    report = build_report(
+        checker, source=str(video), model=backend_model_id(opts.pose), duration_s=_duration(trace), signals=signals
+    )
     report["inference"] = "cached"
     return ScoreResult(report, trace, checker, inference_ran=False)
 
@@ -388,7 +392,7 @@ def finish_score(
 ) -> ScoreResult:
     """The report of a trace just inferred (cached when complete)."""
     # The analysis of record runs over the trace: identical to rescoring it later.
-    checker = analyze_trace(trace, cfg, opts.smoothing)
+    checker, signals = _analyze(trace, cfg, opts)
     complete = error is None
     mid = backend_model_id(opts.pose)
     report = build_report(
@@ -398,12 +402,20 @@ def finish_score(
         duration_s=_duration(trace),
         complete=complete,
         error=None if complete else _describe(error),
+        signals=signals,
     )
     report["inference"] = "ran"
     cache = _cache(opts)
     if complete and cache is not None and len(trace):
         cache.put(video, mid, trace, _cache_extra(opts))
     return ScoreResult(report, trace, checker, inference_ran=True)
+
+
+def _analyze(trace: PoseTrace, cfg: ExerciseConfig, opts: ScoreOptions) -> tuple[RepChecker, SignalSeries | None]:
+    """The finished checker over the trace, and the signal series when asked for."""
+    measures = trace_measures(trace, opts.smoothing, only=cfg.measures_used())
+    checker = analyze_trace(trace, cfg, opts.smoothing, measures=measures)
+    return checker, signal_series(cfg, trace.t_s, measures[0]) if opts.signals else None
 
 
 def _duration(trace: PoseTrace) -> float:

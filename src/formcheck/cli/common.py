@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from formcheck.cli.finishing import write_or_say
 from formcheck.config import ExerciseConfig, available_exercises, parse_set_options, pick_exercise
 from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
+from formcheck.report import Report
+from formcheck.sinks.writers import ReportWriter, get_writer, registered_writers, write_report
 
 
 def add_exercise_options(p: argparse.ArgumentParser) -> None:
@@ -106,3 +111,55 @@ def user_exercise_files() -> list[Path]:
 
 
 _user_exercise_files = user_exercise_files  # the old private name
+
+
+# ---------------------------------------------------------------- report outputs (one option per writer)
+def _dest(writer: ReportWriter) -> str:
+    return writer.option.lstrip("-").replace("-", "_") + "_out"
+
+
+def add_writer_options(p: argparse.ArgumentParser) -> None:
+    """One output option per registered writer (``--json PATH``, ``--csv PATH``, ...)."""
+    for w in registered_writers():
+        p.add_argument(w.option, dest=_dest(w), metavar="PATH", help=w.help)
+
+
+def requested_outputs(args: argparse.Namespace) -> dict[str, str]:
+    """The writers the options ask for: ``{writer name: path}``."""
+    out = {}
+    for w in registered_writers():
+        path = getattr(args, _dest(w), None)
+        if path is not None:
+            out[w.name] = str(path)
+    return out
+
+
+def output_options(args: argparse.Namespace) -> dict[str, str]:
+    """The requested outputs by option (``{"--json": path}``), for up-front checks."""
+    return {get_writer(name).option: path for name, path in requested_outputs(args).items()}
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    """The report options every command shares: one per writer, and ``--signals``."""
+    add_writer_options(p)
+    p.add_argument(
+        "--signals",
+        action="store_true",
+        help="add the exercise's per-frame signal (t_s and values) to the report, e.g. for a plot",
+    )
+
+
+def write_requested(
+    args: argparse.Namespace, reports: Sequence[Report | Mapping[str, Any]], single: bool | None = None
+) -> bool:
+    """Write every output the options ask for; a failure is printed as one line and the
+    others are still written. Returns True when all were written."""
+    ok = True
+    for name, path in requested_outputs(args).items():
+        ok &= write_or_say(write_report, name, reports, path, single=single)
+    return ok
+
+
+def to_stdout(args: argparse.Namespace) -> bool:
+    """True when a writer writes to stdout (the summary then stays off it)."""
+    return any(p == "-" for p in requested_outputs(args).values())

@@ -5,8 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
-from formcheck.report import summary_text, write_json
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_model_options,
+    add_report_options,
+    exercise_from_args,
+    pose_spec_from_args,
+    to_stdout,
+    write_requested,
+)
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
     p.add_argument("--no-window", action="store_true", help="no window: print cues and reps to the terminal")
     p.add_argument("--debug", action="store_true", help="show fps, latency and dropped frames")
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here at the end")
+    add_report_options(p)
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace at the end (.npz)")
     p.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
     p.set_defaults(func=run)
@@ -44,14 +52,16 @@ def run(args: argparse.Namespace) -> int:
         debug=args.debug,
         max_seconds=args.max_seconds,
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
+        signals=args.signals,
     )
     report, _stats, trace = run_live(cfg, opts)
     if args.trace_out:
         from formcheck.trace import save_trace
 
         save_trace(trace, args.trace_out)
-    if args.json_out:
-        write_json(report, args.json_out)
-    if args.json_out != "-":
+    written = write_requested(args, [report])
+    if not to_stdout(args):
         print(summary_text(report))
-    return 0 if report["complete"] else 1
+    if not report["complete"]:
+        return 1
+    return 0 if written else 3  # 3: an output could not be written (docs/reliability.md)

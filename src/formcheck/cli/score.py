@@ -7,8 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from formcheck.batch import default_jobs
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
-from formcheck.report import summary_text, write_csv, write_json
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_model_options,
+    add_report_options,
+    exercise_from_args,
+    pose_spec_from_args,
+    to_stdout,
+    write_requested,
+)
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
     add_exercise_options(p)
     add_model_options(p, default="full")
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
-    p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
+    add_report_options(p)
     p.add_argument("--video-out", type=Path, metavar="PATH", help="write an annotated video (a folder for several)")
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace (.npz; a folder for several)")
     p.add_argument("--no-cache", action="store_true", help="always run pose inference (ignore the trace cache)")
@@ -77,10 +84,11 @@ def run(args: argparse.Namespace) -> int:
             video_out=_per_video(args.video_out, video, many, ".annotated.mp4"),
             progress=not args.no_progress,
             use_cache=not args.no_cache,
+            signals=args.signals,
         )
         for video in args.videos
     ]
-    quiet = args.json_out == "-" or args.csv_out == "-"
+    quiet = to_stdout(args)
     reports: list[dict | None] = [None] * len(args.videos)
     trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
     shown = 0
@@ -94,11 +102,8 @@ def run(args: argparse.Namespace) -> int:
     failed = len(reports) - len(done) + sum(1 for r in done if not r["complete"])
     if not done:
         return 1
-    if args.json_out:
-        write_json(done if many else done[0], args.json_out)
-    if args.csv_out:
-        write_csv(done, args.csv_out)
-    return 1 if failed else 0
+    written = write_requested(args, done, single=not many)
+    return 1 if failed or not written else 0
 
 
 def _scores(args: argparse.Namespace, cfg, opts, trace_outs) -> Iterator[tuple[int, dict]]:
