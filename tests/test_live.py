@@ -40,3 +40,48 @@ def test_live_run_keeps_the_trace_when_asked(samples_dir, models_dir):
     _report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert len(trace) == stats.frames > 0
     assert np.all(np.diff(trace.t_s) > 0)
+
+
+# ------------------------------------------------------------ replaying a trace as if live (no model)
+def _small_trace(tmp_path, name: str = "squat", **options):
+    """A synthetic recording saved as a trace, its frame size made small (same aspect) so that
+    drawing the replay costs little."""
+    from formcheck import synthetic
+    from formcheck.trace import save_trace
+
+    trace = getattr(synthetic, name)(**options)
+    trace.meta.width, trace.meta.height = 320, 180
+    path = tmp_path / f"{name}.trace.npz"
+    save_trace(trace, path)
+    return trace, path
+
+
+def test_live_replays_a_trace_with_no_model_and_reports_what_rescoring_does(tmp_path, monkeypatch):
+    from formcheck.rescoring import rescore_trace
+
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(tmp_path / "no-models-here"))
+    trace, path = _small_trace(tmp_path, reps=3)
+    cfg = get_exercise("squat")
+    report, stats, kept = run_live(cfg, LiveOptions(source=str(path), window=False, signals=True))
+    expected = rescore_trace(path, cfg, signals=True)
+    assert report["model"] == f"replay:{path.name}"
+    assert stats.frames == len(trace) and stats.dropped == 0 and len(kept) == len(trace)
+    assert report["reps"] == expected["reps"] == 3
+    for key in ("rep_details", "cues", "signals", "measurable_frames"):
+        assert report[key] == expected[key], key
+
+
+def test_live_cli_writes_json_and_csv_of_a_replayed_trace(tmp_path, capsys):
+    import csv
+    import json
+
+    from formcheck.cli import main
+
+    _trace, path = _small_trace(tmp_path, reps=2)
+    rc = main(["live", "-e", "squat", "--source", str(path), "--no-window",
+               "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv")])  # fmt: skip
+    assert rc == 0
+    assert json.loads((tmp_path / "r.json").read_text())["reps"] == 2
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    assert [r["index"] for r in rows] == ["1", "2"]
+    assert "reps: 2" in capsys.readouterr().out
