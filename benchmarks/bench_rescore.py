@@ -23,8 +23,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from formcheck import synthetic
 from formcheck.analysis import analyze_trace, smooth_trace, trace_measures
 from formcheck.config import get_exercise
@@ -74,6 +72,11 @@ def inference_ms_per_frame(model: str, video: Path, frames: int = 40, warmup: in
     return statistics.median(times) * 1000.0
 
 
+def _frame_by_frame(trace) -> list:
+    smoother = LandmarkSmoother()
+    return [smoother(f) for f in trace.frames()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--frames", type=int, default=54_000, help="frames in the session (default 54,000 = 30 min)")
@@ -94,11 +97,7 @@ def main() -> None:
     t_smooth, _ = best_of(lambda: smooth_trace(trace), args.repeat)
     t_measures, measures = best_of(lambda: trace_measures(trace), args.repeat)
     t_checker, _ = best_of(lambda: analyze_trace(trace, cfg, measures=measures), args.repeat)
-    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
-    t_seq, _ = best_of(
-        lambda: LandmarkSmoother().smooth(trace.t_s, trace.image_xy, trace.world_xyz, has_person, trace.identity_jump),
-        1,
-    )
+    t_seq, _ = best_of(lambda: _frame_by_frame(trace), 1)  # the live path: one LandmarkSmoother call a frame
 
     print(f"  reps counted: {checker.reps}")  # type: ignore[attr-defined]
     print(f"  re-score (smoothing + measures + checker): {t_total * 1000:7.0f} ms  = {n / t_total:>10,.0f} frames/s"

@@ -102,3 +102,33 @@ def real_trace(samples_dir: Path, models_dir: Path):
         return done[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def one_chain():
+    """``one_chain(trace, cfg) -> checker``: runs the live per-frame analysis and the
+    whole-trace analysis over ``trace`` and asserts they agree (the measures the exercise
+    reads bit for bit, the events, reps and frame counts); returns the whole-trace checker."""
+    import numpy as np
+
+    from formcheck.analysis import Analyzer, analyze_trace, trace_measures
+    from formcheck.measures.body import measure_index
+
+    def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
+        a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
+        return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+    def check(trace, cfg):
+        live = Analyzer(cfg, trace.meta.aspect)
+        rows = np.stack([live.update(f).measures.values for f in trace.frames()])
+        live.finish()
+        measures = trace_measures(trace, only=cfg.measures_used())
+        used = [measure_index(m) for m in sorted(cfg.measures_used())]
+        assert bits_equal(measures[0][:, used], rows[:, used])
+        batch = analyze_trace(trace, cfg, measures=measures)
+        assert batch.events == live.checker.events
+        assert batch.results == live.checker.results
+        assert (batch.frames, batch.measurable_frames) == (live.checker.frames, live.checker.measurable_frames)
+        return batch
+
+    return check

@@ -44,3 +44,36 @@ def test_missing_video_fails_before_loading_a_model(tmp_path):
     opts = ScoreOptions(pose=BackendSpec(model=str(tmp_path / "no-model-needed.task")), progress=False)
     with pytest.raises(VideoError, match="no such file"):
         score_video(tmp_path / "missing.mp4", get_exercise("wall_squat"), opts)
+
+
+def test_an_annotated_video_is_analysed_once_by_the_drawing_chain(tmp_path, monkeypatch):
+    """With --video-out the frames are analysed one by one for the drawing; that analysis is
+    the report's (the whole-trace chain does not run again) and equals rescoring the trace."""
+    import cv2
+    import numpy as np
+
+    from formcheck import scoring, synthetic
+    from formcheck.config import get_exercise
+    from formcheck.rescoring import rescore_trace
+    from formcheck.trace import save_trace
+
+    trace = synthetic.squat(reps=2)
+    save_trace(trace, tmp_path / "s.npz")
+    out = cv2.VideoWriter(str(tmp_path / "v.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 36))
+    for _ in range(len(trace)):
+        out.write(np.full((36, 64, 3), 90, np.uint8))
+    out.release()
+
+    def no_second_chain(*args, **kwargs):
+        raise AssertionError("the whole-trace analysis ran after the per-frame one")
+
+    monkeypatch.setattr(scoring, "analyze_trace", no_second_chain)
+    cfg = get_exercise("squat")
+    opts = ScoreOptions(pose=BackendSpec("replay", str(tmp_path / "s.npz")), video_out=tmp_path / "a.mp4",
+                        progress=False, use_cache=False, signals=True)  # fmt: skip
+    report = score_video(tmp_path / "v.mp4", cfg, opts).report
+    monkeypatch.undo()
+    expected = rescore_trace(trace, cfg, signals=True)
+    assert report["reps"] == 2 and (tmp_path / "a.mp4").stat().st_size > 0
+    for key in ("rep_details", "cues", "measurable_frames", "signals"):
+        assert report[key] == expected[key], key

@@ -109,6 +109,7 @@ class _Part:
     interrupted: bool = False
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    analyzed: Any = None  # a rendering task's finished analysis (InferenceRun.analyzed)
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
@@ -134,6 +135,7 @@ def _run_task(task: _Task, progress, stop) -> _Part:
         interrupted=isinstance(error, KeyboardInterrupt),
         first_key=run.first_key,
         next_key=run.next_key,
+        analyzed=run.analyzed,
     )
 
 
@@ -446,7 +448,8 @@ def iter_scores(
             del to_infer[task.video_index]
             if not total_frames:
                 bar.update(1)
-            yield task.video_index, finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+            analyzed = v.parts[0].analyzed if v.n_parts == 1 and aligned else None
+            yield task.video_index, finish_score(v.path, cfg, all_opts[task.video_index], trace, error, analyzed)
     finally:
         runner.close()
         bar.close()

@@ -20,11 +20,10 @@ from formcheck.analysis import Analyzer
 from formcheck.checkers.events import EventKind
 from formcheck.config import ExerciseConfig
 from formcheck.errors import CameraError, FormcheckError
-from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.backend import BackendSpec, open_backend
 from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import TraceBuilder, TraceMeta
-from formcheck.report import SignalSeries, build_report, signal_names
+from formcheck.report import SignalRecorder, build_report
 from formcheck.sources.info import FrameSource
 
 KEY_QUIT = {ord("q"), ord("Q"), 27}
@@ -90,7 +89,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     annotator = Annotator.for_exercise(cfg, (w, h), debug=opts.debug)
     model = backend.model_id
     builder = TraceBuilder(TraceMeta(str(opts.source), model, src.info.fps, w, h))
-    series = _SignalRecorder(cfg) if opts.signals else None
+    series = SignalRecorder(cfg) if opts.signals else None
     stats = LiveStats(latency_ms=array("d"), inference_ms=array("d"))
     latency: float | None = None  # the last frame's, shown on the next one
     win = f"formcheck - {cfg.title}"
@@ -131,7 +130,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                         builder.append(pose)
                     out = analyzer.update(pose)
                     if series is not None:
-                        series.append(out.measures)
+                        series.append(out.measures.t_s, out.measures.values)
                     _print_events(out.events, opts.window)
                     now = time.monotonic()
                     dt = now - last_shown
@@ -204,29 +203,6 @@ def _open_source(opts: LiveOptions) -> tuple[BackendSpec, FrameSource]:
     from formcheck.sources.video import open_live_source
 
     return opts.pose, open_live_source(opts.source, loop=opts.loop)
-
-
-class _SignalRecorder:
-    """The exercise's signal, frame by frame, for the report's ``signals``."""
-
-    def __init__(self, cfg: ExerciseConfig) -> None:
-        from formcheck.measures.body import measure_index
-
-        self.cfg = cfg
-        self.columns = [measure_index(n) for n in signal_names(cfg)]
-        self.t_s = array("d")
-        self.values: list[array] = [array("d") for _ in self.columns]
-
-    def append(self, mf: MeasureFrame) -> None:
-        self.t_s.append(mf.t_s)
-        for col, out in zip(self.columns, self.values, strict=True):
-            out.append(float(mf.values[col]))
-
-    def build(self) -> SignalSeries:
-        import numpy as np
-
-        values = dict(zip(signal_names(self.cfg), map(np.asarray, self.values), strict=True))
-        return SignalSeries.from_arrays(np.asarray(self.t_s), values)
 
 
 def _window_size(w: int, h: int) -> tuple[int, int]:

@@ -330,6 +330,27 @@ def signal_names(cfg: ExerciseConfig) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+class SignalRecorder:
+    """The exercise's signal series collected frame by frame (live, and while drawing)."""
+
+    def __init__(self, cfg: ExerciseConfig) -> None:
+        from formcheck.measures.body import measure_index
+
+        self.names = signal_names(cfg)
+        self._columns = [measure_index(n) for n in self.names]
+        self._t: list[float] = []
+        self._rows: list[list[float]] = []
+
+    def append(self, t_s: float, values: np.ndarray) -> None:
+        """One frame: its time and its (M,) measure values."""
+        self._t.append(t_s)
+        self._rows.append([float(values[c]) for c in self._columns])
+
+    def build(self) -> SignalSeries:
+        rows = np.asarray(self._rows, dtype=np.float64).reshape(len(self._rows), len(self.names))
+        return SignalSeries.from_arrays(np.asarray(self._t), {n: rows[:, i] for i, n in enumerate(self.names)})
+
+
 def signal_series(cfg: ExerciseConfig, t_s: np.ndarray, values: np.ndarray) -> SignalSeries:
     """The exercise's signal series from (T,) times and (T, M) measure values (all measures)."""
     from formcheck.measures.body import measure_index

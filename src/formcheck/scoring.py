@@ -16,6 +16,7 @@ never on the number of jobs or the machine.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
@@ -34,7 +35,7 @@ from formcheck.errors import FormcheckError, VideoError
 from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
 from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
-from formcheck.report import SignalSeries, build_report, signal_series
+from formcheck.report import SignalRecorder, SignalSeries, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
 
@@ -181,6 +182,9 @@ class InferenceRun:
     error: BaseException | None = None
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    #: The finished analysis of the trace when it already ran frame by frame (while drawing
+    #: the annotated video): the checker and the signal series (None unless asked for).
+    analyzed: tuple[RepChecker, SignalSeries | None] | None = None
 
 
 def run_inference(
@@ -260,6 +264,8 @@ class _Renderer:
         self.cfg, self.opts, self.fps = cfg, opts, fps
         self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        #: After close(): the analysis of every frame drawn (see InferenceRun.analyzed).
+        self.analyzed: tuple[RepChecker, SignalSeries | None] | None = None
         self._thread = threading.Thread(target=self._work, name="formcheck-encode", daemon=True)
         self._thread.start()
 
@@ -272,26 +278,32 @@ class _Renderer:
         from formcheck.sinks.overlay import Annotator
         from formcheck.sinks.video import VideoSink
 
-        sink = annotator = analyzer = None
+        analyzer = None
+        signals = SignalRecorder(self.cfg) if self.opts.signals else None
         try:
-            while (item := self._q.get()) is not _END:
-                if self.error is not None:
-                    continue  # drain, so the producer never blocks
-                _t, frame, pose = item
-                if analyzer is None:
-                    h, w = frame.shape[:2]
-                    analyzer = Analyzer(self.cfg, w / h, self.opts.smoothing)
-                    annotator = Annotator.for_exercise(self.cfg, (w, h))
-                    sink = VideoSink(self.opts.video_out, self.fps, (w, h)).__enter__()
-                out = analyzer.update(pose)
-                sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
+            with contextlib.ExitStack() as stack:
+                sink = annotator = None
+                while (item := self._q.get()) is not _END:
+                    _t, frame, pose = item
+                    if analyzer is None:
+                        h, w = frame.shape[:2]
+                        analyzer = Analyzer(self.cfg, w / h, self.opts.smoothing)
+                        annotator = Annotator.for_exercise(self.cfg, (w, h))
+                        sink = stack.enter_context(VideoSink(self.opts.video_out, self.fps, (w, h)))
+                    out = analyzer.update(pose)
+                    if signals is not None:
+                        signals.append(out.measures.t_s, out.measures.values)
+                    sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
         except BaseException as e:
             self.error = e
             while self._q.get() is not _END:
-                pass
-        finally:
-            if sink is not None:
-                sink.__exit__(None, None, None)
+                pass  # drain, so the producer never blocks
+            return
+        if analyzer is not None:
+            # The analysis of record: every frame of the trace went through it, so it is the
+            # whole-trace analysis (tests/test_analysis.py), and need not run a second time.
+            analyzer.finish()
+            self.analyzed = (analyzer.checker, signals.build() if signals is not None else None)
 
     def close(self) -> None:
         self._q.put(_END)
@@ -317,6 +329,7 @@ def render_inference(
         run.error = renderer.error if isinstance(renderer.error, FormcheckError | OSError) else RuntimeError(
             f"writing the annotated video failed: {renderer.error}"
         )
+    run.analyzed = renderer.analyzed
     return run
 
 
@@ -339,7 +352,7 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
 
         return score_videos([video], cfg, opts)[0]
     run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    return finish_score(video, cfg, opts, run.trace, run.error)
+    return finish_score(video, cfg, opts, run.trace, run.error, run.analyzed)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:
@@ -388,11 +401,17 @@ def cached_result(
 
 
 def finish_score(
-    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace, error: BaseException | str | None
+    video: Path,
+    cfg: ExerciseConfig,
+    opts: ScoreOptions,
+    trace: PoseTrace,
+    error: BaseException | str | None,
+    analyzed: tuple[RepChecker, SignalSeries | None] | None = None,
 ) -> ScoreResult:
-    """The report of a trace just inferred (cached when complete)."""
-    # The analysis of record runs over the trace: identical to rescoring it later.
-    checker, signals = _analyze(trace, cfg, opts)
+    """The report of a trace just inferred (cached when complete). ``analyzed``: the
+    checker (and signals) of the trace when its frames were already analysed one by one
+    while drawing; else the analysis runs over the trace, identical to rescoring it later."""
+    checker, signals = analyzed if analyzed is not None else _analyze(trace, cfg, opts)
     complete = error is None
     mid = backend_model_id(opts.pose)
     report = build_report(

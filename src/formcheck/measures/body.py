@@ -186,8 +186,13 @@ _TOES = [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
 _WRISTS = [L.LEFT_WRIST, L.RIGHT_WRIST]
 
 
+#: A landmark needs at least this visibility and presence (MediaPipe's scores, 0-1) to be used:
+#: the one definition for the analysis (live and whole-trace) and the overlay.
+MIN_VISIBILITY = 0.5
+
+
 def landmark_usable(
-    image_xy: np.ndarray, visibility: np.ndarray, presence: np.ndarray, min_visibility: float = 0.5
+    image_xy: np.ndarray, visibility: np.ndarray, presence: np.ndarray, min_visibility: float = MIN_VISIBILITY
 ) -> np.ndarray:
     """(T, 33) bool: a landmark is usable when visible, present AND inside the image.
 
