@@ -3,13 +3,13 @@
 Two drivers run the same stages: :class:`Analyzer` feeds one PoseFrame at a time (live,
 and drawing the annotated video), :func:`trace_measures` + :func:`analyze_trace` run them
 over a whole saved trace at once (``score``, ``rescore``, tuning). Each stage is one
-function used by both: :func:`usable_landmarks` (what may be measured, judged on the raw
-landmarks), One Euro smoothing (:func:`formcheck.smoothing.one_euro_step`, stepped frame by
-frame or over the whole trace by :mod:`formcheck.batchsmooth`), :func:`compute_measures`
-(vectorised over any number of frames; live passes one), :func:`distrust_jumps`,
-:func:`drawn_landmarks` and :func:`frame_issue`; then the same checker. The two give the
-same numbers bit for bit and the same events; ``tests/test_analysis.py`` holds them to it
-for every exercise of the catalog.
+function used by both: :func:`landmark_usable` and :func:`mask_unusable` (what may be
+measured, judged on the raw landmarks), the identity guard (:mod:`formcheck.pose.identity`),
+One Euro smoothing (:func:`formcheck.smoothing.one_euro_step`, stepped frame by frame or over
+the whole trace by :mod:`formcheck.batchsmooth`), :func:`compute_measures` (vectorised over
+any number of frames; live passes one), :func:`distrust_jumps`, :func:`drawn_landmarks` and
+:func:`frame_issue`; then the same checker. The two give the same numbers bit for bit and
+the same events; ``tests/test_analysis.py`` holds them to it for every exercise of the catalog.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from formcheck.measures.body import (
 )
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
+from formcheck.pose.validate import check_frame, check_trace
 from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
 
 
@@ -78,21 +80,27 @@ class Analyzer:
         self.checker = RepChecker(cfg)
         self.required = required_landmarks(cfg)
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
+        self.identity = IdentityGuard()
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
-        """The stages of :func:`trace_measures` and :func:`analyze_trace` on one frame."""
-        usable, img_in, world_in = usable_landmarks(
-            pose.image_xy[None], pose.world_xyz[None], pose.visibility[None], pose.presence[None], self.min_visibility
+        """Analyze the next frame. Its timestamp must be finite and later than the last
+        frame's, else :class:`~formcheck.pose.validate.PoseDataError` (nothing changes)."""
+        check_frame(pose, self.checker.t_last)  # the checker's last time (a reset starts afresh)
+        usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
+        hip_x, hip_y, torso = frame_features(pose.image_xy, usable[0], self.aspect)
+        other = self.identity.update(float(pose.t_s), pose.has_person, bool(pose.identity_jump), hip_x, hip_y, torso)
+        if other:
+            usable[:] = False  # someone else: not measured, as if out of view
+        img_in, world_in = mask_unusable(pose.image_xy, pose.world_xyz, usable[0])
+        sm = self.smoother(
+            PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
-        masked = PoseFrame(
-            pose.t_s, img_in[0], world_in[0], pose.visibility, pose.presence, pose.n_people, pose.identity_jump
-        )
-        sm = self.smoother(masked)
         values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)
         values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
         img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0])
         sm = PoseFrame(sm.t_s, img, sm.world_xyz, sm.visibility, sm.presence, sm.n_people, sm.identity_jump)
-        issue = frame_issue(img, usable[0], self.required, has_person(pose.n_people, pose.image_xy), pose.identity_jump)
+        person = has_person(pose.n_people, pose.image_xy)
+        issue = frame_issue(img, usable[0], self.required, person, bool(pose.identity_jump) or other)
         mf = MeasureFrame(pose.t_s, values, pose.n_people, issue)
         return AnalyzedFrame(sm, mf, self.checker.update(mf))
 
@@ -100,13 +108,11 @@ class Analyzer:
         return self.checker.finish()
 
 
-def usable_landmarks(
-    image_xy: np.ndarray, world_xyz: np.ndarray, vis: np.ndarray, presence: np.ndarray, min_visibility: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(T, 33) usable mask, and the (T, 33, 2) image and (T, 33, 3) world landmarks with the
-    unusable ones set to NaN (see :func:`mask_unusable`)."""
-    usable = landmark_usable(image_xy, vis, presence, min_visibility)
-    return (usable, *mask_unusable(image_xy, world_xyz, usable))
+def trace_other_person(trace: PoseTrace, usable: np.ndarray) -> np.ndarray:
+    """(T,) bool: frames whose body is taken for someone other than the person being
+    measured (:mod:`formcheck.pose.identity`), judged on the raw landmarks."""
+    person = has_person(trace.n_people, trace.image_xy)
+    return other_person_frames(trace.t_s, person, trace.identity_jump, trace.image_xy, usable, trace.meta.aspect)
 
 
 def has_person(n_people: np.ndarray | int, image_xy: np.ndarray) -> np.ndarray | bool:
@@ -128,10 +134,10 @@ def drawn_landmarks(smoothed_xy: np.ndarray, raw_xy: np.ndarray, usable: np.ndar
     return np.where(usable[..., None], smoothed_xy, raw_xy)
 
 
-def frame_issue(img: np.ndarray, usable: np.ndarray, required: np.ndarray, person: bool, jump: bool) -> str:
-    """Why one frame cannot be measured ("" when it can): a person switch, or what hides the
-    landmarks the exercise needs (:func:`formcheck.measures.visibility.diagnose`)."""
-    return visibility.SWITCHED if jump else visibility.diagnose(img, usable, required, person)
+def frame_issue(img: np.ndarray, usable: np.ndarray, required: np.ndarray, person: bool, switched: bool) -> str:
+    """Why one frame cannot be measured ("" when it can): a person switch or someone else in
+    view, or what hides the landmarks the exercise needs (:func:`visibility.diagnose`)."""
+    return visibility.SWITCHED if switched else visibility.diagnose(img, usable, required, person)
 
 
 def mask_unusable(image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -166,15 +172,19 @@ def trace_measures(
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = MIN_VISIBILITY,
     only: Collection[str] | None = None,
+    check: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
     ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
-    skipped (NaN), as the live path does."""
-    usable, img_in, world_in = usable_landmarks(
-        trace.image_xy, trace.world_xyz, trace.visibility, trace.presence, min_visibility
-    )
+    skipped (NaN), as the live path does. Invalid pose data raises
+    :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
+    if check:
+        check_trace(trace, "trace_measures")
+    usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
+    usable[trace_other_person(trace, usable)] = False  # someone else: not measured, as if out of view
+    img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
@@ -193,19 +203,25 @@ def analyze_trace(
 ) -> RepChecker:
     """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
     re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
-    called after each frame (e.g. to record ``checker.state()`` for a replay)."""
+    called after each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose
+    data raises :class:`~formcheck.pose.validate.PoseDataError`."""
+    # Timestamps and shapes every time (cheap); landmark values once, with the measures.
+    check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
-        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used())
+        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used(), check=False)
+    if len(measures[0]) != len(trace):
+        raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
     values, usable, img = measures
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
     person = has_person(trace.n_people, trace.image_xy)
+    other = trace_other_person(trace, landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility))
+    switched = trace.identity_jump | other
     # Why each frame is not measurable, worked out only for the frames that are not
-    # (frame_issue is "" when every required landmark is usable and there was no jump).
+    # (frame_issue is "" when every required landmark is usable and nobody switched).
     issues = [""] * len(trace)
-    jumps = trace.identity_jump
-    for i in np.flatnonzero(~usable[:, required].all(axis=1) | jumps).tolist():
-        issues[i] = frame_issue(img[i], usable[i], required, bool(person[i]), bool(jumps[i]))
+    for i in np.flatnonzero(~usable[:, required].all(axis=1) | switched).tolist():
+        issues[i] = frame_issue(img[i], usable[i], required, bool(person[i]), bool(switched[i]))
     update = checker.update
     frames = zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True)
     if on_frame is None:

@@ -94,6 +94,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     latency: float | None = None  # the last frame's, shown on the next one
     win = f"formcheck - {cfg.title}"
     error: str | None = None
+    recording: _Recording | None = None
     t0: float | None = None
     paused = False
     fps_ema = 0.0
@@ -106,7 +107,8 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
             if opts.record is not None:
                 from formcheck.sinks.video import VideoSink
 
-                sink = stack.enter_context(VideoSink(opts.record, src.info.fps or 30.0, (w, h)))
+                recording = _Recording(VideoSink(opts.record, src.info.fps or 30.0, (w, h)))
+                sink = stack.enter_context(recording)
             if opts.window:
                 from formcheck.sinks.window import use_system_fonts
 
@@ -140,7 +142,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     shown = annotator.annotate(frame, out.pose, analyzer.checker.state(), info)
                 stats.frames += 1
                 if sink is not None:
-                    sink.write(shown)
+                    sink.write(shown, t_s)  # at its real time: dropped frames do not shorten the video
                 if not opts.window:
                     if not paused and captured:
                         latency = (time.monotonic() - t_cap) * 1000.0  # capture → drawn (no screen)
@@ -169,8 +171,10 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     except CameraError as e:
         error = str(e)
         print(f"formcheck: {e}", file=sys.stderr)
-    except KeyboardInterrupt:
-        error = None
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the session did not end as planned
+        from formcheck.interrupts import interruption_text
+
+        error = interruption_text(e)
     finally:
         stats.dropped = src.dropped
         if opts.window:
@@ -185,7 +189,28 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped}},
         signals=series.build() if series is not None else None,
     )
+    if recording is not None and recording.error is not None:
+        report["video_out_error"] = recording.error
     return report, stats, builder.build()
+
+
+class _Recording:
+    """The ``--record`` video as a context: however the session ends (quit, camera lost,
+    Ctrl-C), what was recorded is kept; a failure to finish the file (disk full) is kept in
+    ``error`` and the session's report stands."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.error: str | None = None
+
+    def __enter__(self) -> Any:
+        return self.sink.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.sink.__exit__(None, None, None)
+        except FormcheckError as e:
+            self.error = str(e)
 
 
 def _open_source(opts: LiveOptions) -> tuple[BackendSpec, FrameSource]:

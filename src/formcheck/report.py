@@ -12,6 +12,8 @@ finished, peak_<measure>...}]), cues ([{t_s, code, text, side?}]), stopped, comp
 error, thresholds, note, formcheck_version, report_version; on request signals
 ({t_s, series: {measure: [...]}}); commands add their own keys (inference, trace, live...).
 The JSON Schema is ``docs/report.schema.json``.
+A run with no measurable frame at all is not a result: ``complete`` is false, ``error``
+says why and ``nothing_measurable`` is true.
 """
 
 from __future__ import annotations
@@ -284,6 +286,12 @@ def report_from_checker(
     if duration_s is None:
         duration_s = (checker.t_last - checker.t_first) if checker.t_first is not None and checker.t_last else 0.0
     stopped = checker.stopped
+    extra = dict(extra or {})
+    if complete and not checker.measurable_frames:
+        # Not a normal success: a damaged model, nobody in view or the wrong camera view
+        # all end here, and "0 reps" would read as the person's result.
+        complete, error = False, nothing_measurable_text(cfg.name, checker.frames)
+        extra = {"nothing_measurable": True, **extra}
     session = SessionInfo(
         exercise=cfg.name,
         source=source,
@@ -302,7 +310,7 @@ def report_from_checker(
     cue_events = (e for e in checker.events if e.kind is EventKind.CUE_ON)
     cues = tuple(CueRecord(_num(e.t_s, 3), e.code, e.text, e.side) for e in cue_events)
     reps = tuple(RepRecord.from_result(r) for r in checker.results)
-    return Report(session, reps, cues, checker.reps_by_side, signals, dict(extra or {}))
+    return Report(session, reps, cues, checker.reps_by_side, signals, extra)
 
 
 def build_report(
@@ -358,6 +366,16 @@ def signal_series(cfg: ExerciseConfig, t_s: np.ndarray, values: np.ndarray) -> S
     return SignalSeries.from_arrays(t_s, {name: values[:, measure_index(name)] for name in signal_names(cfg)})
 
 
+def nothing_measurable_text(exercise: str, frames: int) -> str:
+    """Why a report with no measurable frame is not a result (one sentence)."""
+    if not frames:
+        return "nothing was measured: the input has no frames"
+    return (
+        f"nothing was measurable: in none of the {frames} frames were the body parts {exercise} needs in view "
+        "(check that the whole body is in the picture, the camera view, and the pose model)"
+    )
+
+
 def write_json(data: Any, dest: str | Path, what: str = "--json") -> None:
     """Write JSON to a path, or to stdout when dest is "-" (by :mod:`formcheck.outputs`'s
     rules: atomic replace, FIFOs and devices written through; OutputError on failure)."""
@@ -383,6 +401,8 @@ def summary_text(report: dict[str, Any]) -> str:
         )
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
-    if not report["complete"]:
+    if report.get("nothing_measurable"):
+        lines.append(f"  WARNING: {report['error']}")
+    elif not report["complete"]:
         lines.append(f"  INCOMPLETE: {report['error']}")
     return "\n".join(lines)

@@ -31,13 +31,14 @@ import numpy as np
 from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
-from formcheck.errors import FormcheckError, VideoError
+from formcheck.errors import FormcheckError, IncompleteInputError, VideoError
 from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
 from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
 from formcheck.report import SignalRecorder, SignalSeries, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
+from formcheck.trace import CacheTicket
 
 
 @dataclass(slots=True)
@@ -185,6 +186,8 @@ class InferenceRun:
     #: The finished analysis of the trace when it already ran frame by frame (while drawing
     #: the annotated video): the checker and the signal series (None unless asked for).
     analyzed: tuple[RepChecker, SignalSeries | None] | None = None
+    #: Why the annotated video could not be written (scoring went on without it), or None.
+    video_error: str | None = None
 
 
 def run_inference(
@@ -250,6 +253,11 @@ def run_inference(
         source.close()
         if bar is not None:
             bar.close()
+    if run.error is None and source.stopped_early is not None:
+        at_s, of_s = source.stopped_early
+        run.error = IncompleteInputError(
+            f"{video.name}: decoding stopped at {at_s:.1f} s of {of_s:.1f} s (the file is truncated or corrupt)"
+        )
     if run.error is None and source.next_frame is not None:
         run.next_key = frame_key(*source.next_frame)
     run.trace = builder.build()
@@ -271,7 +279,7 @@ class _Renderer:
 
     def submit(self, t: float, frame: np.ndarray, pose) -> None:
         if self.error is not None:
-            raise self.error
+            return  # the video failed; the scoring goes on without it
         self._q.put((t, frame, pose))
 
     def _work(self) -> None:
@@ -280,8 +288,9 @@ class _Renderer:
 
         analyzer = None
         signals = SignalRecorder(self.cfg) if self.opts.signals else None
+        ended = False  # the producer's end mark was taken from the queue
         try:
-            with contextlib.ExitStack() as stack:
+            with contextlib.ExitStack() as stack:  # the sink is closed (or discarded on an error) here
                 sink = annotator = None
                 while (item := self._q.get()) is not _END:
                     _t, frame, pose = item
@@ -294,9 +303,10 @@ class _Renderer:
                     if signals is not None:
                         signals.append(out.measures.t_s, out.measures.values)
                     sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
-        except BaseException as e:
+                ended = True
+        except BaseException as e:  # e.g. the disk filled: reported, never a thread traceback
             self.error = e
-            while self._q.get() is not _END:
+            while not ended and self._q.get() is not _END:
                 pass  # drain, so the producer never blocks
             return
         if analyzer is not None:
@@ -325,12 +335,18 @@ def render_inference(
         run = run_inference(video, opts, on_frame=renderer.submit, progress=progress, stop=stop)
     finally:
         renderer.close()
-    if run.error is None and renderer.error is not None:
-        run.error = renderer.error if isinstance(renderer.error, FormcheckError | OSError) else RuntimeError(
-            f"writing the annotated video failed: {renderer.error}"
-        )
-    run.analyzed = renderer.analyzed
+    if renderer.error is not None:  # the measurement stands; the video is reported as not written
+        e = renderer.error
+        run.video_error = str(e) if isinstance(e, FormcheckError) else f"Cannot write video {opts.video_out}: {e}."
+    run.analyzed = renderer.analyzed  # None when the drawing failed: the trace is analysed instead
     return run
+
+
+def note_video_error(result: ScoreResult, error: str | None) -> ScoreResult:
+    """Record in the report that the annotated video could not be written (``video_out_error``)."""
+    if error:
+        result.report["video_out_error"] = error
+    return result
 
 
 def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
@@ -343,7 +359,8 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
     opts = opts or ScoreOptions()
     video = Path(video)
     check_video_path(video)
-    cached = cached_result(video, cfg, opts)
+    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
+    cached = cached_result(video, cfg, opts, ticket=ticket)
     if cached is not None:
         return cached
     VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
@@ -352,7 +369,8 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
 
         return score_videos([video], cfg, opts)[0]
     run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    return finish_score(video, cfg, opts, run.trace, run.error, run.analyzed)
+    result = finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket, analyzed=run.analyzed)
+    return note_video_error(result, run.video_error)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:
@@ -377,19 +395,33 @@ def _cache_extra(opts: ScoreOptions) -> str:
     return f"poses={opts.pose.num_poses};{SEGMENTING}"
 
 
-def cached_trace(video: Path, opts: ScoreOptions) -> PoseTrace | None:
+def cache_ticket(video: Path, opts: ScoreOptions) -> CacheTicket | None:
+    """The video's content hash and file identity, taken before it is decoded (None when
+    the cache is off). Its hash is the cache key; :func:`finish_score` stores the trace
+    only if the file still holds that content after scoring."""
+    cache = _cache(opts)
+    if cache is None or not cache.enabled():
+        return None
+    return cache.ticket(video)
+
+
+def cached_trace(video: Path, opts: ScoreOptions, ticket: CacheTicket | None = None) -> PoseTrace | None:
     """The video's trace from the trace cache, when it holds it (and no video is asked for)."""
     cache = _cache(opts)
     if cache is None or opts.video_out is not None:
         return None
-    return cache.get(video, backend_model_id(opts.pose), _cache_extra(opts))
+    return cache.get(video, backend_model_id(opts.pose), _cache_extra(opts), ticket=ticket)
 
 
 def cached_result(
-    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace | None = None
+    video: Path,
+    cfg: ExerciseConfig,
+    opts: ScoreOptions,
+    trace: PoseTrace | None = None,
+    ticket: CacheTicket | None = None,
 ) -> ScoreResult | None:
     """The result from the trace cache (or from ``trace``, found there already), or None."""
-    trace = trace if trace is not None else cached_trace(video, opts)
+    trace = trace if trace is not None else cached_trace(video, opts, ticket)
     if trace is None:
         return None
     checker, signals = _analyze(trace, cfg, opts)
@@ -406,12 +438,22 @@ def finish_score(
     opts: ScoreOptions,
     trace: PoseTrace,
     error: BaseException | str | None,
+    ticket: CacheTicket | None = None,
     analyzed: tuple[RepChecker, SignalSeries | None] | None = None,
 ) -> ScoreResult:
-    """The report of a trace just inferred (cached when complete). ``analyzed``: the
-    checker (and signals) of the trace when its frames were already analysed one by one
-    while drawing; else the analysis runs over the trace, identical to rescoring it later."""
+    """The report of a trace just inferred.
+
+    The trace is cached when it is complete and ``ticket`` (:func:`cache_ticket`, taken
+    before decoding) shows the file still holds the content it had then; a video that
+    changed while it was scored gets ``complete: false`` (the trace may mix two files).
+    ``analyzed``: the checker (and signals) of the trace when its frames were already
+    analysed one by one while drawing; else the analysis runs over the trace, identical to
+    rescoring it later.
+    """
     checker, signals = analyzed if analyzed is not None else _analyze(trace, cfg, opts)
+    cache = _cache(opts)
+    if error is None and ticket is not None and cache is not None and not cache.unchanged(ticket):
+        error = IncompleteInputError(f"{video.name} changed while it was being scored (the result may mix two files)")
     complete = error is None
     mid = backend_model_id(opts.pose)
     report = build_report(
@@ -424,9 +466,10 @@ def finish_score(
         signals=signals,
     )
     report["inference"] = "ran"
-    cache = _cache(opts)
-    if complete and cache is not None and len(trace):
-        cache.put(video, mid, trace, _cache_extra(opts))
+    if isinstance(error, IncompleteInputError):
+        report["input_incomplete"] = True  # the CLI's exit code 4
+    if complete and cache is not None and ticket is not None and len(trace):
+        cache.put(video, mid, trace, _cache_extra(opts), ticket=ticket)
     return ScoreResult(report, trace, checker, inference_ran=True)
 
 
@@ -457,7 +500,9 @@ def _describe(e: BaseException | str | None) -> str:
     if isinstance(e, str):
         return e
     if isinstance(e, KeyboardInterrupt):
-        return "interrupted by the user"
+        from formcheck.interrupts import interruption_text
+
+        return interruption_text(e)
     return str(e) or type(e).__name__
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from formcheck.cli.finishing import write_or_say
 from formcheck.config import ExerciseConfig, available_exercises, parse_set_options, pick_exercise
+from formcheck.outputs import is_stdout
 from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
 from formcheck.report import Report
 from formcheck.sinks.writers import ReportWriter, get_writer, registered_writers, write_report
@@ -139,6 +140,11 @@ def output_options(args: argparse.Namespace) -> dict[str, str]:
     return {get_writer(name).option: path for name, path in requested_outputs(args).items()}
 
 
+def stdout_options() -> tuple[str, ...]:
+    """The writer options for which ``-`` means stdout (for :func:`formcheck.outputs.check_outputs`)."""
+    return tuple(w.option for w in registered_writers() if w.allows_stdout)
+
+
 def add_report_options(p: argparse.ArgumentParser) -> None:
     """The report options every command shares: one per writer, and ``--signals``."""
     add_writer_options(p)
@@ -162,4 +168,4 @@ def write_requested(
 
 def to_stdout(args: argparse.Namespace) -> bool:
     """True when a writer writes to stdout (the summary then stays off it)."""
-    return any(p == "-" for p in requested_outputs(args).values())
+    return any(is_stdout(p) for p in requested_outputs(args).values())

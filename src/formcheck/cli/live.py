@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from formcheck.cli.common import (
@@ -10,10 +11,15 @@ from formcheck.cli.common import (
     add_model_options,
     add_report_options,
     exercise_from_args,
+    output_options,
     pose_spec_from_args,
+    stdout_options,
     to_stdout,
     write_requested,
 )
+from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
+from formcheck.interrupts import deferred
+from formcheck.outputs import check_outputs
 from formcheck.report import summary_text
 
 
@@ -41,9 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.cli.score import check_video_suffix, command_inputs
     from formcheck.live import LiveOptions, run_live
 
     cfg = exercise_from_args(args)
+    source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
+    check_outputs(
+        {**output_options(args), "--trace-out": args.trace_out, "--record": args.record},
+        inputs=command_inputs(args, source_file),
+        allow_stdout=stdout_options(),
+    )
+    check_video_suffix(args.record, "--record")
     opts = LiveOptions(
         source=args.source,
         pose=pose_spec_from_args(args),
@@ -55,13 +69,23 @@ def run(args: argparse.Namespace) -> int:
         signals=args.signals,
     )
     report, _stats, trace = run_live(cfg, opts)
-    if args.trace_out:
-        from formcheck.trace import save_trace
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        ended_by_signal(report)
+        outputs_ok = True
+        if report.get("video_out_error"):
+            print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
+            outputs_ok = False
+        if args.trace_out:
+            from formcheck.trace import save_trace
 
-        save_trace(trace, args.trace_out)
-    written = write_requested(args, [report])
-    if not to_stdout(args):
-        print(summary_text(report))
-    if not report["complete"]:
-        return 1
-    return 0 if written else 3  # 3: an output could not be written (docs/reliability.md)
+            outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
+        outputs_ok &= write_requested(args, [report])
+        if not to_stdout(args):
+            print(summary_text(report))
+    interrupted = "ended_by" in report
+    return exit_code(
+        interrupted=interrupted,
+        incomplete=not report["complete"] and not interrupted and bool(report.get("frames")),
+        outputs_ok=outputs_ok,
+        failed=not report["complete"],
+    )

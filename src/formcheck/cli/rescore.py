@@ -11,10 +11,12 @@ from formcheck.cli.common import (
     add_report_options,
     exercise_from_args,
     output_options,
+    stdout_options,
     to_stdout,
     write_requested,
 )
 from formcheck.cli.finishing import exit_code
+from formcheck.interrupts import deferred
 from formcheck.outputs import check_outputs
 from formcheck.report import summary_text
 
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from formcheck.rescoring import rescore_trace
 
     cfg = exercise_from_args(args)
-    check_outputs(output_options(args), inputs=args.traces)
+    check_outputs(output_options(args), inputs=args.traces, allow_stdout=stdout_options())
     quiet = to_stdout(args)
     reports = []
     for path in args.traces:
@@ -50,4 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
-    return exit_code(outputs_ok=write_requested(args, reports, single=len(args.traces) == 1))
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        ok = write_requested(args, reports, single=len(args.traces) == 1)
+    # A trace in which nothing was measurable is not a result (its summary says so).
+    return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))
