@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.pose.backend import BackendSpec
-from formcheck.scoring import ScoreOptions, score_video
+from formcheck.scoring import ScoreOptions
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "formcheck[ray]")')
 

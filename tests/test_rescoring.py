@@ -136,7 +136,8 @@ def test_a_prepared_trace_rescores_with_new_thresholds_without_recomputing_measu
 
 @pytest.mark.real
 def test_scoring_a_video_twice_runs_inference_once(samples_dir, models_dir, tmp_path, monkeypatch):
-    from formcheck.scoring import ScoreOptions, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import ScoreOptions
 
     monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FORMCHECK_NO_CACHE", raising=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.errors import VideoError
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.estimator import PoseEstimator
-from formcheck.scoring import ScoreOptions, score_video
+from formcheck.scoring import ScoreOptions
 
 pytestmark = pytest.mark.real
 

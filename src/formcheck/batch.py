@@ -62,7 +62,7 @@ from formcheck.scoring import (
 from formcheck.sources.video import VideoFileSource
 from formcheck.trace import CacheTicket
 
-__all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_videos"]
+__all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_video", "score_videos"]
 
 log = logging.getLogger(__name__)
 
@@ -420,7 +420,7 @@ def iter_scores(
     ``(index, result)`` as each video finishes, in no particular order.
 
     ``opts`` is one ScoreOptions for all videos or one per video (e.g. each its own
-    ``video_out``). Results are the same as :func:`formcheck.scoring.score_video` with
+    ``video_out``). Results are the same as :func:`score_video` with
     ``jobs=1``. Missing files raise VideoError before any work starts; a file that cannot
     be decoded gives a report with ``complete: false``. A video's trace is held here only
     until the video is done: consume the results as they come for thousands of videos.
@@ -518,3 +518,25 @@ def score_videos(
     """:func:`iter_scores` collected in input order (holds every trace: for a few videos)."""
     out: dict[int, ScoreResult] = dict(iter_scores(videos, cfg, opts, jobs))
     return [out[i] for i in sorted(out)]
+
+
+def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
+    """Score one recorded video: count and check the reps of ``cfg``'s exercise.
+
+    Inference is skipped when the trace cache already holds this video with this model.
+    With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
+    a long video is scored in chunks in parallel processes (same report).
+    """
+    opts = opts or ScoreOptions()
+    video = Path(video)
+    check_video_path(video)
+    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
+    cached = cached_result(video, cfg, opts, ticket=ticket)
+    if cached is not None:
+        return cached
+    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
+    if opts.jobs != 1:
+        return score_videos([video], cfg, opts)[0]
+    run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
+    result = finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket, analyzed=run.analyzed)
+    return note_video_error(result, run.video_error)

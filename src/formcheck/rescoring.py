@@ -164,7 +164,8 @@ def trace_for_recording(
         from formcheck.trace import load_trace
 
         return load_trace(Path(path)), "trace"
-    from formcheck.scoring import ScoreOptions, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import ScoreOptions
 
     result = score_video(Path(path), cfg, ScoreOptions(pose=pose or BackendSpec(), progress=progress))
     if not result.report["complete"]:

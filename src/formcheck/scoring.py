@@ -1,4 +1,5 @@
-"""Offline scoring of recorded videos: source → pose → analysis → sinks.
+"""Offline scoring of recorded videos: source → pose → analysis → sinks (the machinery;
+the entry point, :func:`formcheck.batch.score_video`, is also ``formcheck.score_video``).
 
 One video in one process is a three-stage pipeline: decoding runs on its own thread one
 bounded queue ahead of inference, and with ``video_out`` drawing and encoding run on a
@@ -347,30 +348,6 @@ def note_video_error(result: ScoreResult, error: str | None) -> ScoreResult:
     if error:
         result.report["video_out_error"] = error
     return result
-
-
-def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
-    """Score one recorded video: count and check the reps of ``cfg``'s exercise.
-
-    Inference is skipped when the trace cache already holds this video with this model.
-    With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
-    a long video is scored in chunks in parallel processes (same report).
-    """
-    opts = opts or ScoreOptions()
-    video = Path(video)
-    check_video_path(video)
-    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
-    cached = cached_result(video, cfg, opts, ticket=ticket)
-    if cached is not None:
-        return cached
-    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
-    if opts.jobs != 1:
-        from formcheck.batch import score_videos
-
-        return score_videos([video], cfg, opts)[0]
-    run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    result = finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket, analyzed=run.analyzed)
-    return note_video_error(result, run.video_error)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from formcheck import synthetic
+from formcheck.batch import score_video
 from formcheck.cli import main
 from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
@@ -30,7 +31,7 @@ from formcheck.pose.backend import (
 from formcheck.pose.frame import PoseFrame, PoseTrace
 from formcheck.pose.replay import ReplayBackend, TraceFrameSource
 from formcheck.rescoring import rescore_trace
-from formcheck.scoring import ScoreOptions, score_video
+from formcheck.scoring import ScoreOptions
 from formcheck.trace import save_trace
 
 

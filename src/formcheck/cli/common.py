@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from formcheck.cli.finishing import write_or_say
-from formcheck.config import ExerciseConfig, available_exercises, parse_set_options, pick_exercise
+from formcheck.config import ExerciseConfig, available_exercises, parse_set_options
+from formcheck.config import user_exercise_files as config_user_exercise_files
 from formcheck.outputs import is_stdout
 from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
 from formcheck.report import Report
@@ -76,16 +77,18 @@ def pose_spec_from_args(args: argparse.Namespace) -> BackendSpec:
 
 
 def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
-    """The exercise with its overrides, lowest precedence first: package TOML (or
-    --exercises-file), then --profile, then --set."""
-    exercises = exercise_catalog(list(getattr(args, "exercises_file", [])))
-    cfg = pick_exercise(args.exercise, exercises)
-    if getattr(args, "profile", None) is not None:
-        from formcheck.profiles import apply_profile, load_profile
+    """The exercise with its overrides, lowest precedence first: package TOML, the user
+    exercise folder, --exercises-file, then --profile, then --set (the Python API's
+    :func:`formcheck.profiles.load_exercise`, with broken user files warned about on stderr)."""
+    from formcheck.profiles import load_exercise
 
-        cfg = apply_profile(cfg, load_profile(args.profile, exercises))
-    overrides = parse_set_options(args.set)
-    return cfg.with_overrides(overrides) if overrides else cfg
+    return load_exercise(
+        args.exercise,
+        files=list(getattr(args, "exercises_file", [])),
+        profile=getattr(args, "profile", None),
+        overrides=parse_set_options(args.set),
+        on_skip=_warn,
+    )
 
 
 def exercise_catalog(named_files: list[Path]) -> dict[str, ExerciseConfig]:
@@ -101,14 +104,7 @@ def _warn(message: str) -> None:
 
 def user_exercise_files() -> list[Path]:
     """Exercise TOML files in the user config folder (``<config>/formcheck/exercises/*.toml``)."""
-    from platformdirs import user_config_dir
-
-    folder = Path(user_config_dir("formcheck")) / "exercises"
-    try:
-        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
-    except OSError as e:  # an unreadable folder is reported like a broken file in it
-        _warn(f"{folder}: cannot list the user exercise folder ({e.strerror or e}); it was skipped")
-        return []
+    return config_user_exercise_files(on_skip=_warn)
 
 
 _user_exercise_files = user_exercise_files  # the old private name

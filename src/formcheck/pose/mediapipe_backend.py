@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from formcheck.pose.backend import BackendFactory, BackendSpec, PoseBackend
+from formcheck.pose.protocol import BackendFactory, BackendSpec, PoseBackend
 
 
 def _models() -> tuple[str, ...]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.pose.backend import BackendFactory, BackendSpec, PoseBackend
 from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.protocol import BackendFactory, BackendSpec, PoseBackend
 from formcheck.sources.info import VideoInfo
 
 #: A replayed frame matches a requested time up to this much (float round-off of t - t0 + t0).
