@@ -28,7 +28,8 @@ def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monke
         return real_detect(self, frame, t_s)
 
     monkeypatch.setattr(PoseEstimator, "detect", flaky)
-    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False)
+    # Every frame inferred, so that 300 detect calls are 300 frames.
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, rate=None)
     result = score_video(samples_dir / SLR, get_exercise("straight_leg_raise"), opts)
     assert result.report["complete"] is False
     assert "GPU fell off" in result.report["error"]

@@ -41,6 +41,7 @@ import numpy as np
 
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, IncompleteInputError, ModelError
+from formcheck.pose.adaptive import inferred_mask, record
 from formcheck.pose.backend import backend_model_id
 from formcheck.pose.continuity import mark_joins
 from formcheck.pose.frame import PoseTrace, TraceMeta
@@ -53,6 +54,7 @@ from formcheck.scoring import (
     check_video_path,
     expected_frames,
     finish_score,
+    for_exercise,
     note_video_error,
     options_per_video,
     render_inference,
@@ -362,6 +364,10 @@ def _assemble(video: _Video) -> tuple[PoseTrace, BaseException | str | None, boo
 
 def _concat(traces: list[PoseTrace]) -> PoseTrace:
     meta = traces[0].meta
+    rate = meta.extra.get("rate") if meta.extra else None
+    if rate is not None:  # which frames each chunk inferred, put end to end
+        meta = replace(meta, extra=dict(meta.extra))
+        record(meta, np.concatenate([inferred_mask(t) for t in traces]), rate)
     return PoseTrace(
         *(np.concatenate([getattr(t, name) for t in traces]) for name in _TRACE_ARRAYS),
         meta=meta,
@@ -426,7 +432,7 @@ def iter_scores(
     until the video is done: consume the results as they come for thousands of videos.
     """
     paths = [Path(v) for v in videos]
-    all_opts = options_per_video(opts, len(paths))
+    all_opts = [for_exercise(o, cfg) for o in options_per_video(opts, len(paths))]
     if jobs is None:
         jobs = all_opts[0].jobs if all_opts else 1
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
@@ -527,7 +533,7 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
     With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
     a long video is scored in chunks in parallel processes (same report).
     """
-    opts = opts or ScoreOptions()
+    opts = for_exercise(opts or ScoreOptions(), cfg)
     video = Path(video)
     check_video_path(video)
     ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key

@@ -23,7 +23,7 @@ import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,10 @@ from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, IncompleteInputError, VideoError
+from formcheck.pose.adaptive import RateController, RatePolicy, Watch, fill_skipped, policy_key, record
 from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
 from formcheck.pose.continuity import Continuity
-from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
+from formcheck.pose.frame import PoseFrame, PoseTrace, TraceBuilder, TraceMeta
 from formcheck.report import SignalRecorder, SignalSeries, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
@@ -55,6 +56,24 @@ class ScoreOptions:
     jobs: int | None = 1
     #: The report carries the exercise's per-frame signal series (report.SignalSeries).
     signals: bool = False
+    #: Adaptive inference rate (formcheck.pose.adaptive); None infers every frame
+    #: (``--every-frame``). An annotated video (``video_out``) always infers every frame.
+    rate: RatePolicy | None = field(default_factory=RatePolicy)
+    #: What the adaptive rate follows: the exercise's measures and thresholds, set by
+    #: :func:`for_exercise` (score_video and iter_scores call it). None: every frame.
+    watch: Watch | None = None
+
+
+def for_exercise(opts: ScoreOptions, cfg: ExerciseConfig) -> ScoreOptions:
+    """``opts`` with the adaptive rate watching ``cfg``'s measures and thresholds."""
+    if opts.rate is None or opts.watch is not None:
+        return opts
+    return replace(opts, watch=Watch.of(cfg))
+
+
+def adaptive(opts: ScoreOptions) -> bool:
+    """Whether scoring with ``opts`` infers at the adaptive rate (else every frame)."""
+    return opts.rate is not None and opts.watch is not None and opts.video_out is None
 
 
 @dataclass(slots=True)
@@ -93,6 +112,23 @@ def segment_starts(info: VideoInfo) -> list[float]:
     while 2 * n <= MAX_SEGMENTS and duration / (2 * n) >= MIN_SEGMENT_S:
         n *= 2
     return [duration * i / n for i in range(1, n)]
+
+
+def restart_frames(trace: PoseTrace) -> np.ndarray:
+    """(T,) bool: the frames of a video's trace where its landmarker restarted (the first
+    frame at or after each of :func:`segment_starts`, the duration taken from the trace)."""
+    from types import SimpleNamespace
+
+    n = len(trace)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    duration = float(trace.t_s[-1] - trace.t_s[0]) + float(np.median(np.diff(trace.t_s)))
+    for g in segment_starts(SimpleNamespace(duration_s=duration)):  # type: ignore[arg-type]
+        i = int(np.searchsorted(trace.t_s, trace.t_s[0] + g))
+        if i < n:
+            out[i] = True
+    return out
 
 
 def expected_frames(info: VideoInfo, start_s: float = 0.0, end_s: float = math.inf) -> int:
@@ -226,6 +262,28 @@ def run_inference(
         source.close()
         raise
     continuity = Continuity()
+    aspect = info.width / info.height if info.width > 0 and info.height > 0 else 1.0
+    rate = (
+        RateController(opts.rate, opts.watch, aspect, info.fps) if adaptive(opts) and on_frame is None else None
+    )  # type: ignore[arg-type]
+    inferred: list[bool] = []
+    # The last frame skipped, inferred after all when a cut or a restart follows it, or the
+    # stream ends (so interpolation never spans either): (index, t, frame, cut).
+    pending: tuple[int, float, np.ndarray, bool] | None = None
+
+    def infer(i: int, t: float, frame: np.ndarray, cut: bool) -> None:
+        pose = continuity.mark_scanned(est.detect(frame, t), cut, aspect)
+        if i == len(builder):
+            builder.append(pose)
+            inferred.append(True)
+        else:
+            builder.set(i, pose)
+            inferred[i] = True
+        if rate is not None:
+            rate.inferred(pose)
+        if on_frame is not None:
+            on_frame(t, frame, pose)
+
     try:
         if progress is None:
             bar = _progress(max(expected, 0), video.name, opts.progress)
@@ -239,15 +297,30 @@ def run_inference(
                     continue
                 if run.first_key is None:
                     run.first_key = frame_key(t, frame)
+                cut = continuity.scan(frame, t)
                 if restarts and t >= restarts[0]:
                     while restarts and t >= restarts[0]:
                         restarts.pop(0)
+                    if pending is not None:
+                        infer(*pending)
+                        pending = None
                     est.restart()
-                pose = continuity.mark(frame, est.detect(frame, t))
-                builder.append(pose)
-                if on_frame is not None:
-                    on_frame(t, frame, pose)
+                    if rate is not None:
+                        rate.reset()
+                if cut and pending is not None:
+                    infer(*pending)
+                pending = None
+                i = len(builder)
+                if rate is None or cut or rate.due(t):
+                    infer(i, t, frame, cut)
+                else:
+                    builder.append(PoseFrame.empty(t))
+                    inferred.append(False)
+                    pending = (i, t, frame, cut)
                 progress(1)
+            if pending is not None:
+                infer(*pending)
+                pending = None
     except (FormcheckError, OSError, RuntimeError, ValueError, KeyboardInterrupt) as e:
         run.error = e
     finally:
@@ -262,6 +335,10 @@ def run_inference(
     if run.error is None and source.next_frame is not None:
         run.next_key = frame_key(*source.next_frame)
     run.trace = builder.build()
+    if rate is not None:
+        mask = np.array(inferred, dtype=bool)
+        run.trace = fill_skipped(run.trace, mask)
+        record(run.trace.meta, mask[: len(run.trace)], policy_key(opts.rate, opts.watch))
     return run
 
 
@@ -369,7 +446,8 @@ def check_video_path(video: Path) -> None:
 
 
 def _cache_extra(opts: ScoreOptions) -> str:
-    return f"poses={opts.pose.num_poses};{SEGMENTING}"
+    rate = policy_key(opts.rate, opts.watch) if adaptive(opts) else policy_key(None, None)
+    return f"poses={opts.pose.num_poses};{SEGMENTING};rate={rate}"
 
 
 def cache_ticket(video: Path, opts: ScoreOptions) -> CacheTicket | None:

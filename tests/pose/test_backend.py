@@ -98,17 +98,18 @@ def test_a_trace_frame_source_paces_by_an_injected_clock_and_drops_nothing():
 
 # ------------------------------------------------------------ recipe: a new backend, one module + registration
 class _ScriptedBackend:
-    """A test-local backend: the poses of a synthetic recording, one per frame in order
-    (what an RTMPose or depth-camera backend would compute from the pixels)."""
+    """A test-local backend: the poses of a synthetic recording at the frames' times
+    (what an RTMPose or depth-camera backend would compute from the pixels; offline
+    scoring may skip frames, so the pose goes by time, not by call)."""
 
     def __init__(self, trace: PoseTrace) -> None:
-        self.trace, self.i = trace, 0
+        self.trace = trace
         self.model_id = "scripted:v1"
 
     def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
-        pose = dataclasses.replace(self.trace.frame(min(self.i, len(self.trace) - 1)), t_s=t_s)
-        self.i += 1
-        return pose
+        since = self.trace.t_s - self.trace.t_s[0]
+        i = int(np.searchsorted(since, t_s + 1e-3, side="right")) - 1
+        return dataclasses.replace(self.trace.frame(min(max(i, 0), len(self.trace) - 1)), t_s=t_s)
 
     def restart(self) -> None:
         pass
@@ -146,7 +147,8 @@ def test_a_registered_backend_scores_a_video_like_rescoring_its_poses(scripted_b
     trace = scripted_backend
     video = _blank_video(tmp_path / "blank.mp4", len(trace))
     cfg = get_exercise("squat")
-    opts = ScoreOptions(pose=BackendSpec("scripted", ""), progress=False, use_cache=False)
+    # every frame: the backend's poses exactly (the adaptive rate interpolates between them)
+    opts = ScoreOptions(pose=BackendSpec("scripted", ""), progress=False, use_cache=False, rate=None)
     result = score_video(video, cfg, opts)
     assert result.report["model"] == "scripted:v1" and result.report["complete"]
     expected = rescore_trace(trace, cfg)

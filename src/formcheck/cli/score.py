@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="always run pose inference (ignore the trace cache)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="run pose inference on every frame (default: at full rate only around movement, rep boundaries, "
+        "threshold crossings and cuts, interpolating in between; see docs/performance.md)",
+    )
+    p.add_argument(
         "-j",
         "--jobs",
         type=_positive_int,
@@ -107,6 +113,7 @@ def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path 
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.pose.adaptive import RatePolicy
     from formcheck.scoring import ScoreOptions
     from formcheck.trace import save_trace
 
@@ -128,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             use_cache=not args.no_cache,
             signals=args.signals,
+            rate=None if args.every_frame else RatePolicy(),
         )
         for video_out in video_outs
     ]

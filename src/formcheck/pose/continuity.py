@@ -74,12 +74,21 @@ class Continuity:
 
     def mark(self, frame: np.ndarray, pose: PoseFrame, aspect: float | None = None) -> PoseFrame:
         """``pose`` with ``identity_jump`` set when it follows a cut or a jump."""
-        cut = self._cuts.update(frame, pose.t_s)
+        if aspect is None:
+            aspect = frame.shape[1] / frame.shape[0]
+        return self.mark_scanned(pose, self.scan(frame, pose.t_s), aspect)
+
+    def scan(self, frame: np.ndarray, t_s: float) -> bool:
+        """Watch a frame for cuts (every decoded frame, inferred or not); True while it
+        follows a cut. Its pose, if any, is then given to :meth:`mark_scanned`."""
+        return self._cuts.update(frame, t_s)
+
+    def mark_scanned(self, pose: PoseFrame, cut: bool, aspect: float) -> PoseFrame:
+        """:meth:`mark` for a frame already :meth:`scan`-ned (``cut``: what the scan said).
+        Poses must come in stream order, but frames may be skipped in between."""
         if not pose.has_person:
             self._prev_hip = None
             return pose
-        if aspect is None:
-            aspect = frame.shape[1] / frame.shape[0]
         hip = hip_centre(pose.image_xy, aspect)
         jump = is_jump(self._prev_hip, hip)
         self._prev_hip = hip

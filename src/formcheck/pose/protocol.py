@@ -38,7 +38,8 @@ class BackendSpec:
 class PoseBackend(Protocol):
     """Frames in, the tracked person's landmarks out, one stream per instance.
 
-    ``detect`` gets frames in stream order with increasing ``t_s``; ``restart`` forgets all
+    ``detect`` gets frames in stream order with increasing ``t_s``, not necessarily every one
+    (offline scoring skips frames at its adaptive rate); ``restart`` forgets all
     tracking state, as if the stream began at the next frame (what lets a video be scored in
     independent chunks); ``close`` releases the model. Backends are context managers.
     """
