@@ -68,6 +68,8 @@ __all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_video", "score_v
 
 log = logging.getLogger(__name__)
 
+#: Chunks of a long video per landmarker (each a run of whole segments).
+CHUNKS_PER_LANDMARKER = 2
 #: Workers report progress at most this often (seconds).
 _PROGRESS_EVERY_S = 0.25
 
@@ -213,15 +215,25 @@ class _Video:
     ticket: CacheTicket | None = None  # content hash before decoding (taken here or by its task)
 
 
+#: Landmarkers run on threads of this process (MediaPipe releases the GIL while it infers):
+#: no worker interpreters to start, libraries and buffers held once. ``FORMCHECK_WORKERS=
+#: processes`` runs them in worker processes instead (plus a thread of this process).
+def _use_processes() -> bool:
+    return os.environ.get("FORMCHECK_WORKERS", "threads").strip().lower() == "processes"
+
+
 class _Runner:
-    """Runs tasks on ``jobs`` landmarkers: worker processes plus a thread of this process."""
+    """Runs tasks on ``jobs`` landmarkers: threads of this process (default), or worker
+    processes plus a thread of this process."""
 
     def __init__(self, tasks: list[_Task], jobs: int, bar, frame_bar: bool) -> None:
         self._todo = deque(sorted(tasks, key=lambda t: -t.weight))  # biggest first: the last ones end together
         self._lock = threading.Lock()
         self._done: queue.Queue[tuple[_Task, _Part]] = queue.Queue()
         self._bar = bar if frame_bar else None  # a bar counting frames (else the caller counts videos)
-        n_workers = min(jobs, len(tasks)) - 1
+        landmarkers = min(jobs, len(tasks))
+        n_workers = landmarkers - 1 if _use_processes() else 0
+        self._n_threads = 1 if n_workers > 0 else landmarkers
         self._ctx = multiprocessing.get_context("spawn")
         self._stop = self._ctx.Event() if n_workers > 0 else threading.Event()
         self._progress_q = self._ctx.Queue() if n_workers > 0 else None
@@ -236,7 +248,7 @@ class _Runner:
         self._n_workers = n_workers
         self._running: dict[cf.Future, _Task] = {}
         self._local_frames = 0
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def _take(self) -> _Task | None:
         with self._lock:
@@ -275,7 +287,7 @@ class _Runner:
     def results(self) -> Iterator[tuple[_Task, _Part]]:
         """Each task's part as it finishes. On Ctrl-C, running tasks return what they did
         so far (marked interrupted) and the tasks not started are dropped."""
-        if self._n_workers == 0:
+        if self._n_workers == 0 and self._n_threads <= 1:
             # One landmarker: run here, in the calling thread (no extra threads, no pool).
             update = self._bar.update if self._bar is not None else self._local_progress
             while (task := self._take()) is not None:
@@ -285,11 +297,15 @@ class _Runner:
                     return
             return
         self._submit_more()
-        self._thread = threading.Thread(target=self._local_loop, name="formcheck-infer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._local_loop, name=f"formcheck-infer-{k}", daemon=True)
+            for k in range(self._n_threads)
+        ]
+        for th in self._threads:
+            th.start()
         while True:
             try:
-                while self._running or self._thread.is_alive() or not self._done.empty():
+                while self._running or any(th.is_alive() for th in self._threads) or not self._done.empty():
                     if self._running:
                         finished, _ = cf.wait(list(self._running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
                     else:  # only this process's thread is left: sleep on its results
@@ -320,8 +336,8 @@ class _Runner:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for th in self._threads:
+            th.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self._progress_q is not None:
@@ -408,7 +424,9 @@ def _plan(videos: dict[int, _Video], cfg: ExerciseConfig, jobs: int) -> tuple[li
             tasks.append(_Task(i, 0, v.path, v.opts, cfg=cfg, weight=info.duration_s))
             v.n_parts = 1
             continue
-        chunks = plan_chunks(segment_starts(info), per_video)
+        # Two chunks per landmarker where the video has the segments: the adaptive rate makes
+        # chunks of equal length unequal in work, and whoever is free takes the next one.
+        chunks = plan_chunks(segment_starts(info), CHUNKS_PER_LANDMARKER * per_video)
         for k, (a, b) in enumerate(chunks):
             weight = min(b, info.duration_s) - a
             tasks.append(_Task(i, k, v.path, v.opts, a, b, weight=weight))
