@@ -148,39 +148,56 @@ def frame_key(t_s: float, frame: np.ndarray) -> tuple[float, int]:
     return float(t_s), zlib.crc32(np.ascontiguousarray(frame).data)
 
 
-def _decode_ahead(source: VideoFileSource, depth: int = 2) -> Iterator[tuple[float, np.ndarray]]:
-    """Yields the source's frames, decoded on a background thread ``depth`` frames ahead."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class _DecodeAhead:
+    """The source's frames, decoded on a background thread ``depth`` frames ahead. The
+    thread starts at once (not at the first frame asked for), so decoding overlaps what the
+    caller does first, e.g. loading the model. :meth:`close` stops it (iterating to the end,
+    or leaving the loop, closes too)."""
 
-    def work() -> None:
+    def __init__(self, source: VideoFileSource, depth: int = 2) -> None:
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._source = source
+        self._thread = threading.Thread(target=self._work, name="formcheck-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self) -> None:
         try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for item in self._source:
+                if not self._put(item):
                     return
-            q.put(_END)
+            self._put(_END)
         except BaseException as e:  # hand decoder errors to the consumer
-            q.put(e)
+            self._put(e)
 
-    th = threading.Thread(target=work, name="formcheck-decode", daemon=True)
-    th.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        th.join(timeout=5.0)
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        try:
+            while True:
+                item = self._q.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+
+
+def _decode_ahead(source: VideoFileSource, depth: int = 2) -> _DecodeAhead:
+    return _DecodeAhead(source, depth)
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -256,9 +273,11 @@ def run_inference(
     builder = TraceBuilder(meta, capacity=max(16, expected + 8))
     run = InferenceRun(builder.build(), info)
     bar = None
+    frames = _decode_ahead(source)  # decoding starts while the model loads
     try:
         backend = open_backend(opts.pose, progress=opts.progress)
     except BaseException:
+        frames.close()
         source.close()
         raise
     continuity = Continuity()
@@ -289,7 +308,7 @@ def run_inference(
             bar = _progress(max(expected, 0), video.name, opts.progress)
             progress = bar.update
         with backend as est:
-            for t, frame in _decode_ahead(source):
+            for t, frame in frames:
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
                 if t < start_s:
