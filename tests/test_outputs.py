@@ -107,6 +107,7 @@ def test_sigterm_and_sighup_interrupt_like_ctrl_c_and_are_named(sig: signal.Sign
         os.kill(os.getpid(), signal.SIGTERM)  # a second one while finishing is ignored
         signal.sigtimedwait([], 0)
     assert signal.getsignal(sig) is not interrupts._on_signal  # handlers restored
+    assert interrupts.ended_by() is None
 
 
 def test_a_signal_while_outputs_are_written_is_recorded_not_raised() -> None:
@@ -116,6 +117,7 @@ def test_a_signal_while_outputs_are_written_is_recorded_not_raised() -> None:
             signal.sigtimedwait([], 0)
         assert interrupts.ended_by() == "SIGINT"
         assert interrupts.interruption_text() == interrupts.INTERRUPTED
+    assert interrupts.ended_by() is None
 
 
 def test_an_unwritable_folder_is_one_clear_error_and_the_old_file_stays(tmp_path: Path, monkeypatch) -> None:

@@ -97,7 +97,7 @@ class Analyzer:
         )
         values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)
         values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
-        img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0])
+        img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0], other)
         sm = PoseFrame(sm.t_s, img, sm.world_xyz, sm.visibility, sm.presence, sm.n_people, sm.identity_jump)
         person = has_person(pose.n_people, pose.image_xy)
         issue = frame_issue(img, usable[0], self.required, person, bool(pose.identity_jump) or other)
@@ -128,10 +128,14 @@ def distrust_jumps(values: np.ndarray, identity_jump: np.ndarray) -> np.ndarray:
     return values
 
 
-def drawn_landmarks(smoothed_xy: np.ndarray, raw_xy: np.ndarray, usable: np.ndarray) -> np.ndarray:
+def drawn_landmarks(
+    smoothed_xy: np.ndarray, raw_xy: np.ndarray, usable: np.ndarray, other: np.ndarray | bool = False
+) -> np.ndarray:
     """Image landmarks to draw and to explain with: smoothed where usable; the unusable ones
-    keep their raw place (to say which way is out of view)."""
-    return np.where(usable[..., None], smoothed_xy, raw_xy)
+    keep their raw place (to say which way is out of view). Frames of ``other`` (someone
+    else's body, :mod:`formcheck.pose.identity`) keep the smoothed ones, NaN: not drawn."""
+    keep = usable | np.asarray(other)[..., None]
+    return np.where(keep[..., None], smoothed_xy, raw_xy)
 
 
 def frame_issue(img: np.ndarray, usable: np.ndarray, required: np.ndarray, person: bool, switched: bool) -> str:
@@ -183,14 +187,15 @@ def trace_measures(
     if check:
         check_trace(trace, "trace_measures")
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
-    usable[trace_other_person(trace, usable)] = False  # someone else: not measured, as if out of view
+    other = trace_other_person(trace, usable)
+    usable[other] = False  # someone else: not measured, as if out of view
     img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
     img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
     values = distrust_jumps(compute_measures(img, world, usable, trace.meta.aspect, only), trace.identity_jump)
-    return values, usable, drawn_landmarks(img, trace.image_xy, usable)
+    return values, usable, drawn_landmarks(img, trace.image_xy, usable, other)
 
 
 def analyze_trace(

@@ -107,3 +107,4 @@ def handle_signals() -> Iterator[None]:
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        _received = None  # the next run (tests call the CLI in one process) starts clean

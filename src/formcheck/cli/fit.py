@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_clips,
     )
     from formcheck.profiles import profile_toml, save_profile
-    from formcheck.tune import _package_exercise
+    from formcheck.tuning import _package_exercise
 
     cfg = exercise_from_args(args)
     clips = load_labels(args.labels, cfg.name, args.videos_dir)

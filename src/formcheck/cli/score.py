@@ -156,8 +156,7 @@ def run(args: argparse.Namespace) -> int:
                 with deferred():
                     outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
-                if not quiet:
-                    print(summary_text(reports[shown]))
+                _show(reports[shown], quiet)
                 shown += 1
     except KeyboardInterrupt:  # ended before the scheduler could collect what was measured
         interrupted = True
@@ -165,10 +164,9 @@ def run(args: argparse.Namespace) -> int:
     interrupted = interrupted or (len(done) < len(reports) and ended_by() is not None)
     interrupted = interrupted or any("ended_by" in r for r in done)
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
-        if not quiet:
-            for r in reports[shown:]:
-                if r is not None:
-                    print(summary_text(r))
+        for r in reports[shown:]:
+            if r is not None:
+                _show(r, quiet)
         if not done:
             return exit_code(interrupted=interrupted, failed=True)
         outputs_ok &= write_requested(args, done, single=not many)
@@ -181,6 +179,16 @@ def run(args: argparse.Namespace) -> int:
         outputs_ok=outputs_ok,
         failed=bool(unscored or bad),
     )
+
+
+def _show(report: dict[str, Any], quiet: bool) -> None:
+    """A video's summary on stdout (unless stdout carries JSON/CSV); a video that could not
+    be read at all (not a video, no video stream, unreadable) is one ``formcheck:`` line on
+    stderr instead, not a summary of nothing."""
+    if not report["complete"] and not report.get("frames") and report.get("error"):
+        print(f"formcheck: {report['error']}", file=sys.stderr)
+    elif not quiet:
+        print(summary_text(report))
 
 
 def _scores(args: argparse.Namespace, cfg, opts) -> Iterator[tuple[int, dict, Any]]:

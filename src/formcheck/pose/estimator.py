@@ -9,11 +9,13 @@ marked after it, for every backend alike (:mod:`formcheck.pose.continuity`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import os
 import sys
 import types
+import weakref
 from pathlib import Path
 
 import cv2
@@ -84,6 +86,22 @@ def import_mediapipe():
         _undefer()
 
 
+#: Landmarkers not closed yet. MediaPipe's own finalizer, when it runs during interpreter
+#: shutdown, prints a traceback ("Exception ignored in PoseLandmarker.__del__") and native
+#: "DestroyAccelerator" lines past formcheck's log filter: close them before that.
+_OPEN: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every PoseEstimator still open (one an error path left open). The CLI calls it
+    while its native-log filter is still in place; it also runs at exit."""
+    for est in list(_OPEN):
+        est.close()
+
+
+atexit.register(close_all)
+
+
 class PoseEstimator:
     """Wraps ``vision.PoseLandmarker`` in VIDEO mode (a :class:`formcheck.pose.backend.PoseBackend`).
 
@@ -121,6 +139,7 @@ class PoseEstimator:
         )
         self._options = opts
         self._lm = self._create()
+        _OPEN.add(self)
         self._last_hip: np.ndarray | None = None  # whom to follow among several people
         self._rgb: np.ndarray | None = None
 
@@ -202,7 +221,9 @@ class PoseEstimator:
         return int(np.argmax(sizes))
 
     def close(self) -> None:
-        self._lm.close()
+        if self in _OPEN:
+            _OPEN.discard(self)
+            self._lm.close()
 
     def __enter__(self) -> PoseEstimator:
         return self

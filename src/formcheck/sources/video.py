@@ -278,6 +278,20 @@ class VideoFileSource:
         self.close()
 
 
+def fresh_frame_deadline(now: float, frame_t: float, period: float) -> float | None:
+    """The live sources' freshness rule: None when the newest frame (captured at ``frame_t``)
+    is fresh enough to take at ``now``; else the time until which to wait for the next one.
+
+    A frame over half an interval old is passed over: the next is due within half an
+    interval (at ``frame_t + period``), so waiting up to ``frame_t + 1.5 * period`` gets a
+    frame at most half an interval old, however the consumer's pace falls against the
+    camera's. With no interval known yet (``period`` 0) every frame is taken.
+    """
+    if period <= 0 or now - frame_t <= period / 2:
+        return None
+    return frame_t + 1.5 * period
+
+
 class CameraSource:
     """A webcam or network stream read on its own thread, keeping only the newest frame.
 
@@ -393,11 +407,11 @@ class CameraSource:
                     raise CameraError(f"no frame from {self.spec} for {self.timeout_s:g} s (disconnected?)")
                 self._cond.wait(left)
             period = self._period
-            if self.fresh_wait and period > 0 and self._seq > self._taken:
-                # Over half an interval old: the next frame is due within half an interval.
+            if self.fresh_wait and self._seq > self._taken:
                 now = time.monotonic()
-                if now - self._t > period / 2:
-                    seq, wait_until = self._seq, self._t + 1.5 * period
+                wait_until = fresh_frame_deadline(now, self._t, period)
+                if wait_until is not None:
+                    seq = self._seq
                     while self._seq == seq and self._running and not self._eof and now < wait_until:
                         self._cond.wait(wait_until - now)
                         now = time.monotonic()
