@@ -153,6 +153,21 @@ def test_score_with_workers_killed_by_sigterm_reports_what_it_measured_and_leave
     assert not list((tmp_path / "cache").glob("*.npz")), "an interrupted trace was cached as whole"
 
 
+def test_score_with_landmarker_threads_killed_by_sigterm_reports_what_it_measured(clips, models_dir, tmp_path):
+    args = ["score", str(clips / LONG_CLIP), "-e", "pelvic_tilt", "--model", "lite", "--jobs", "2"]
+    run = _Run([*args, "--json", "r.json", "--trace-out", "t.npz"], tmp_path, _env(tmp_path, models_dir))
+    run.wait_for(lambda: _progress_shown(run), "progress")
+    assert not descendants(run.proc.pid)  # the landmarkers are threads: no worker process
+    run.proc.send_signal(signal.SIGTERM)
+    code, out, err = run.finish()
+    assert code == 130, err
+    assert "INCOMPLETE: ended by SIGTERM" in out and "Traceback" not in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["complete"] is False and report["ended_by"] == "SIGTERM"
+    assert len(load_trace(tmp_path / "t.npz")) == report["frames"]
+    assert not list((tmp_path / "cache").glob("*.npz")), "an interrupted trace was cached as whole"
+
+
 def test_score_with_a_video_killed_by_sigterm_leaves_a_playable_video(clips, models_dir, tmp_path):
     args = ["score", str(clips / LONG_CLIP), "-e", "pelvic_tilt", "--model", "lite", "--jobs", "1"]
     run = _Run([*args, "--json", "r.json", "--video-out", "v.mp4"], tmp_path, _env(tmp_path, models_dir))
