@@ -210,6 +210,11 @@ def live_report(trace: PoseTrace, name: str) -> tuple[dict, Analyzer]:
     analyzer = Analyzer(cfg, trace.meta.aspect)
     for f in trace.frames():
         analyzer.update(f)
+        state = analyzer.checker.state()  # what the window shows, every frame
+        assert state.hold_s >= 0 and state.reps >= 0 and state.t_s == f.t_s, state
+        assert state.signal is None or math.isfinite(state.signal), state
+        if state.reps_by_side is not None and not cfg.rep.side_by:
+            assert sum(state.reps_by_side.values()) == state.reps, state
     analyzer.finish()
     return build_report(analyzer.checker, source="live", model="test"), analyzer
 

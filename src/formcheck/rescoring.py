@@ -173,7 +173,7 @@ def trace_for_recording(
     from formcheck.scoring import ScoreOptions
 
     result = score_video(Path(path), cfg, ScoreOptions(pose=pose or BackendSpec(), progress=progress))
-    if not result.report["complete"]:
+    if not result.report["complete"] and not result.report.get("nothing_measurable"):  # the trace is whole
         from formcheck.errors import VideoError
 
         raise VideoError(f"{path}: pose inference did not finish ({result.report['error']})")
