@@ -54,7 +54,8 @@ def test_an_unchanged_video_is_cached_under_the_content_it_had(tmp_path):
     assert result.report["complete"] is True and "input_incomplete" not in result.report
     assert TraceCache().info().entries == 1
     # Without a ticket (no content hash taken before decoding) nothing is cached.
-    finish_score(video, get_exercise("wall_squat"), ScoreOptions(progress=False, model="lite"), trace, None)
+    lite = ScoreOptions(progress=False, pose=BackendSpec(model="lite"))
+    finish_score(video, get_exercise("wall_squat"), lite, trace, None)
     assert TraceCache().info().entries == 1
 
 
