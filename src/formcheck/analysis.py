@@ -133,7 +133,8 @@ def trace_measures(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
     img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
-    values = compute_measures(img, world, usable, trace.meta.aspect, only)
+    exact = bool(trace.meta.extra.get("world_exact", False))  # motion capture: angles in 3-D only
+    values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact)
     values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
     return values, usable, np.where(usable[..., None], img, trace.image_xy)
 
@@ -170,5 +171,6 @@ def analyze_trace(
         for i, (t, row, people, issue) in enumerate(frames):
             update(MeasureFrame(t, row, people, issue))
             on_frame(i, checker)
-    checker.finish()
+    # A trace that is one repetition (segmented data) ends where the rep ends.
+    checker.finish(segmented=bool(trace.meta.extra.get("segmented", False)))
     return checker

@@ -163,6 +163,8 @@ def summary_text(report: dict[str, Any]) -> str:
             f"  #{r['index']}{side} {r['start_s']:.1f}-{r['end_s']:.1f} s  peak {r['peak']:.0f} {r['unit']}  "
             f"hold {r['hold_s']:.1f} s  {faults}"
         )
+    if report.get("input_note"):
+        lines.append(f"  note: {report['input_note']}")
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
     if not report["complete"]:

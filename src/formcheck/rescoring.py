@@ -109,9 +109,30 @@ class PreparedTrace:
             checker, source=self.source, model=self.trace.meta.model, duration_s=trace_duration_s(self.trace)
         )
         report["inference"] = "none"
+        report.update(input_notes(self.trace))
         if self.trace_path is not None:
             report["trace"] = self.trace_path
         return report
+
+
+def input_notes(trace: PoseTrace) -> dict[str, Any]:
+    """What a report must say about an imported trace: which coordinates were synthesised
+    (a motion-capture import has no real picture) and whether the angles are exact 3-D."""
+    extra = trace.meta.extra
+    out: dict[str, Any] = {}
+    synth = extra.get("synthesized")
+    if synth:
+        out["synthesized"] = synth
+        out["input_note"] = (
+            "the image was synthesised from the 3-D positions (no camera picture)"
+            if synth == "image_xy"
+            else "the 3-D positions were estimated from the image (z = 0): angles out of the image plane are flattened"
+        )
+    if extra.get("world_exact"):
+        out["world_exact"] = True
+    if extra.get("segmented"):
+        out["segmented"] = True
+    return out
 
 
 def rescore_trace(

@@ -435,9 +435,12 @@ class _SideTracker:
             self.c.hold_progress(self.side, 0.0, t)
         self._clear(t)
 
-    def close(self, t: float) -> None:
-        """End of stream: an attempt that reached its target counts, flagged unfinished."""
-        if self.attempt is not None and self.attempt.reached_target:
+    def close(self, t: float, segmented: bool = False) -> None:
+        """End of stream: an attempt that reached its target counts, flagged unfinished;
+        in a segmented recording (one rep per recording) the stream's end is the rep's end."""
+        if self.attempt is not None and segmented:
+            self._finish(t, finished=True)
+        elif self.attempt is not None and self.attempt.reached_target:
             self._finish(t, finished=False)
         else:
             self._clear(t)
@@ -704,13 +707,16 @@ class RepChecker:
         if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S and shown:
             self.set_cue(code, False, t)
 
-    def finish(self) -> list[Event]:
-        """End of the recording or session: close a rep in progress, clear cues."""
+    def finish(self, segmented: bool = False) -> list[Event]:
+        """End of the recording or session: close a rep in progress, clear cues.
+
+        ``segmented``: the recording is one repetition cut from a longer one (motion-capture
+        data sets): a rep in progress at the end is complete, not "unfinished"."""
         self._new = []
         t = self.t_last if self.t_last is not None else 0.0
         if self.stopped is None:
             for tr in self.trackers:
-                tr.close(t)
+                tr.close(t, segmented) if isinstance(tr, _SideTracker) else tr.close(t)
         for code in list(self._cues):
             self.set_cue(code, False, t)
         return self._new

@@ -149,6 +149,19 @@ def _catalog_defs() -> list[MeasureDef]:
                 "crossed over the other knee (figure-4), >1 apart",
             )
         )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"leg_raise_{side}_deg", "deg", (*head, lm["HIP"], lm["ANKLE"]),
+                f"{side} leg (hip→ankle) from the trunk line in the body's side plane, + = in front of the trunk "
+                "(toward the face), − = behind; relative to the trunk, so leaning does not change its sign",
+            ),
+            MeasureDef(
+                f"leg_elevation_{side}_deg", "deg", (lm["HIP"], lm["ANKLE"]),
+                f"{side} leg (hip→ankle) from straight down: 0 hanging, 90 horizontal (image, level camera; "
+                "world vertical for exact 3-D input)",
+            ),
+        ]  # fmt: skip
     return defs
 
 
@@ -241,6 +254,7 @@ def compute_measures(
     usable: np.ndarray,
     aspect: float,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> np.ndarray:
     """All measures for T frames.
 
@@ -252,6 +266,9 @@ def compute_measures(
         only: if given, measures not named here may be skipped (left NaN): the live path
             (T = 1) computes what its exercise reads (``ExerciseConfig.measures_used()``).
             The trunk's orientation and the view measures are always computed.
+        world_exact: the world landmarks are exact 3-D (motion capture; the image was
+            synthesised from them): angles use the world only, never the image, and the
+            trunk's lean is measured against the world's vertical (y down).
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
@@ -266,6 +283,8 @@ def compute_measures(
     with np.errstate(invalid="ignore", divide="ignore"):
         width_ratio = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
     side_w = side_on_weight(width_ratio)[:, None]  # (T, 1): 1 = side-on → trust the image
+    if world_exact:
+        side_w = np.zeros_like(side_w)  # exact 3-D: never blend in the flattened image angle
 
     if plan.joints.size:
         # World and image angles in one pass: image points as 3-D with z = 0.
@@ -279,7 +298,11 @@ def compute_measures(
         _leg_lift(out, w, iso, msh, mhip, side_w)
 
     base = _INDEX["trunk_lean_deg"]
-    out[:, base] = g.from_vertical_deg(mhip, msh)
+    if world_exact:  # lean out of the image plane counts too (a front view of a forward lean)
+        d = 0.5 * ((w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]) - (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]))
+        out[:, base] = np.degrees(np.arctan2(np.hypot(d[:, 0], d[:, 2]), -d[:, 1]))
+    else:
+        out[:, base] = g.from_vertical_deg(mhip, msh)
     out[:, base + 1] = g.signed_tilt_deg(ls, rs)
     out[:, base + 2] = g.signed_tilt_deg(lh, rh)
     out[:, base + 3] = width_ratio
@@ -290,7 +313,7 @@ def compute_measures(
 
     for combined, li in plan.means:
         out[:, combined] = _mean_either(out[:, li], out[:, li + 1])
-    _catalog_measures(out, iso, w, usable, side_w, only)
+    _catalog_measures(out, iso, w, usable, side_w, only, world_exact)
     return out
 
 
@@ -370,7 +393,9 @@ _GROUPS = {
     "heel": ("heel_lift_left_cm", "heel_lift_right_cm", "heel_lift_cm", "heel_lift_diff_cm"),
     "sagittal": (
         "hip_ext_left_deg", "hip_ext_right_deg", "hip_split_left_deg", "hip_split_right_deg", "neck_flex_deg",
+        "leg_raise_left_deg", "leg_raise_right_deg",
     ),
+    "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -391,10 +416,11 @@ def _catalog_measures(
     usable: np.ndarray,
     side_w: np.ndarray,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> None:
     """Fills the columns of :func:`_catalog_defs` in place (NaN where not measurable)."""
     with np.errstate(all="ignore"):  # NaN arithmetic is how unmeasurable values propagate
-        _catalog_columns(out, iso, w, usable, side_w, only)
+        _catalog_columns(out, iso, w, usable, side_w, only, world_exact)
 
 
 def _catalog_columns(
@@ -404,6 +430,7 @@ def _catalog_columns(
     usable: np.ndarray,
     side_w: np.ndarray,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> None:
     """The body of :func:`_catalog_measures`.
 
@@ -464,6 +491,11 @@ def _catalog_columns(
         ext2 = np.arctan2(-_dot(th2, f2[:, None]), _dot(th2, a2[:, None]))
         ext = np.degrees(_blend(ext3, ext2, side_w))  # (T, 2)
         c[:, col["hip_ext_left_deg"]], c[:, col["hip_ext_right_deg"]] = ext[:, 0], ext[:, 1]
+        legs3, legs2 = ank_w - hip_w, ank_i - hip_i  # hip→ankle (T, 2, D)
+        raise3 = np.arctan2(_dot(legs3, f3[:, None]), _dot(legs3, a3[:, None]))
+        raise2 = np.arctan2(_dot(legs2, f2[:, None]), _dot(legs2, a2[:, None]))
+        lr = np.degrees(_blend(raise3, raise2, side_w))  # (T, 2)
+        c[:, col["leg_raise_left_deg"]], c[:, col["leg_raise_right_deg"]] = lr[:, 0], lr[:, 1]
         c[:, col["hip_split_left_deg"]] = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
         c[:, col["hip_split_right_deg"]] = ext[:, 1] - ext[:, 0]
         neck3 = np.arccos(np.clip(-_dot(nose3, a3) / _len(nose3), -1.0, 1.0))
@@ -497,10 +529,19 @@ def _catalog_columns(
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
 
-    # Thighs from vertical: mid-hip to the knees (either or both), from straight down.
-    down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
+    # Thighs from vertical: mid-hip to the knees (either or both), from straight down; in
+    # the image (level camera), or in the world when it is exact (its y axis is vertical).
+    if world_exact:
+        kw = W[:, _KNEES]
+        down = _mean_either(kw[:, 0], kw[:, 1]) - 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])
+    else:
+        down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
+        leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
+        elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))
+        c[:, col["leg_elevation_left_deg"]], c[:, col["leg_elevation_right_deg"]] = elev[:, 0], elev[:, 1]
 
     # Toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
     if "reach" in want:
