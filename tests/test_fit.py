@@ -97,10 +97,11 @@ def test_agreement_averages_count_sides_and_per_rep_verdicts():
     assert agreement(counts_only, Outcome(3, None, (False,) * 3)).score == 1.0
 
 
-def test_params_default_to_the_counting_band_and_hold_and_can_be_chosen():
+def test_params_default_to_the_thresholds_of_correctness_never_those_of_counting():
     assert [p.name for p in default_params(WALL)] == [
-        "start_deg", "end_deg", "target_min_deg", "target_max_deg", "hold_s",
+        "target_min_deg", "target_max_deg", "hold_s", "max_return_speed_deg_s", "max_trunk_lean_deg",
     ]  # fmt: skip
+    assert not {"start_deg", "end_deg", "min_phase_s"} & {p.name for p in default_params(get_exercise("deep_squat"))}
     assert parse_param("hold_s=2:15", WALL) == Param("hold_s", 2.0, 15.0, 0.1)
     for bad, msg in [("hold_s=2", "NAME=LO:HI"), ("holds=2:3", "not a threshold"), ("hold_s=9:3", "increasing"),
                      ("hold_s=0:500", "inside 0 to 120 s"), ("hold_s=a:3", "must be numbers")]:  # fmt: skip
@@ -156,7 +157,8 @@ def test_fit_recovers_a_known_depth_threshold_among_several_parameters():
     res = fit_thresholds(WALL, clips, prepared, params)
     assert res.after_mean == 1.0
     assert 38.0 < res.values["target_min_deg"] <= 42.5
-    assert res.values["hold_s"] == WALL.value("hold_s")  # nothing asked for a change
+    # Every rep is held 6 s: hold_s goes to the middle of the values that pass them all.
+    assert res.plateaus["hold_s"][0] == 2.0 and 5.0 < res.values["hold_s"] < res.plateaus["hold_s"][1]
     loo = leave_one_out(WALL, clips, prepared, params)
     assert loo.after_mean > loo.before_mean
 

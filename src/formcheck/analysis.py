@@ -154,7 +154,8 @@ def analyze_trace(
         measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used())
     values, usable, img = measures
     required = required_landmarks(cfg)
-    checker = RepChecker(cfg)
+    # A trace that is one repetition (segmented data) starts and ends with that rep.
+    checker = RepChecker(cfg, segmented=bool(trace.meta.extra.get("segmented", False)))
     has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
     # Why each frame is not measurable, worked out only for the frames that are not.
     issues = [""] * len(trace)
@@ -171,6 +172,5 @@ def analyze_trace(
         for i, (t, row, people, issue) in enumerate(frames):
             update(MeasureFrame(t, row, people, issue))
             on_frame(i, checker)
-    # A trace that is one repetition (segmented data) ends where the rep ends.
-    checker.finish(segmented=bool(trace.meta.extra.get("segmented", False)))
+    checker.finish()
     return checker

@@ -186,7 +186,7 @@ class _SideTracker:
             Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
         )
         self.enter, self.leave, self.over, self.under = Dwell(), Dwell(), Dwell(), Dwell()
-        self.armed = False
+        self.armed = checker.segmented  # segmented: the recording starts at the rep
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
         self.last_t: float | None = None
@@ -595,8 +595,12 @@ class RepChecker:
     TOML file, not here.
     """
 
-    def __init__(self, cfg: ExerciseConfig) -> None:
+    def __init__(self, cfg: ExerciseConfig, segmented: bool = False) -> None:
         self.cfg = cfg
+        # Segmented: the recording is one repetition cut out of a longer one (motion-capture
+        # data sets): it may start part-way into the movement (armed from the first frame)
+        # and its end is the rep's end (a rep in progress then is complete, not "unfinished").
+        self.segmented = segmented
         self.th: dict[str, float] = {k: t.value for k, t in cfg.thresholds.items()}
         self.extra_peaks = list(cfg.extra_peaks)
         self.reset()
@@ -707,16 +711,13 @@ class RepChecker:
         if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S and shown:
             self.set_cue(code, False, t)
 
-    def finish(self, segmented: bool = False) -> list[Event]:
-        """End of the recording or session: close a rep in progress, clear cues.
-
-        ``segmented``: the recording is one repetition cut from a longer one (motion-capture
-        data sets): a rep in progress at the end is complete, not "unfinished"."""
+    def finish(self) -> list[Event]:
+        """End of the recording or session: close a rep in progress, clear cues."""
         self._new = []
         t = self.t_last if self.t_last is not None else 0.0
         if self.stopped is None:
             for tr in self.trackers:
-                tr.close(t, segmented) if isinstance(tr, _SideTracker) else tr.close(t)
+                tr.close(t, self.segmented) if isinstance(tr, _SideTracker) else tr.close(t)
         for code in list(self._cues):
             self.set_cue(code, False, t)
         return self._new
