@@ -55,6 +55,9 @@ class Threshold:
     max: float
     unit: str
     help: str = ""
+    #: ``formcheck fit`` tunes it by default (a correctness threshold not marked ``fit = false``:
+    #: a limit the labels of a few people cannot be trusted to move, e.g. a normal range).
+    fit: bool = True
 
     def checked(self, value: Any, origin: str = "") -> Threshold:
         where = f" in {origin}" if origin else ""
@@ -316,7 +319,10 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         lo, hi = float(_req(spec, "min", (int, float), w)), float(_req(spec, "max", (int, float), w))
         if lo > hi:
             raise ConfigError(f"{w}: min {lo:g} is above max {hi:g}")
-        base = Threshold(key, lo, lo, hi, str(spec.get("unit", "")), str(spec.get("help", "")))
+        fit = spec.get("fit", True)
+        if not isinstance(fit, bool):
+            raise ConfigError(f"{w}: fit = {fit!r} must be true or false")
+        base = Threshold(key, lo, lo, hi, str(spec.get("unit", "")), str(spec.get("help", "")), fit)
         thresholds[key] = base.checked(_req(spec, "value", (int, float), w), origin)
 
     rp = _req(data, "rep", dict, origin)

@@ -341,12 +341,15 @@ def correctness_thresholds(cfg: ExerciseConfig) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def default_params(cfg: ExerciseConfig) -> list[Param]:
-    """The correctness thresholds (:func:`correctness_thresholds`) over their allowed ranges."""
+def default_params(cfg: ExerciseConfig, calibrate: bool = False) -> list[Param]:
+    """The correctness thresholds (:func:`correctness_thresholds`) over their allowed ranges,
+    except those the exercise marks ``fit = false`` (normal ranges that vary between people:
+    not fitted across people) unless ``calibrate`` (fitting to one person's own reps)."""
     out = []
     for name in correctness_thresholds(cfg):
         t = cfg.thresholds[name]
-        out.append(Param(name, t.min, t.max, _step_for(t.unit)))
+        if t.fit or calibrate:
+            out.append(Param(name, t.min, t.max, _step_for(t.unit)))
     return out
 
 
@@ -608,6 +611,7 @@ def fit_thresholds(
     grid: int = 25,
     rounds: int = 4,
     defaults: Mapping[str, float] | None = None,
+    tolerance_reps: float = 1.0,
 ) -> FitResult:
     """Fit ``params`` of ``cfg`` to the clips ``idx`` (default: all); see the module doc.
 
@@ -653,13 +657,18 @@ def fit_thresholds(
             break
 
     # Move every value to the centre of its plateau of best agreement (the range over which,
-    # the others fixed, agreement stays the best): the value the labels support with the
-    # widest margin either way. A plateau running to the end of the search range has one
+    # the others fixed, agreement stays the best, give or take ``tolerance_reps`` labelled
+    # reps of balanced accuracy): the value the labels support with the widest margin either
+    # way. The best value alone often sits on a plateau of zero width, pinned by one rep: a
+    # margin generalises better than that rep. A plateau running to the end of the search range has one
     # edge only: a margin inside it (10 % of the range at most). A threshold whose plateau
     # is the whole range is not constrained by the labels and keeps its starting value.
+    v0 = Verdicts.of(before)
+    n_big = max(v0.correct_n, v0.incorrect_n)
+    tol = 0.5 * tolerance_reps / n_big if n_big else 0.0
     plateaus: dict[str, tuple[float, float]] = {}
     for p in params:
-        a, b = _plateau(ev, idx, cur, p, best)
+        a, b = _plateau(ev, idx, cur, p, best, tol)
         plateaus[p.name] = (a, b)
         open_lo, open_hi = a <= p.lo + p.step / 2, b >= p.hi - p.step / 2
         margin = min((b - a) / 2, 0.1 * (p.hi - p.lo))
@@ -673,7 +682,7 @@ def fit_thresholds(
             target = start[p.name]
         trial = {**cur, p.name: min(max(target, p.lo), p.hi)}
         s = ev.scores(idx, trial)
-        if s is not None and _objective(s) == best:
+        if s is not None and _near(_objective(s), best, tol):
             cur = trial
     after = ev.exact_scores(idx, cur)
     before = ev.exact_scores(idx, start) or before
@@ -685,15 +694,24 @@ def _distance(vals: Mapping[str, float], start: Mapping[str, float], params: Seq
     return sum(abs(vals[p.name] - start[p.name]) / (p.hi - p.lo) for p in params)
 
 
+def _near(obj: tuple[float, float, int], best: tuple[float, float, int], tol: float) -> bool:
+    """As good as ``best``: balanced accuracy within ``tol`` and no worse a count (exactly
+    equal when no rep is labelled right/wrong)."""
+    if best[0] > 0:
+        return obj[0] >= best[0] - tol - 1e-9 and obj[2] >= best[2]
+    return obj == best
+
+
 def _plateau(
-    ev: Evaluator, idx: Sequence[int], cur: Values, p: Param, best: tuple[float, float, int]
+    ev: Evaluator, idx: Sequence[int], cur: Values, p: Param, best: tuple[float, float, int], tol: float = 0.0
 ) -> tuple[float, float]:
-    """The interval of ``p`` around its current value where the objective stays ``best``
-    (others fixed), to ``p.step`` resolution, by stepping out then bisecting."""
+    """The interval of ``p`` around its current value where the objective stays as good as
+    ``best`` (:func:`_near`; others fixed), to ``p.step`` resolution, by stepping out then
+    bisecting."""
 
     def same(v: float) -> bool:
         s = ev.scores(idx, {**cur, p.name: v})
-        return s is not None and _objective(s) == best
+        return s is not None and _near(_objective(s), best, tol)
 
     def edge(direction: int) -> float:
         inside = cur[p.name]
@@ -833,8 +851,9 @@ def calibrate_per_group(
     on_fold: Callable[[str], None] | None = None,
 ) -> GroupResult:
     """Per-patient calibration, tested: in each group, fit on its first ``k`` correct and
-    first ``k`` incorrect clips (file order) and score its other clips."""
-    params = list(params) if params is not None else default_params(cfg)
+    first ``k`` incorrect clips (file order) and score its other clips. By default every
+    correctness threshold is fitted (``default_params(cfg, calibrate=True)``)."""
+    params = list(params) if params is not None else default_params(cfg, calibrate=True)
     ev = evaluator or Evaluator(cfg, clips, prepared, params)
     start = {p.name: float(cfg.value(p.name)) for p in params}  # type: ignore[arg-type]
     folds = []

@@ -50,6 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also test per-group calibration: in each group fit on its first K correct and K incorrect clips, "
         "score the others (needs --group-by)",
     )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="per-patient calibration: the labels are one person's reps; also fit the thresholds the exercise "
+        "marks as normal ranges (fit = false), which are not fitted across people",
+    )
     p.add_argument("--name", default="", help="the profile's name (the patient), written into --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar while pose inference runs")
     p.set_defaults(func=run)
@@ -99,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     if args.group_by is not None:
         for c in clips:
             group_of(c, args.group_by)  # every clip must name its group
-    params = [parse_param(s, cfg) for s in args.param] or default_params(cfg)
+    named = [parse_param(s, cfg) for s in args.param]
+    params = named or default_params(cfg, calibrate=args.calibrate)
     if not params:
         raise ConfigError(f"{cfg.name} has no threshold that decides whether a rep was right; name some with --param")
     print(f"fit {cfg.name} to {len(clips)} labelled clip(s) from {args.labels}")
@@ -153,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
     elif len(clips) == 1:
         print("  (one clip: no leave-one-out estimate; the fit above is likely to over-fit)")
     if args.per_group is not None:
-        cal = calibrate_per_group(cfg, clips, prepared, args.group_by, args.per_group, params, evaluator=ev)
+        cal_params = named or default_params(cfg, calibrate=True)
+        cal_ev = ev if cal_params == params else Evaluator(cfg, clips, prepared, cal_params)
+        cal = calibrate_per_group(cfg, clips, prepared, args.group_by, args.per_group, cal_params, evaluator=cal_ev)
         print()
         print(f"per-{args.group_by} calibration (fit on {args.per_group} correct + {args.per_group} incorrect clips "
               f"of the {args.group_by}, score its others):")  # fmt: skip

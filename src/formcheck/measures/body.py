@@ -162,6 +162,17 @@ def _catalog_defs() -> list[MeasureDef]:
                 "world vertical for exact 3-D input)",
             ),
         ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "knee_spread_ratio", "ratio",
+            (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+            "knee alignment: the knees' spacing across the body / the ankles' spacing (front view or exact 3-D; "
+            "NaN side-on): ~1 knees over the feet, <1 knees falling inward (valgus), >1 pushed out",
+        )
+    )  # fmt: skip
+    defs.append(
+        MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
+    )
     return defs
 
 
@@ -341,6 +352,8 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     for combined, left in _MEANS.items():
         if combined in need:
             need.update((left, MEASURE_NAMES[_INDEX[left] + 1]))
+    if "knee_flex_diff_deg" in need:
+        need.update(("knee_flex_left_deg", "knee_flex_right_deg"))
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
             need.update((f"{stem}_left_deg", f"{stem}_right_deg"))
@@ -396,6 +409,8 @@ _GROUPS = {
         "leg_raise_left_deg", "leg_raise_right_deg",
     ),
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
+    "spread": ("knee_spread_ratio",),
+    "asym": ("knee_flex_diff_deg",),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -447,7 +462,7 @@ def _catalog_columns(
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)
-    if want & {"heel", "figure4", "reach", "sagittal", "stance"}:  # (indexing skipped when unread)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance", "spread", "elevation"}:  # (skipped when unread)
         hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
         hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
     if want & {"heel", "figure4", "reach"}:  # leg lengths (skipped when nothing reads them)
@@ -528,6 +543,21 @@ def _catalog_columns(
         feet = np.abs(_dot(ank_i[:, 0] - ank_i[:, 1], hip_line)) / hip_len2
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
+
+    if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
+        c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
+
+    # Knee alignment across the body: knees' spacing over ankles' spacing, along the hip line.
+    if "spread" in want:
+        if world_exact:
+            across, kn, an = W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP], W[:, _KNEES], W[:, _ANKLES]
+        else:
+            across, kn, an = I[:, L.LEFT_HIP] - I[:, L.RIGHT_HIP], knee_i, ank_i
+        spread = _dot(kn[:, 0] - kn[:, 1], across) / _dot(an[:, 0] - an[:, 1], across)
+        if not world_exact:  # side-on the hips overlap in the image: nothing across to measure
+            msh2 = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
+            spread = np.where(_len(across) >= 0.25 * _len(mhip_i - msh2), spread, np.nan)
+        c[:, col["knee_spread_ratio"]] = spread
 
     # Thighs from vertical: mid-hip to the knees (either or both), from straight down; in
     # the image (level camera), or in the world when it is exact (its y axis is vertical).
