@@ -672,8 +672,11 @@ def fit_thresholds(
         plateaus[p.name] = (a, b)
         open_lo, open_hi = a <= p.lo + p.step / 2, b >= p.hi - p.step / 2
         margin = min((b - a) / 2, 0.1 * (p.hi - p.lo))
-        if not open_lo and not open_hi:
-            target = _round((a + b) / 2, p.step)
+        centre = (a + b) / 2
+        if not open_lo and not open_hi and abs(start[p.name] - centre) <= max(p.step, 0.05 * (b - a)):
+            target = start[p.name]  # already central (to the plateau's resolution): refits do not drift
+        elif not open_lo and not open_hi:
+            target = _round(centre, p.step)
         elif open_hi and not open_lo:
             target = _round(a + margin, p.step)
         elif open_lo and not open_hi:
