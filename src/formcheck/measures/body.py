@@ -14,6 +14,10 @@ Conventions (DESIGN.md):
   signed: positive when the ankle is on the image-up side of the trunk line (a leg raised
   from the floor when lying), negative below it; lift_height ≈ |hip→ankle| · sin(leg_lift).
 - ankle = ∠(knee, ankle, foot_index).
+- leg_raise = hip→ankle from the trunk line in the body's side plane, + toward the face:
+  defined by the trunk alone, so a standing person leaning forward does not flip its sign.
+- Exact 3-D input (motion capture, ``world_exact``): angles use the world only (the image
+  is synthetic) and orientation against gravity uses the world's vertical (y down).
 
 A measure is NaN in a frame where any landmark it needs is not *usable* (see
 :func:`landmark_usable`). :func:`compute_measures` works on T frames at once: the live
@@ -472,7 +476,10 @@ def _catalog_columns(
     # Heel lift: heel above the toe in the image (y down), in image leg lengths, scaled to
     # cm by the world leg length (it reads in cm whatever the zoom).
     if "heel" in want:
-        heel = (I[:, _TOES, 1] - I[:, _HEELS, 1]) / leg_i * leg_w * 100.0
+        if world_exact:  # the world's own vertical, in metres
+            heel = (W[:, _TOES, 1] - W[:, _HEELS, 1]) * 100.0
+        else:
+            heel = (I[:, _TOES, 1] - I[:, _HEELS, 1]) / leg_i * leg_w * 100.0
         c[:, col["heel_lift_left_cm"]], c[:, col["heel_lift_right_cm"]] = heel[:, 0], heel[:, 1]
         c[:, col["heel_lift_cm"]] = np.fmin(heel[:, 0], heel[:, 1])  # the lower heel
         c[:, col["heel_lift_diff_cm"]] = heel[:, 0] - heel[:, 1]
