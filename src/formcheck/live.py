@@ -85,6 +85,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     sink = None
     win = f"formcheck - {cfg.title}"
     error: str | None = None
+    video_error: str | None = None
     t0: float | None = None
     paused = False
     fps_ema = 0.0
@@ -126,7 +127,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     shown = annotator.annotate(frame, out.pose, analyzer.checker.state(), info)
                 stats.frames += 1
                 if sink is not None:
-                    sink.write(shown)
+                    sink.write(shown, t_s)  # at its real time: dropped frames do not shorten the video
                 if not opts.window:
                     if not paused:
                         latency = (time.monotonic() - t_cap) * 1000.0  # capture → drawn (no screen)
@@ -155,13 +156,18 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     except CameraError as e:
         error = str(e)
         print(f"formcheck: {e}", file=sys.stderr)
-    except KeyboardInterrupt:
-        error = None
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the session did not end as planned
+        from formcheck.interrupts import interruption_text
+
+        error = interruption_text(e)
     finally:
         stats.dropped = src.dropped
         src.close()
         if sink is not None:
-            sink.__exit__(None, None, None)
+            try:
+                sink.__exit__(None, None, None)
+            except FormcheckError as e:  # the recording failed (disk full): the session's report stands
+                video_error = str(e)
         if opts.window:
             cv2.destroyAllWindows()
     analyzer.finish()
@@ -173,6 +179,8 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         error=error,
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped}},
     )
+    if video_error is not None:
+        report["video_out_error"] = video_error
     return report, stats, builder.build()
 
 

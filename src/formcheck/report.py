@@ -3,7 +3,8 @@
 Keys (more may be added, none removed): exercise, source, model, duration_s, frames,
 measurable_frames, reps, reps_by_side ({"left": n, "right": n} or null), rep_details
 ([{index, side, start_s, end_s, peak_deg, hold_s, max_speed_deg_s, faults, ok, ...}]),
-cues ([{t_s, code, text}]).
+cues ([{t_s, code, text}]). A run with no measurable frame at all is not a result:
+``complete`` is false, ``error`` says why and ``nothing_measurable`` is true.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 from formcheck import __version__
 from formcheck.checkers.events import EventKind, RepResult
 from formcheck.checkers.rep_checker import RepChecker
+from formcheck.outputs import write_text
 
 
 def _num(x: float, nd: int = 2) -> float | None:
@@ -92,31 +91,31 @@ def build_report(
         "note": cfg.caveat or None,  # what the camera cannot see for this exercise
         "formcheck_version": __version__,
     }
+    if complete and not checker.measurable_frames:
+        # Not a normal success: a damaged model, nobody in view or the wrong camera view
+        # all end here, and "0 reps" would read as the person's result.
+        report["complete"] = False
+        report["error"] = nothing_measurable_text(cfg.name, checker.frames)
+        report["nothing_measurable"] = True
     if extra:
         report.update(extra)
     return report
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def nothing_measurable_text(exercise: str, frames: int) -> str:
+    """Why a report with no measurable frame is not a result (one sentence)."""
+    if not frames:
+        return "nothing was measured: the input has no frames"
+    return (
+        f"nothing was measurable: in none of the {frames} frames were the body parts {exercise} needs in view "
+        "(check that the whole body is in the picture, the camera view, and the pose model)"
+    )
 
 
-def write_json(data: Any, dest: str | Path) -> None:
-    """Write JSON to a path, or to stdout when dest is "-"."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if str(dest) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        _atomic_write_text(Path(dest), text)
+def write_json(data: Any, dest: str | Path, what: str = "--json") -> None:
+    """Write JSON to a path, or to stdout when dest is "-" (by :mod:`formcheck.outputs`'s
+    rules: atomic replace, FIFOs and devices written through; OutputError on failure)."""
+    write_text(dest, json.dumps(data, indent=2, ensure_ascii=False) + "\n", what=what)
 
 
 CSV_COLUMNS = (
@@ -125,7 +124,7 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path) -> None:
+def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path, what: str = "--csv") -> None:
     """One row per rep of every report (faults joined with ';')."""
     import io
 
@@ -140,10 +139,7 @@ def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path) -> None:
                 r["hold_s"], r["in_target_s"], r[f"max_speed_{u}_s"], r[f"max_return_speed_{u}_s"],
                 ";".join(r["faults"]), r["ok"], r["finished"],
             ])  # fmt: skip
-    if str(dest) == "-":
-        sys.stdout.write(buf.getvalue())
-    else:
-        _atomic_write_text(Path(dest), buf.getvalue())
+    write_text(dest, buf.getvalue(), what=what)
 
 
 def summary_text(report: dict[str, Any]) -> str:
@@ -167,6 +163,8 @@ def summary_text(report: dict[str, Any]) -> str:
         lines.append(f"  note: {report['input_note']}")
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
-    if not report["complete"]:
+    if report.get("nothing_measurable"):
+        lines.append(f"  WARNING: {report['error']}")
+    elif not report["complete"]:
         lines.append(f"  INCOMPLETE: {report['error']}")
     return "\n".join(lines)

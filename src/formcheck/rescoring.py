@@ -29,7 +29,9 @@ import numpy as np
 from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
+from formcheck.errors import TraceError
 from formcheck.pose.frame import PoseTrace
+from formcheck.pose.validate import check_trace
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
 
@@ -79,7 +81,8 @@ class PreparedTrace:
         """Compute the measures of ``trace`` — only those ``cfg``'s exercise reads, when
         given (faster; the prepared trace then serves that exercise only)."""
         only = cfg.measures_used() if cfg is not None else None
-        measures = trace_measures(trace, smoothing, only=only)
+        check_trace(trace, trace_path or source or "PoseTrace")
+        measures = trace_measures(trace, smoothing, only=only, check=False)
         return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
 
     @classmethod
@@ -90,9 +93,7 @@ class PreparedTrace:
         cfg: ExerciseConfig | None = None,
     ) -> PreparedTrace:
         """Read a trace file (native .npz, import .npz or .csv; see docs/trace-format.md)."""
-        from formcheck.trace import load_trace
-
-        trace = load_trace(Path(path))
+        trace = _load_sized(path)
         return cls.from_trace(trace, smoothing, source=trace.meta.source or str(path), trace_path=str(path), cfg=cfg)
 
     def __len__(self) -> int:
@@ -135,6 +136,20 @@ def input_notes(trace: PoseTrace) -> dict[str, Any]:
     return out
 
 
+def _load_sized(path: str | os.PathLike[str]) -> PoseTrace:
+    """A trace file's trace; a frame size of 0 pixels is refused (image measures need the
+    aspect ratio; an import that states no size gets an assumed one, see docs/trace-format.md)."""
+    from formcheck.trace import load_trace
+
+    trace = load_trace(Path(path))
+    if trace.meta.width <= 0 or trace.meta.height <= 0:
+        raise TraceError(
+            f"Cannot load pose trace {path}: its frame size is {trace.meta.width}x{trace.meta.height} pixels; "
+            "width and height must be above 0."
+        )
+    return trace
+
+
 def rescore_trace(
     trace_or_path: PoseTrace | PreparedTrace | str | os.PathLike[str],
     cfg: ExerciseConfig,
@@ -167,13 +182,11 @@ def trace_for_recording(
     Returns the trace and how it was obtained: "trace", "cached" or "ran".
     """
     if is_trace_file(path):
-        from formcheck.trace import load_trace
-
-        return load_trace(Path(path)), "trace"
+        return _load_sized(path), "trace"
     from formcheck.scoring import ScoreOptions, score_video
 
     result = score_video(Path(path), cfg, ScoreOptions(model=model, model_dir=model_dir, progress=progress))
-    if not result.report["complete"]:
+    if not result.report["complete"] and not result.report.get("nothing_measurable"):  # the trace is whole
         from formcheck.errors import VideoError
 
         raise VideoError(f"{path}: pose inference did not finish ({result.report['error']})")

@@ -47,7 +47,7 @@ _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the 
 
 # Display priority of cues (lower first); rule cues come after these.
 _PRIORITY = {
-    "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
+    visibility.SWITCHED: -1, "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
     "slow_down": 1, "return_too_fast": 2, "above_target": 3,
 }  # fmt: skip
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
@@ -619,6 +619,7 @@ class RepChecker:
         self._hold_whole = 0
         self._unmeasurable = Dwell()
         self._crowded = Dwell()
+        self._switched = Dwell()
         self._view_issue = ""
         self._measurable_now = False
         self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
@@ -677,11 +678,20 @@ class RepChecker:
                 self.set_cue("not_measurable", False, t)
         else:
             issue = frame.view_issue or visibility.HIDDEN
-            if self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
+            if issue == visibility.SWITCHED:  # its own cue, below
+                if "not_measurable" in self._cues:
+                    self.set_cue("not_measurable", False, t)
+                self._view_issue = ""
+            elif self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
                 if issue != self._view_issue and "not_measurable" in self._cues:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
+        # Someone else is being reported instead of the person measured: their frames are not
+        # measured (formcheck.pose.identity); say so once it lasts.
+        switched = self._switched.update(frame.view_issue == visibility.SWITCHED, t) >= self.th["unmeasurable_cue_s"]
+        if switched != (visibility.SWITCHED in self._cues):
+            self.set_cue(visibility.SWITCHED, switched, t, text=visibility.TEXTS[visibility.SWITCHED])
         crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
         if crowded != (visibility.MORE_PEOPLE in self._cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
@@ -735,7 +745,7 @@ class RepChecker:
     def state(self) -> CheckerState:
         active = next((tr for tr in self.trackers if tr.attempt is not None), None)
         shown = active or max(self.trackers, key=lambda tr: tr.value if tr.value is not None else -math.inf)
-        measurable = "not_measurable" not in self._cues
+        measurable = "not_measurable" not in self._cues and visibility.SWITCHED not in self._cues
         if self.stopped:
             phase = "stopped"
         elif not measurable:

@@ -13,13 +13,19 @@ import sys
 from formcheck.errors import FormcheckError
 
 #: Modules under formcheck.cli providing sub-commands, in help order.
-COMMANDS = ("live", "score", "rescore", "tune", "fit", "importer", "exercises", "samples", "models")
+COMMANDS = ("live", "score", "rescore", "tune", "fit", "importer", "exercises", "samples", "models", "cache")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="formcheck",
         description="Checks back-pain relief exercises through a camera: reps, holds, speed and form.",
+    )
+    parser.add_argument(
+        "--debug",
+        dest="debug_native",
+        action="store_true",
+        help="show the native libraries' log lines (MediaPipe, OpenCV, FFmpeg), hidden by default",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -39,20 +45,34 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from formcheck.nativelog import filter_native_logs
+    from formcheck.interrupts import handle_signals, interruption_text
+    from formcheck.nativelog import filter_native_logs, show_native_logs
 
+    if args.debug_native or getattr(args, "debug", False):  # `formcheck --debug …` or `live --debug`
+        show_native_logs()
     try:
-        with filter_native_logs():
-            return int(args.func(args) or 0)
+        with handle_signals(), filter_native_logs():
+            try:
+                return int(args.func(args) or 0)
+            finally:
+                _close_native()
     except FormcheckError as e:
         print(f"formcheck: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("formcheck: interrupted", file=sys.stderr)
-        return 130
+        return int(getattr(e, "exit_code", 1))
+    except KeyboardInterrupt as e:
+        print(f"formcheck: {interruption_text(e)}", file=sys.stderr)
+        return 130  # interrupted or terminated (docs/reliability.md)
     except BrokenPipeError:  # e.g. `formcheck samples | head`
         sys.stderr.close()
         return 0
+
+
+def _close_native() -> None:
+    """Close native objects an error path left open while the log filter still holds fd 2
+    (their destructors log, and MediaPipe's finalizer fails noisily at interpreter exit)."""
+    estimator = sys.modules.get("formcheck.pose.estimator")
+    if estimator is not None:
+        estimator.close_all()
 
 
 if __name__ == "__main__":

@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     clips = load_labels(args.labels, cfg.name, args.videos_dir)
     if not clips:
         raise ConfigError(f"{args.labels}: no clips labelled as {cfg.name}")
+    from formcheck.cli.score import command_inputs
+    from formcheck.outputs import check_outputs
+
+    check_outputs({"--out": args.out}, inputs=command_inputs(args, [args.labels, *(c.path for c in clips)]))
     if args.per_group is not None and (args.group_by is None or args.per_group < 1):
         raise ConfigError("--per-group K needs --group-by FIELD and K >= 1")
     if args.group_by is not None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
+from formcheck.interrupts import deferred
+from formcheck.outputs import check_outputs, is_stdout
 from formcheck.report import summary_text, write_json
 
 
@@ -29,9 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.cli.score import check_video_suffix, command_inputs
     from formcheck.live import LiveOptions, run_live
 
     cfg = exercise_from_args(args)
+    source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
+    check_outputs(
+        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record},
+        inputs=command_inputs(args, source_file),
+        allow_stdout=("--json",),
+    )
+    check_video_suffix(args.record, "--record")
     opts = LiveOptions(
         source=args.source,
         model=args.model,
@@ -44,12 +56,25 @@ def run(args: argparse.Namespace) -> int:
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
     )
     report, _stats, trace = run_live(cfg, opts)
-    if args.trace_out:
-        from formcheck.trace import save_trace
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        ended_by_signal(report)
+        outputs_ok = True
+        if report.get("video_out_error"):
+            print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
+            outputs_ok = False
+        if args.trace_out:
+            from formcheck.trace import save_trace
 
-        save_trace(trace, args.trace_out)
-    if args.json_out:
-        write_json(report, args.json_out)
-    if args.json_out != "-":
-        print(summary_text(report))
-    return 0 if report["complete"] else 1
+            outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
+        if args.json_out:
+            outputs_ok &= write_or_say(write_json, report, args.json_out)
+        if not is_stdout(args.json_out):
+            print(summary_text(report))
+    interrupted = "ended_by" in report
+    return exit_code(
+        interrupted=interrupted,
+        incomplete=not report["complete"] and not interrupted and bool(report.get("frames"))
+        and not report.get("nothing_measurable"),  # nothing measurable is exit 1, not an input cut short
+        outputs_ok=outputs_ok,
+        failed=not report["complete"],
+    )
