@@ -63,3 +63,8 @@ def test_knees_falling_inward_are_flagged():
 def test_one_leg_taking_the_weight_is_flagged():
     c = analyze_trace(_squats(2, uneven_deg=40.0), CFG)
     assert all("uneven" in r.faults for r in c.results)
+
+
+def test_camera_deep_squats_from_the_side_count_clean():
+    c = analyze_trace(synthetic.deep_squat(reps=3, seed=2), CFG)
+    assert c.reps == 3 and [r.faults for r in c.results] == [()] * 3

@@ -77,3 +77,8 @@ def test_a_person_who_stands_leaning_and_soft_kneed_is_judged_from_their_own_pos
 def test_sinking_into_the_standing_knee_is_flagged():
     c = analyze_trace(_raises(2, sink_deg=25.0), CFG)
     assert all("standing_knee_bent" in r.faults for r in c.results)
+
+
+def test_camera_leg_raises_from_the_side_count_per_side():
+    c = analyze_trace(synthetic.standing_leg_raise(side=["left", "right", "left"], seed=2), CFG)
+    assert c.reps_by_side == {"left": 2, "right": 1} and [r.faults for r in c.results] == [()] * 3
