@@ -7,6 +7,7 @@ inference (re-scoring and tuning).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -155,8 +156,10 @@ def trace_measures(
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
-    img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
     exact = bool(trace.meta.extra.get("world_exact", False))  # motion capture: angles in 3-D only
+    if exact:  # measured positions: filtering made for a pose estimator's jitter would only add lag
+        smoothing = dataclasses.replace(smoothing, enabled=False)
+    img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
     values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact)
     values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
     return values, usable, np.where(usable[..., None], img, trace.image_xy)

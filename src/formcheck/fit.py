@@ -1,4 +1,4 @@
-"""Fitting thresholds to labelled recordings.
+"""Fitting thresholds to labelled recordings (docs/tuning.md, "Fitting thresholds to labels").
 
 Labels use the format of ``sample_videos/labels.toml``: one ``[[clip]]`` per recording::
 
@@ -8,26 +8,33 @@ Labels use the format of ``sample_videos/labels.toml``: one ``[[clip]]`` per rec
     reps = 6                           # the count a careful human makes
     reps_accept = [6]                  # every defensible count (default: [reps])
     reps_by_side = { left = 3, right = 3 }   # optional, per-side exercises
-    correct = [true, true, false, true, false, true]   # optional: per rep, in time order, was it done right?
+    correct = [true, true, false, true, false, true]   # optional: per rep, was it done right?
+    rep_spans_s = [[1.0, 4.2], ...]    # optional: each labelled rep's time (one per correct entry)
+    group = "smith"                    # optional: any string field, for leave-one-group-out
 
-Agreement of one clip with its labels is the mean of the parts it has labels for: the count
-(1 when it is in ``reps_accept``), the per-side counts (1 when both match) and, with
-``correct``, the fraction of reps whose verdict (``ok``) matches the label, reps paired in
-time order (a missing or extra rep counts as a disagreement). The fit maximises the summed
-agreement over the clips; ties are broken by the total count error, then by staying close
-to the starting thresholds.
+Verdicts are matched to labelled reps by time overlap (:func:`match_verdicts`: a clip
+labelled as one rep spans the whole recording; without times, in time order), and scored as
+the balanced accuracy of the per-rep verdicts (:class:`Verdicts`); counts are reported
+separately. Agreement of one clip (for counts) is the mean of the parts it has labels for.
+The fit maximises (balanced accuracy, summed agreement, −count error).
+
+What is fitted by default: the thresholds that decide whether a rep was done right
+(:func:`correctness_thresholds`), never those that decide what a rep is (start, end,
+min_phase_s, gates); thresholds marked ``fit = false`` only when calibrating one person.
 
 Search: coordinate descent over the named thresholds — each in turn is scanned over a grid
 of its range with the others fixed, the best value kept, rounds repeated with a finer grid
-around it — then every value that sits on a plateau of best agreement is moved to the
-middle of that plateau (the value the labels support with the widest margin). Invalid
-combinations (end >= start, target_min > target_max) are skipped. Every evaluation
-re-scores the recordings from their measures (milliseconds each); pose inference runs at
-most once per video (through the trace cache).
+around it — then every value moves to the centre of its plateau of best agreement (give or
+take one labelled rep). Invalid combinations (end >= start, target_min > target_max) are
+skipped. Correctness thresholds are searched on a per-clip fault model (:class:`_FaultModel`:
+where each rep's fault switches on, a few checker runs per clip); other thresholds re-score
+the recordings from their measures (milliseconds each); reported scores always come from the
+checker. Pose inference runs at most once per video (through the trace cache).
 
 Over-fitting: a handful of clips can be fitted perfectly by thresholds that do not
-generalize, so :func:`leave_one_out` refits on n − 1 clips and scores the held-out one, for
-each clip in turn. Its agreement, not the fitted one, says what to expect on new recordings.
+generalize, so :func:`leave_one_group_out` refits without each group (a person) and scores
+it, and :func:`leave_one_out` does the same per clip; :func:`calibrate_per_group` tests
+per-patient calibration. Their scores, not the fitted one, say what to expect.
 """
 
 from __future__ import annotations
