@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_clips,
     )
     from formcheck.profiles import profile_toml, save_profile
-    from formcheck.tune import _package_exercise
+    from formcheck.tuning import _package_exercise
 
     cfg = exercise_from_args(args)
     clips = load_labels(args.labels, cfg.name, args.videos_dir)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     print("  searching: " + ", ".join(f"{p.name} {p.lo:g}..{p.hi:g}" for p in params))
     many = len(clips) > 12
     prepared = prepare_clips(
-        clips, cfg, args.model, args.model_dir, progress=not args.no_progress,
+        clips, cfg, pose_spec_from_args(args), progress=not args.no_progress,
         on_status=None if many else (lambda s: print(f"  {s}")),
     )  # fmt: skip
     if many:

@@ -6,11 +6,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_model_options,
+    add_report_options,
+    exercise_from_args,
+    output_options,
+    pose_spec_from_args,
+    stdout_options,
+    to_stdout,
+    write_requested,
+)
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs, is_stdout
-from formcheck.report import summary_text, write_json
+from formcheck.outputs import check_outputs
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,11 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_exercise_options(p)
     add_model_options(p, default="lite")
-    p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
+    p.add_argument(
+        "--source",
+        default="0",
+        help="camera index, stream URL, video file, or a pose trace .npz/.csv (replayed: no model) (default: 0)",
+    )
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
     p.add_argument("--no-window", action="store_true", help="no window: print cues and reps to the terminal")
     p.add_argument("--debug", action="store_true", help="show fps, latency and dropped frames")
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here at the end")
+    add_report_options(p)
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace at the end (.npz)")
     p.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
     p.set_defaults(func=run)
@@ -39,21 +53,20 @@ def run(args: argparse.Namespace) -> int:
     cfg = exercise_from_args(args)
     source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
     check_outputs(
-        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record},
+        {**output_options(args), "--trace-out": args.trace_out, "--record": args.record},
         inputs=command_inputs(args, source_file),
-        allow_stdout=("--json",),
+        allow_stdout=stdout_options(),
     )
     check_video_suffix(args.record, "--record")
     opts = LiveOptions(
         source=args.source,
-        model=args.model,
-        model_dir=args.model_dir,
-        num_poses=args.people,
+        pose=pose_spec_from_args(args),
         window=not args.no_window,
         record=args.record,
         debug=args.debug,
         max_seconds=args.max_seconds,
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
+        signals=args.signals,
     )
     report, _stats, trace = run_live(cfg, opts)
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
@@ -66,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
             from formcheck.trace import save_trace
 
             outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
-        if args.json_out:
-            outputs_ok &= write_or_say(write_json, report, args.json_out)
-        if not is_stdout(args.json_out):
+        outputs_ok &= write_requested(args, [report])
+        if not to_stdout(args):
             print(summary_text(report))
     interrupted = "ended_by" in report
     return exit_code(

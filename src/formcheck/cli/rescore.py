@@ -6,11 +6,19 @@ import argparse
 import time
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, exercise_from_args
-from formcheck.cli.finishing import exit_code, write_or_say
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_report_options,
+    exercise_from_args,
+    output_options,
+    stdout_options,
+    to_stdout,
+    write_requested,
+)
+from formcheck.cli.finishing import exit_code
 from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs, is_stdout
-from formcheck.report import summary_text, write_csv, write_json
+from formcheck.outputs import check_outputs
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("traces", nargs="+", type=Path, metavar="TRACE")
     add_exercise_options(p)
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
-    p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
+    add_report_options(p)
     p.set_defaults(func=run)
 
 
@@ -34,22 +41,18 @@ def run(args: argparse.Namespace) -> int:
     from formcheck.rescoring import rescore_trace
 
     cfg = exercise_from_args(args)
-    check_outputs({"--json": args.json_out, "--csv": args.csv_out}, inputs=args.traces)
-    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
+    check_outputs(output_options(args), inputs=args.traces, allow_stdout=stdout_options())
+    quiet = to_stdout(args)
     reports = []
     for path in args.traces:
         t0 = time.perf_counter()
-        report = rescore_trace(path, cfg)
+        report = rescore_trace(path, cfg, signals=args.signals)
         ms = (time.perf_counter() - t0) * 1000.0
         reports.append(report)
         if not quiet:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
-    ok = True
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
-        if args.json_out:
-            ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
-        if args.csv_out:
-            ok &= write_or_say(write_csv, reports, args.csv_out)
+        ok = write_requested(args, reports, single=len(args.traces) == 1)
     # A trace in which nothing was measurable is not a result (its summary says so).
     return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))
