@@ -267,7 +267,7 @@ def one_chain():
         return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
 
     def check(trace, cfg):
-        live = Analyzer(cfg, trace.meta.aspect)
+        live = Analyzer.for_trace(cfg, trace.meta)  # exact 3-D and one-rep traces as the batch reads them
         rows = np.stack([live.update(f).measures.values for f in trace.frames()])
         live.finish()
         measures = trace_measures(trace, only=cfg.measures_used())

@@ -15,9 +15,11 @@ from formcheck.fit import (
     Clip,
     Outcome,
     Param,
+    Verdicts,
     agreement,
     default_params,
     fit_thresholds,
+    leave_one_group_out,
     leave_one_out,
     load_labels,
     parse_param,
@@ -97,10 +99,11 @@ def test_agreement_averages_count_sides_and_per_rep_verdicts():
     assert agreement(counts_only, Outcome(3, None, (False,) * 3)).score == 1.0
 
 
-def test_params_default_to_the_counting_band_and_hold_and_can_be_chosen():
+def test_params_default_to_the_thresholds_of_correctness_never_those_of_counting():
     assert [p.name for p in default_params(WALL)] == [
-        "start_deg", "end_deg", "target_min_deg", "target_max_deg", "hold_s",
+        "target_min_deg", "target_max_deg", "hold_s", "max_return_speed_deg_s", "max_trunk_lean_deg",
     ]  # fmt: skip
+    assert not {"start_deg", "end_deg", "min_phase_s"} & {p.name for p in default_params(get_exercise("deep_squat"))}
     assert parse_param("hold_s=2:15", WALL) == Param("hold_s", 2.0, 15.0, 0.1)
     for bad, msg in [("hold_s=2", "NAME=LO:HI"), ("holds=2:3", "not a threshold"), ("hold_s=9:3", "increasing"),
                      ("hold_s=0:500", "inside 0 to 120 s"), ("hold_s=a:3", "must be numbers")]:  # fmt: skip
@@ -156,7 +159,8 @@ def test_fit_recovers_a_known_depth_threshold_among_several_parameters():
     res = fit_thresholds(WALL, clips, prepared, params)
     assert res.after_mean == 1.0
     assert 38.0 < res.values["target_min_deg"] <= 42.5
-    assert res.values["hold_s"] == WALL.value("hold_s")  # nothing asked for a change
+    # Every rep is held 6 s: hold_s goes to the middle of the values that pass them all.
+    assert res.plateaus["hold_s"][0] == 2.0 and 5.0 < res.values["hold_s"] < res.plateaus["hold_s"][1]
     loo = leave_one_out(WALL, clips, prepared, params)
     assert loo.after_mean > loo.before_mean
 
@@ -190,3 +194,96 @@ def test_fit_cli_says_when_no_clip_is_labelled_for_the_exercise(tmp_path, capsys
     (tmp_path / "l.toml").write_text('[[clip]]\nfile = "a.mp4"\nexercise = "heel_slide"\nreps = 1\n', encoding="utf-8")
     assert main(["fit", str(tmp_path / "l.toml"), "-e", "wall_squat"]) == 1
     assert "no clips labelled as wall_squat" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- generalising
+
+
+def test_labels_carry_groups_and_rep_times(tmp_path):
+    (tmp_path / "l.toml").write_text(
+        '[[clip]]\nfile = "a.npz"\nexercise = "wall_squat"\nreps = 2\ncorrect = [true, false]\n'
+        'rep_spans_s = [[1.0, 4.5], [6, 9]]\ngroup = "s01"\nsession = "monday"\n',
+        encoding="utf-8",
+    )
+    (c,) = load_labels(tmp_path / "l.toml")
+    assert c.group == "s01" and c.fields["session"] == "monday"
+    assert c.rep_spans_s == ((1.0, 4.5), (6.0, 9.0))
+    (tmp_path / "bad.toml").write_text(
+        '[[clip]]\nfile = "a.npz"\nexercise = "wall_squat"\ncorrect = [true]\nrep_spans_s = [[2, 1]]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="rep_spans_s must be a list of"):
+        load_labels(tmp_path / "bad.toml")
+
+
+def test_verdicts_are_matched_to_labelled_reps_by_time_overlap_so_a_missed_rep_shifts_nothing():
+    clip = Clip("x", Path("x"), "wall_squat", 3, (3,), None, (True, False, True), ((0, 2), (3, 5), (6, 8)))
+    missed_first = Outcome(2, None, (False, True), ((3.2, 5.1), (6.1, 7.9)))
+    s = agreement(clip, missed_first)
+    assert s.pairs == ((True, None), (False, False), (True, True))
+    assert (s.correct_agree, s.correct_total) == (2, 3)
+    v = Verdicts.of([s])
+    # the correct rep never counted is a miss; the incorrect one flagged, the last correct one ok
+    assert (v.correct_ok, v.correct_n, v.incorrect_flagged, v.incorrect_n, v.unmatched) == (1, 2, 1, 1, 1)
+    assert v.balanced_accuracy == pytest.approx(0.75)
+
+
+def test_a_clip_labelled_as_one_rep_is_matched_to_the_rep_found_in_it():
+    clip = Clip("x", Path("x"), "deep_squat", 1, (1,), None, (False,))
+    assert agreement(clip, Outcome(1, None, (True,), ((0.4, 2.0),), (0.0, 2.5))).pairs == ((False, True),)
+    assert agreement(clip, Outcome(0, None, (), (), (0.0, 2.5))).pairs == ((False, None),)
+
+
+def _grouped(tmp_path: Path) -> tuple[list[Clip], list[PreparedTrace]]:
+    """Two people, two sessions each of three wall squats; a rep is right when held >= 8 s
+    (formcheck measures those holds as 10.3 s or more, the others as 8.5 s or less)."""
+    holds = [[5.0, 9.5, 6.0], [9.0, 4.5, 10.0], [6.5, 11.0, 5.5], [8.8, 4.0, 7.0]]
+    clips, prepared = [], []
+    for i, hs in enumerate(holds):
+        prepared.append(PreparedTrace.from_trace(_session([(45.0, h) for h in hs], seed=40 + i)))
+        clips.append(Clip(f"p{i}", Path(f"p{i}"), "wall_squat", 3, (3,), None, tuple(h >= 8.0 for h in hs),
+                          fields={"group": f"person{i // 2}"}))  # fmt: skip
+    return clips, prepared
+
+
+def test_leave_one_group_out_fits_without_each_group_and_scores_it(tmp_path):
+    clips, prepared = _grouped(tmp_path)
+    params = [Param("hold_s", 2.0, 15.0, 0.1)]
+    res = leave_one_group_out(WALL, clips, prepared, "group", params)
+    assert [f.group for f in res.folds] == ["person0", "person1"]
+    assert res.before.balanced_accuracy < 1.0 and res.after.balanced_accuracy == 1.0
+    assert res.after.n == 12 and all(8.0 < f.values["hold_s"] < 10.3 for f in res.folds)
+    with pytest.raises(ConfigError, match="no team"):
+        leave_one_group_out(WALL, clips, prepared, "team", params)
+
+
+def test_the_fitted_value_is_the_centre_of_its_plateau_not_an_edge(tmp_path):
+    clips, prepared = _grouped(tmp_path)
+    res = fit_thresholds(WALL, clips, prepared, [Param("hold_s", 2.0, 15.0, 0.1)], tolerance_reps=0)
+    a, b = res.plateaus["hold_s"]
+    assert a >= 8.5 and b <= 10.4 and b - a > 1.5
+    assert res.values["hold_s"] == pytest.approx((a + b) / 2, abs=0.1)
+
+
+def test_fit_cli_reports_leave_one_group_out_and_always_writes_out(tmp_path, capsys):
+    lines = []
+    for i, hs in enumerate([[5.0, 9.5, 6.0], [9.0, 4.5, 10.0], [6.5, 11.0, 5.5], [8.8, 4.0, 7.0]]):
+        save_trace(_session([(45.0, h) for h in hs], seed=40 + i), tmp_path / f"s{i}.npz")
+        verdicts = ", ".join("true" if h >= 8 else "false" for h in hs)
+        lines.append(f'[[clip]]\nfile = "s{i}.npz"\nexercise = "wall_squat"\nreps = 3\ncorrect = [{verdicts}]\n'
+                     f'group = "g{i // 2}"\n')  # fmt: skip
+    (tmp_path / "labels.toml").write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "fitted.toml"
+    args = ["fit", str(tmp_path / "labels.toml"), "-e", "wall_squat", "--param", "hold_s=2:15", "--group-by", "group"]
+    assert main([*args, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "leave-one-group-out balanced accuracy: 1.00" in text
+    assert "reps counted: 12 (labelled: 12)" in text
+    hold = load_profile(out).for_exercise("wall_squat")["hold_s"]
+    assert 8.5 < hold < 10.3
+    # Fitting again from the fitted profile changes nothing, and --out is still written.
+    again = tmp_path / "again.toml"
+    assert main([*args, "--profile", str(out), "--out", str(again)]) == 0
+    text = capsys.readouterr().out
+    assert "nothing to change" in text and "(nothing changed: the current thresholds)" in text
+    assert load_profile(again).for_exercise("wall_squat") == {"hold_s": hold}

@@ -146,3 +146,34 @@ def test_variant_inches_and_unknown_side_are_in_the_typed_report_and_its_summary
     text = summary_text(d)
     assert "(left 1, right 0, side unknown 1)" in text
     assert "peak 30 cm (12 in)" in text and "hold 2.0 s in the band of 3.0 s" in text
+
+
+def test_an_imported_recording_declares_its_synthesised_image_in_the_typed_report() -> None:
+    # A motion-capture import (exact 3-D, image synthesised, one repetition): the report says
+    # so, validates against the schema and the typed form keeps it through a round trip.
+    from formcheck.formats.mocap import MocapSpec, mocap_trace
+    from formcheck.report import InputInfo
+
+    knee = 100.0 * 0.5 * (1 - np.cos(np.linspace(0, 2 * np.pi, 300)))
+    pos = synthetic.skeleton({"knee_flex_left": knee, "knee_flex_right": knee, "hip_flex_left": 0.8 * knee,
+                              "hip_flex_right": 0.8 * knee, "trunk_pitch": 0.3 * knee}, 300)[80:220]  # fmt: skip
+    trace = mocap_trace(pos, MocapSpec(units="m", up="+z", fps=100.0, segmented=True)).trace
+    report = rescore_trace(trace, get_exercise("deep_squat"))
+    validate(report)
+    assert report["synthesized"] == "image_xy" and "synthesised" in report["input_note"]
+    assert report["world_exact"] is True and report["segmented"] is True
+    typed = Report.from_dict(report)
+    assert typed.input == InputInfo("image_xy", world_exact=True, segmented=True)
+    assert "synthesized" not in typed.extra and typed.to_dict() == report
+
+
+def test_a_camera_recording_declares_no_input_keys(synthetic_reports) -> None:
+    report = synthetic_reports["wall_squat"]
+    assert not {"synthesized", "input_note", "world_exact", "segmented"} & set(report)
+    assert Report.from_dict(report).input is None
+
+
+def test_the_schema_refuses_an_unknown_synthesised_kind(synthetic_reports) -> None:
+    report = {**synthetic_reports["wall_squat"], "synthesized": "depth"}
+    with pytest.raises(jsonschema.ValidationError):
+        validate(report)

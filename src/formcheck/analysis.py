@@ -14,7 +14,8 @@ the same events; ``tests/test_analysis.py`` holds them to it for every exercise 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from formcheck.measures.body import (
     measure_index,
 )
 from formcheck.measures.frame import MeasureFrame
-from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
 from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
 from formcheck.pose.validate import check_frame, check_trace
 from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
@@ -56,6 +57,24 @@ def required_landmarks(cfg: ExerciseConfig) -> np.ndarray:
     return np.array(sorted(idx), dtype=np.intp)
 
 
+def is_world_exact(extra: Mapping[str, object]) -> bool:
+    """A trace's ``meta.extra`` says its world landmarks are exact 3-D (motion capture, the
+    image synthesised from them): angles in 3-D only, never blended with the image, not smoothed."""
+    return bool(extra.get("world_exact", False))
+
+
+def is_segmented(extra: Mapping[str, object]) -> bool:
+    """A trace's ``meta.extra`` says it is exactly one repetition (segmented data): it starts
+    and ends with that rep."""
+    return bool(extra.get("segmented", False))
+
+
+def smoothing_for(smoothing: SmoothingConfig, world_exact: bool) -> SmoothingConfig:
+    """The smoothing both drivers apply: none for exact 3-D input (measured positions:
+    filtering made for a pose estimator's jitter would only add lag)."""
+    return dataclasses.replace(smoothing, enabled=False) if world_exact else smoothing
+
+
 @dataclass(slots=True)
 class AnalyzedFrame:
     pose: PoseFrame  # smoothed
@@ -72,15 +91,30 @@ class Analyzer:
         aspect: float,
         smoothing: SmoothingConfig = SmoothingConfig(),
         min_visibility: float = MIN_VISIBILITY,
+        world_exact: bool = False,
+        segmented: bool = False,
     ) -> None:
         self.cfg = cfg
         self.aspect = aspect
         self.min_visibility = min_visibility
-        self.smoother = LandmarkSmoother(smoothing)
-        self.checker = RepChecker(cfg)
+        self.world_exact = world_exact
+        self.smoother = LandmarkSmoother(smoothing_for(smoothing, world_exact))
+        self.checker = RepChecker(cfg, segmented=segmented)
         self.required = required_landmarks(cfg)
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
         self.identity = IdentityGuard()
+
+    @classmethod
+    def for_trace(
+        cls,
+        cfg: ExerciseConfig,
+        meta: TraceMeta,
+        smoothing: SmoothingConfig = SmoothingConfig(),
+        min_visibility: float = MIN_VISIBILITY,
+    ) -> Analyzer:
+        """The live driver for the frames of a recorded trace (replay): its aspect, and exact
+        3-D and one-repetition input as :func:`trace_measures`/:func:`analyze_trace` read them."""
+        return cls(cfg, meta.aspect, smoothing, min_visibility, is_world_exact(meta.extra), is_segmented(meta.extra))
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
         """Analyze the next frame. Its timestamp must be finite and later than the last
@@ -95,7 +129,9 @@ class Analyzer:
         sm = self.smoother(
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
-        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)
+        values = compute_measures(
+            sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures, world_exact=self.world_exact
+        )
         values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
         img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0], other)
         sm = PoseFrame(sm.t_s, img, sm.world_xyz, sm.visibility, sm.presence, sm.n_people, sm.identity_jump)
@@ -193,8 +229,10 @@ def trace_measures(
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
-    img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
-    values = distrust_jumps(compute_measures(img, world, usable, trace.meta.aspect, only), trace.identity_jump)
+    exact = is_world_exact(trace.meta.extra)
+    img, world = smooth_trace(masked, smoothing_for(smoothing, exact), MEASURE_LANDMARKS)
+    values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact)
+    values = distrust_jumps(values, trace.identity_jump)
     return values, usable, drawn_landmarks(img, trace.image_xy, usable, other)
 
 
@@ -218,7 +256,7 @@ def analyze_trace(
         raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
     values, usable, img = measures
     required = required_landmarks(cfg)
-    checker = RepChecker(cfg)
+    checker = RepChecker(cfg, segmented=is_segmented(trace.meta.extra))
     person = has_person(trace.n_people, trace.image_xy)
     other = trace_other_person(trace, landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility))
     switched = trace.identity_jump | other

@@ -56,6 +56,9 @@ class Threshold:
     max: float
     unit: str
     help: str = ""
+    #: ``formcheck fit`` tunes it by default (a correctness threshold not marked ``fit = false``:
+    #: a limit the labels of a few people cannot be trusted to move, e.g. a normal range).
+    fit: bool = True
 
     def checked(self, value: Any, origin: str = "") -> Threshold:
         where = f" in {origin}" if origin else ""
@@ -453,13 +456,16 @@ def _parse_exercise(data: Mapping[str, Any], origin: str, inherited: Iterable[st
         w = f"{origin} [thresholds.{key}]"
         if not isinstance(spec, dict):
             raise ConfigError(f"{w}: expected a table like {{ value = 1, min = 0, max = 2, unit = \"s\" }}")
-        unknown = sorted(set(spec) - {"value", "min", "max", "unit", "help"})
+        unknown = sorted(set(spec) - {"value", "min", "max", "unit", "help", "fit"})
         if unknown:
-            raise ConfigError(f"{w}: unknown key(s) {', '.join(unknown)}; valid keys: value, min, max, unit, help")
+            raise ConfigError(f"{w}: unknown key(s) {', '.join(unknown)}; valid keys: value, min, max, unit, help, fit")
         lo, hi = _finite(spec, "min", w), _finite(spec, "max", w)
         if lo > hi:
             raise ConfigError(f"{w}: min {lo:g} is above max {hi:g}")
-        base = Threshold(key, lo, lo, hi, _text(spec, "unit", w), _text(spec, "help", w))
+        fit = spec.get("fit", True)
+        if not isinstance(fit, bool):
+            raise ConfigError(f"{w}: fit = {fit!r} must be true or false")
+        base = Threshold(key, lo, lo, hi, _text(spec, "unit", w), _text(spec, "help", w), fit)
         thresholds[key] = base.checked(_req(spec, "value", (int, float), w), origin)
 
     rp = _req(data, "rep", dict, origin)

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formcheck.analysis import Analyzer
+from formcheck.analysis import Analyzer, is_segmented, is_world_exact
 from formcheck.checkers.events import EventKind
 from formcheck.config import ExerciseConfig
 from formcheck.errors import CameraError, FormcheckError
 from formcheck.pose.backend import BackendSpec, open_backend
 from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import TraceBuilder, TraceMeta
-from formcheck.report import SignalRecorder, build_report
+from formcheck.report import InputInfo, SignalRecorder, build_report
 from formcheck.sources.info import FrameSource
 
 KEY_QUIT = {ord("q"), ord("Q"), 27}
@@ -85,7 +85,10 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     continuity = Continuity()
     captured = src.info.live  # frames stamped with capture time: latency is measurable
     w, h = src.info.width, src.info.height
-    analyzer = Analyzer(cfg, w / h)
+    # A replayed trace keeps what it declares (exact 3-D, one repetition): the same chain as rescore.
+    replayed = getattr(src, "trace", None)
+    extra = replayed.meta.extra if replayed is not None else {}
+    analyzer = Analyzer(cfg, w / h, world_exact=is_world_exact(extra), segmented=is_segmented(extra))
     annotator = Annotator.for_exercise(cfg, (w, h), debug=opts.debug)
     model = backend.model_id
     builder = TraceBuilder(TraceMeta(str(opts.source), model, src.info.fps, w, h))
@@ -188,6 +191,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         error=error,
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped}},
         signals=series.build() if series is not None else None,
+        input_info=InputInfo.from_extra(extra),
     )
     if recording is not None and recording.error is not None:
         report["video_out_error"] = recording.error

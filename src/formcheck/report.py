@@ -9,7 +9,8 @@ measurable_fraction, reps, reps_by_side ({"left": n, "right": n[, "unknown": n]}
 target_reps, rep_details ([{index, side, start_s, end_s, peak_deg, hold_s, max_speed_deg_s,
 faults, ok, peak, unit, in_target_s, max_speed_<unit>_s, max_return_speed_<unit>_s,
 finished, variant?, peak_in? (cm), peak_<measure>...}]), cues ([{t_s, code, text, side?}]), stopped, complete,
-error, thresholds, note, formcheck_version, report_version; on request signals
+error, thresholds, note, formcheck_version, report_version; for an imported recording
+synthesized, input_note, world_exact, segmented (:class:`InputInfo`); on request signals
 ({t_s, series: {measure: [...]}}); commands add their own keys (inference, trace, live...).
 The JSON Schema is ``docs/report.schema.json``.
 A run with no measurable frame at all is not a result: ``complete`` is false, ``error``
@@ -203,11 +204,53 @@ class SessionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class InputInfo:
+    """What the report must say about an imported recording: which coordinates were
+    synthesised (a motion-capture import has no camera picture; a 2-D import no depth),
+    whether its 3-D positions are exact (motion capture) and whether it is one repetition."""
+
+    synthesized: str | None = None  # "image_xy" or "world_xyz"
+    world_exact: bool = False
+    segmented: bool = False
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> InputInfo | None:
+        """From a trace's ``meta.extra`` (None when there is nothing to say)."""
+        info = cls(extra.get("synthesized") or None, bool(extra.get("world_exact")), bool(extra.get("segmented")))
+        return info if info != cls() else None
+
+    @property
+    def note(self) -> str | None:
+        if self.synthesized == "image_xy":
+            return "the image was synthesised from the 3-D positions (no camera picture)"
+        if self.synthesized:
+            return (
+                "the 3-D positions were estimated from the image (z = 0): angles out of the image plane are flattened"
+            )
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.synthesized:
+            d["synthesized"], d["input_note"] = self.synthesized, self.note
+        if self.world_exact:
+            d["world_exact"] = True
+        if self.segmented:
+            d["segmented"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> InputInfo | None:
+        return cls.from_extra(d)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """One checked recording or session: the typed form of the JSON report.
 
     ``extra`` holds keys commands add (``inference``, ``trace``, ``live``, ...), written
-    after the fixed ones. ``signals`` is set only when asked for.
+    after the fixed ones. ``signals`` is set only when asked for; ``input`` only for an
+    imported recording that has something to declare (:class:`InputInfo`).
     """
 
     session: SessionInfo
@@ -217,6 +260,7 @@ class Report:
     signals: SignalSeries | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = REPORT_VERSION
+    input: InputInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         s = self.session
@@ -243,6 +287,8 @@ class Report:
             "formcheck_version": s.formcheck_version,
             "report_version": self.version,
         }
+        if self.input is not None:
+            d.update(self.input.to_dict())
         d.update(self.extra)
         if self.signals is not None:
             d["signals"] = self.signals.to_dict()
@@ -267,13 +313,14 @@ class Report:
             signals,
             extra,
             d.get("report_version", REPORT_VERSION),
+            InputInfo.from_dict(d),
         )
 
 
 _FIXED_KEYS = frozenset((
     "exercise", "source", "model", "duration_s", "frames", "measurable_frames", "measurable_fraction", "reps",
     "reps_by_side", "reps_ok", "target_reps", "rep_details", "cues", "stopped", "complete", "error", "thresholds",
-    "note", "formcheck_version", "report_version", "signals",
+    "note", "formcheck_version", "report_version", "signals", "synthesized", "input_note", "world_exact", "segmented",
 ))  # fmt: skip
 
 
@@ -291,6 +338,7 @@ def report_from_checker(
     error: str | None = None,
     signals: SignalSeries | None = None,
     extra: dict[str, Any] | None = None,
+    input_info: InputInfo | None = None,
 ) -> Report:
     """The report of a finished (or interrupted) checker run, from its public outcome."""
     cfg = checker.cfg
@@ -321,7 +369,7 @@ def report_from_checker(
     cue_events = (e for e in checker.events if e.kind is EventKind.CUE_ON)
     cues = tuple(CueRecord(_num(e.t_s, 3), e.code, e.text, e.side) for e in cue_events)
     reps = tuple(RepRecord.from_result(r) for r in checker.results)
-    return Report(session, reps, cues, checker.reps_by_side, signals, extra)
+    return Report(session, reps, cues, checker.reps_by_side, signals, extra, input=input_info)
 
 
 def build_report(
@@ -334,12 +382,13 @@ def build_report(
     error: str | None = None,
     extra: dict[str, Any] | None = None,
     signals: SignalSeries | None = None,
+    input_info: InputInfo | None = None,
 ) -> dict[str, Any]:
     """The JSON-ready report dict of a checker run (:func:`report_from_checker`, then
     :meth:`Report.to_dict`)."""
     return report_from_checker(
         checker, source=source, model=model, duration_s=duration_s, complete=complete, error=error,
-        signals=signals, extra=extra,
+        signals=signals, extra=extra, input_info=input_info,
     ).to_dict()  # fmt: skip
 
 
@@ -412,6 +461,8 @@ def summary_text(report: dict[str, Any]) -> str:
             f"  #{r['index']}{side} {r['start_s']:.1f}-{r['end_s']:.1f} s  peak {r['peak']:.0f} {r['unit']}{inches}  "
             f"hold {r['hold_s']:.1f} s in the band of {r['end_s'] - r['start_s']:.1f} s  {faults}"
         )
+    if report.get("input_note"):
+        lines.append(f"  note: {report['input_note']}")
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
     if report.get("nothing_measurable"):

@@ -33,7 +33,7 @@ from formcheck.errors import TraceError
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
 from formcheck.pose.validate import check_trace
-from formcheck.report import build_report, signal_series
+from formcheck.report import InputInfo, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 
 __all__ = ["TRACE_SUFFIXES", "PreparedTrace", "is_trace_file", "rescore_trace", "trace_duration_s"]
@@ -114,6 +114,7 @@ class PreparedTrace:
             model=self.trace.meta.model,
             duration_s=trace_duration_s(self.trace),
             signals=signal_series(cfg, self.trace.t_s, self.measures[0]) if signals else None,
+            input_info=InputInfo.from_extra(self.trace.meta.extra),
         )
         report["inference"] = "none"
         if self.trace_path is not None:

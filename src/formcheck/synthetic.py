@@ -1118,6 +1118,59 @@ def squat(capture: Capture | None = None, body: Body = Body(), **options: object
     return _render(motion, lambda ch: wall_squat_pose(ch, 0.5, body), "feet", options, body, "squat", "side")
 
 
+def deep_squat(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Deep squats filmed from the side (by default): knees to 130°, the shins taking 30 % of
+    it (thighs past horizontal, feet flat), the trunk leaning 35°; see :func:`squat_motion`
+    (``depth_deg``, ``lean_ratio``...)."""
+    opts = {"depth_deg": 130.0, "lean_ratio": 0.27, **_motion_opts(options)}
+    motion = squat_motion(**opts)  # type: ignore[arg-type]
+    return _render(motion, lambda ch: wall_squat_pose(ch, 0.3, body), "feet", options, body, "deep_squat", "side")
+
+
+def standing_leg_raise_motion(
+    reps: int = 10,
+    side: str | Sequence[str] = "right",
+    lift_deg: float = 90.0,
+    knee_deg: float = 0.0,
+    lean_deg: float = 0.0,
+    hold_s: float = 0.5,
+    up_s: float = 1.2,
+    down_s: float = 1.2,
+    rest_s: float = 1.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Standing straight leg raises: the raised leg's hip flexes to ``lift_deg`` (``lift``),
+    its knee bends ``knee_deg``; the trunk leans forward over the hips by ``lean_deg``."""
+    sides = rep_sides(side, reps)
+    m = Motion({"lift": 0.0, "knee": 0.0, "lean": 0.0, "left": 0.0})
+    m.set({"left": 1.0 if sides and sides[0] == "left" else 0.0}).rest(start_s)
+    for s in sides:
+        m.set({"left": 1.0 if s == "left" else 0.0})
+        add_rep(m, {"lift": lift_deg, "knee": knee_deg, "lean": lean_deg}, {"lift": 0.0, "knee": 0.0, "lean": 0.0},
+                out_s=up_s, hold_s=hold_s, back_s=down_s, rest_s=rest_s, side=s)  # fmt: skip
+    return m
+
+
+def standing_leg_raise_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Standing leg raise channels → joints: the standing leg stays vertical in the room
+    (its hip flexes by the trunk's lean), the raised one flexes by ``lift`` beyond that."""
+    lean, left = ch.get("lean", 0.0), ch["left"] > 0.5
+    out: dict[str, ArrayLike] = {"trunk_pitch": lean}
+    for s in SIDES:
+        raised = left if s == "left" else ~left
+        out[f"hip_flex_{s}"] = lean + np.where(raised, ch["lift"], 0.0)
+        out[f"knee_flex_{s}"] = np.where(raised, ch["knee"], 0.0)
+        out[f"arm_raise_{s}"] = 10.0
+    return out
+
+
+def standing_leg_raise(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Standing straight leg raises, side view by default; see :func:`standing_leg_raise_motion`."""
+    motion = standing_leg_raise_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: standing_leg_raise_pose(ch, body), "lowest", options, body,
+                   "standing_leg_raise", "side")  # fmt: skip
+
+
 def lunge_motion(
     reps: int = 10,
     side: str | Sequence[str] = "right",

@@ -150,7 +150,9 @@ class _Attempt:
 class _SideTracker:
     """Counts repetitions of one signal (one side of the body, or the body as a whole)."""
 
-    def __init__(self, cfg: ExerciseConfig, th: dict[str, float], out: Outbox, side: str | None) -> None:
+    def __init__(
+        self, cfg: ExerciseConfig, th: dict[str, float], out: Outbox, side: str | None, segmented: bool = False
+    ) -> None:
         u = cfg.rep.unit
         rp = cfg.rep
         self.cfg, self.th, self.out = cfg, th, out
@@ -191,7 +193,8 @@ class _SideTracker:
             Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
         )
         self.enter, self.leave, self.over, self.under = Dwell(), Dwell(), Dwell(), Dwell()
-        self.armed = False
+        self.segmented = segmented
+        self.armed = segmented  # segmented: the recording starts at the rep
         self.fresh = True  # not seen at rest since tracking began or the limb was lost
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
@@ -444,8 +447,11 @@ class _SideTracker:
 
     def close(self, t: float) -> None:
         """End of stream: an attempt that reached its target counts, flagged unfinished —
-        unless it was already back at rest (only the jitter guard's confirmation was cut off)."""
-        if self.attempt is not None and self.leave.since is not None:
+        unless it was already back at rest (only the jitter guard's confirmation was cut off).
+        In a segmented recording (one rep per recording) the stream's end is the rep's end."""
+        if self.attempt is not None and self.segmented:
+            self._finish(t, finished=True)
+        elif self.attempt is not None and self.leave.since is not None:
             self._finish(self.leave.since, finished=True)
         elif self.attempt is not None and self.attempt.reached_target:
             self._finish(t, finished=False)
@@ -589,8 +595,12 @@ class RepChecker:
     TOML file, not here.
     """
 
-    def __init__(self, cfg: ExerciseConfig) -> None:
+    def __init__(self, cfg: ExerciseConfig, segmented: bool = False) -> None:
         self.cfg = cfg
+        # Segmented: the recording is one repetition cut out of a longer one (motion-capture
+        # data sets): it may start part-way into the movement (armed from the first frame)
+        # and its end is the rep's end (a rep in progress then is complete, not "unfinished").
+        self.segmented = segmented
         self.th: dict[str, float] = {k: t.value for k, t in cfg.thresholds.items()}
         self.extra_peaks = list(cfg.extra_peaks)
         self.reset()
@@ -630,8 +640,8 @@ class RepChecker:
         if rp.mode == "paced":
             return [_PacedTracker(cfg, th, self.out)]
         if rp.side_by:  # one both-sides signal; each rep's side is decided at its end
-            return [_SideTracker(cfg, th, self.out, None)]
-        return [_SideTracker(cfg, th, self.out, s) for s in rp.sides or (None,)]
+            return [_SideTracker(cfg, th, self.out, None, self.segmented)]
+        return [_SideTracker(cfg, th, self.out, s, self.segmented) for s in rp.sides or (None,)]
 
     # ---------------------------------------------------------------- API
     @property

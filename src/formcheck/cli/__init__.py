@@ -13,7 +13,7 @@ import sys
 from formcheck.errors import FormcheckError
 
 #: Modules under formcheck.cli providing sub-commands, in help order.
-COMMANDS = ("live", "score", "rescore", "tune", "fit", "exercises", "samples", "models", "cache")
+COMMANDS = ("live", "score", "rescore", "tune", "fit", "importer", "exercises", "samples", "models", "cache")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

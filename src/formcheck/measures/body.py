@@ -14,6 +14,10 @@ Conventions (DESIGN.md):
   signed: positive when the ankle is on the image-up side of the trunk line (a leg raised
   from the floor when lying), negative below it; lift_height ≈ |hip→ankle| · sin(leg_lift).
 - ankle = ∠(knee, ankle, foot_index).
+- leg_raise = hip→ankle from the trunk line in the body's side plane, + toward the face:
+  defined by the trunk alone, so a standing person leaning forward does not flip its sign.
+- Exact 3-D input (motion capture, ``world_exact``): angles use the world only (the image
+  is synthetic) and orientation against gravity uses the world's vertical (y down).
 
 A measure is NaN in a frame where any landmark it needs is not *usable* (see
 :func:`landmark_usable`). :func:`compute_measures` works on T frames at once: the live
@@ -159,6 +163,30 @@ def _catalog_defs() -> list[MeasureDef]:
                 "crossed over the other knee (figure-4), >1 apart",
             )
         )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"leg_raise_{side}_deg", "deg", (*head, lm["HIP"], lm["ANKLE"]),
+                f"{side} leg (hip→ankle) from the trunk line in the body's side plane, + = in front of the trunk "
+                "(toward the face), − = behind; relative to the trunk, so leaning does not change its sign",
+            ),
+            MeasureDef(
+                f"leg_elevation_{side}_deg", "deg", (lm["HIP"], lm["ANKLE"]),
+                f"{side} leg (hip→ankle) from straight down: 0 hanging, 90 horizontal (image, level camera; "
+                "world vertical for exact 3-D input)",
+            ),
+        ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "knee_spread_ratio", "ratio",
+            (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+            "knee alignment: the knees' spacing across the body / the ankles' spacing (front view or exact 3-D; "
+            "NaN side-on): ~1 knees over the feet, <1 knees falling inward (valgus), >1 pushed out",
+        )
+    )  # fmt: skip
+    defs.append(
+        MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
+    )
     return defs
 
 
@@ -255,6 +283,7 @@ def compute_measures(
     usable: np.ndarray,
     aspect: float,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> np.ndarray:
     """All measures for T frames.
 
@@ -266,6 +295,9 @@ def compute_measures(
         only: if given, measures not named here may be skipped (left NaN): the live path
             (T = 1) computes what its exercise reads (``ExerciseConfig.measures_used()``).
             The trunk's orientation and the view measures are always computed.
+        world_exact: the world landmarks are exact 3-D (motion capture; the image was
+            synthesised from them): angles use the world only, never the image, and the
+            trunk's lean is measured against the world's vertical (y down).
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
@@ -280,6 +312,8 @@ def compute_measures(
     with np.errstate(invalid="ignore", divide="ignore"):
         width_ratio = g.norm_m(ls - rs) / g.norm_m(msh - mhip)
     side_w = side_on_weight(width_ratio)[:, None]  # (T, 1): 1 = side-on → trust the image
+    if world_exact:
+        side_w = np.zeros_like(side_w)  # exact 3-D: never blend in the flattened image angle
 
     if plan.joints.size:
         # World and image angles in one pass: image points as 3-D with z = 0.
@@ -292,7 +326,11 @@ def compute_measures(
     if plan.lift:
         _leg_lift(out, w, iso, msh, mhip, side_w)
 
-    out[:, _INDEX["trunk_lean_deg"]] = g.from_vertical_deg(mhip, msh)
+    if world_exact:  # lean out of the image plane counts too (a front view of a forward lean)
+        d = 0.5 * ((w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]) - (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]))
+        out[:, _INDEX["trunk_lean_deg"]] = np.degrees(np.arctan2(np.hypot(d[:, 0], d[:, 2]), -d[:, 1]))
+    else:
+        out[:, _INDEX["trunk_lean_deg"]] = g.from_vertical_deg(mhip, msh)
     out[:, _INDEX["shoulder_tilt_deg"]] = g.signed_tilt_deg(ls, rs)
     out[:, _INDEX["hip_tilt_deg"]] = g.signed_tilt_deg(lh, rh)
     out[:, _INDEX["shoulder_width_ratio"]] = width_ratio
@@ -303,7 +341,7 @@ def compute_measures(
 
     for combined, left, right in plan.means:
         out[:, combined] = _mean_either(out[:, left], out[:, right])
-    _catalog_measures(out, iso, w, usable, side_w, only)
+    _catalog_measures(out, iso, w, usable, side_w, only, world_exact)
     return out
 
 
@@ -334,6 +372,8 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     for combined, sides in _MEANS.items():
         if combined in need:
             need.update(sides)
+    if "knee_flex_diff_deg" in need:
+        need.update(("knee_flex_left_deg", "knee_flex_right_deg"))
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
             need.update((f"{stem}_left_deg", f"{stem}_right_deg"))
@@ -387,7 +427,11 @@ _GROUPS = {
     "heel": ("heel_lift_left_cm", "heel_lift_right_cm", "heel_lift_cm", "heel_lift_diff_cm"),
     "sagittal": (
         "hip_ext_left_deg", "hip_ext_right_deg", "hip_split_left_deg", "hip_split_right_deg", "neck_flex_deg",
+        "leg_raise_left_deg", "leg_raise_right_deg",
     ),
+    "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
+    "spread": ("knee_spread_ratio",),
+    "asym": ("knee_flex_diff_deg",),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -411,10 +455,11 @@ def _catalog_measures(
     usable: np.ndarray,
     side_w: np.ndarray,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> None:
     """Fills the columns of :func:`_catalog_defs` in place (NaN where not measurable)."""
     with np.errstate(all="ignore"):  # NaN arithmetic is how unmeasurable values propagate
-        _catalog_columns(out, iso, w, usable, side_w, only)
+        _catalog_columns(out, iso, w, usable, side_w, only, world_exact)
 
 
 def _catalog_columns(
@@ -424,6 +469,7 @@ def _catalog_columns(
     usable: np.ndarray,
     side_w: np.ndarray,
     only: Collection[str] | None = None,
+    world_exact: bool = False,
 ) -> None:
     """The body of :func:`_catalog_measures`.
 
@@ -439,7 +485,7 @@ def _catalog_columns(
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)
-    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor"}:  # (indexing skipped when unread)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor", "spread", "elevation"}:  # (skipped if unread)
         hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
         hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
     if want & {"heel", "figure4", "reach", "floor"}:  # leg lengths (skipped when nothing reads them)
@@ -449,7 +495,10 @@ def _catalog_columns(
     # Heel lift: heel above the toe in the image (y down), in image leg lengths, scaled to
     # cm by the world leg length (it reads in cm whatever the zoom).
     if "heel" in want:
-        heel = (I[:, _TOES, 1] - I[:, _HEELS, 1]) / leg_i * leg_w * 100.0
+        if world_exact:  # the world's own vertical, in metres
+            heel = (W[:, _TOES, 1] - W[:, _HEELS, 1]) * 100.0
+        else:
+            heel = (I[:, _TOES, 1] - I[:, _HEELS, 1]) / leg_i * leg_w * 100.0
         c[:, col["heel_lift_left_cm"]], c[:, col["heel_lift_right_cm"]] = heel[:, 0], heel[:, 1]
         c[:, col["heel_lift_cm"]] = np.fmin(heel[:, 0], heel[:, 1])  # the lower heel
         c[:, col["heel_lift_diff_cm"]] = heel[:, 0] - heel[:, 1]
@@ -493,6 +542,11 @@ def _catalog_columns(
         ext2 = np.arctan2(-_dot(th2, f2[:, None]), _dot(th2, a2[:, None]))
         ext = np.degrees(_blend(ext3, ext2, side_w))  # (T, 2)
         c[:, col["hip_ext_left_deg"]], c[:, col["hip_ext_right_deg"]] = ext[:, 0], ext[:, 1]
+        legs3, legs2 = ank_w - hip_w, ank_i - hip_i  # hip→ankle (T, 2, D)
+        raise3 = np.arctan2(_dot(legs3, f3[:, None]), _dot(legs3, a3[:, None]))
+        raise2 = np.arctan2(_dot(legs2, f2[:, None]), _dot(legs2, a2[:, None]))
+        lr = np.degrees(_blend(raise3, raise2, side_w))  # (T, 2)
+        c[:, col["leg_raise_left_deg"]], c[:, col["leg_raise_right_deg"]] = lr[:, 0], lr[:, 1]
         c[:, col["hip_split_left_deg"]] = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
         c[:, col["hip_split_right_deg"]] = ext[:, 1] - ext[:, 0]
         neck3 = np.arccos(np.clip(-_dot(nose3, a3) / _len(nose3), -1.0, 1.0))
@@ -526,10 +580,34 @@ def _catalog_columns(
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
 
-    # Thighs from vertical: mid-hip to the knees (either or both), from straight down.
-    down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
+    if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
+        c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
+
+    # Knee alignment across the body: knees' spacing over ankles' spacing, along the hip line.
+    if "spread" in want:
+        if world_exact:
+            across, kn, an = W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP], W[:, _KNEES], W[:, _ANKLES]
+        else:
+            across, kn, an = I[:, L.LEFT_HIP] - I[:, L.RIGHT_HIP], knee_i, ank_i
+        spread = _dot(kn[:, 0] - kn[:, 1], across) / _dot(an[:, 0] - an[:, 1], across)
+        if not world_exact:  # side-on the hips overlap in the image: nothing across to measure
+            msh2 = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
+            spread = np.where(_len(across) >= 0.25 * _len(mhip_i - msh2), spread, np.nan)
+        c[:, col["knee_spread_ratio"]] = spread
+
+    # Thighs from vertical: mid-hip to the knees (either or both), from straight down; in
+    # the image (level camera), or in the world when it is exact (its y axis is vertical).
+    if world_exact:
+        kw = W[:, _KNEES]
+        down = _mean_either(kw[:, 0], kw[:, 1]) - 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])
+    else:
+        down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
+        leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
+        elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))
+        c[:, col["leg_elevation_left_deg"]], c[:, col["leg_elevation_right_deg"]] = elev[:, 0], elev[:, 1]
 
     # Toe reach: nearest hand (wrist) to nearest toe, in leg lengths; 2-D/3-D blended.
     if "reach" in want:
