@@ -13,7 +13,7 @@ import sys
 from formcheck.errors import FormcheckError
 
 #: Modules under formcheck.cli providing sub-commands, in help order.
-COMMANDS = ("live", "score", "rescore", "tune", "fit", "exercises", "samples", "models")
+COMMANDS = ("live", "routine", "score", "rescore", "tune", "fit", "history", "exercises", "samples", "models")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,3 +75,42 @@ def _user_exercise_files() -> list[Path]:
 
     folder = Path(user_config_dir("formcheck")) / "exercises"
     return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def add_history_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="session history database (default: history.sqlite3 in the user data folder)",
+    )
+    p.add_argument("--no-history", action="store_true", help="do not store this session in the history")
+    p.add_argument(
+        "--patient",
+        default=None,
+        metavar="NAME",
+        help="whose session this is, in the history (default: the profile's name, else 'me')",
+    )
+
+
+def history_from_args(args: argparse.Namespace, mode: str, routine: str | None = None):
+    """A :class:`~formcheck.history.HistoryRecorder` for this run, or None with --no-history."""
+    if getattr(args, "no_history", False):
+        return None
+    from formcheck.history import DEFAULT_PATIENT, HistoryRecorder, SessionInfo, default_db_path
+
+    name, notes = "", ""
+    profile = getattr(args, "profile", None)
+    if profile is not None:
+        from formcheck.config import available_exercises
+        from formcheck.profiles import load_profile
+
+        files = _user_exercise_files() + list(getattr(args, "exercises_file", []))
+        p = load_profile(profile, available_exercises(files))
+        name, notes = p.name, p.notes
+    patient = args.patient or name or DEFAULT_PATIENT
+    info = SessionInfo(
+        patient=patient, mode=mode, routine=routine, profile=str(profile) if profile else None, notes=notes
+    )
+    return HistoryRecorder(args.db or default_db_path(), info)

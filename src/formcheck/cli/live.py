@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_history_options,
+    add_model_options,
+    exercise_from_args,
+    history_from_args,
+)
 from formcheck.report import summary_text, write_json
 
 
@@ -14,9 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "live",
         help="exercise in front of the webcam with a live overlay",
         description="Live checking from a webcam, stream or video file. Keys: q/Esc quit, space pause, "
-        "r reset, p 'it hurts - stop' (ends the set and records it).",
+        "r reset, p 'it hurts - stop' (ends the set and records it). Without a window, the same keys work "
+        "in the terminal.",
     )
     add_exercise_options(p)
+    add_history_options(p)
     add_model_options(p, default="lite")
     p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
@@ -29,9 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from formcheck.live import LiveOptions, run_live
+    from formcheck.live import LiveHooks, LiveOptions, run_live
 
     cfg = exercise_from_args(args)
+    history = history_from_args(args, "live")
+    set_rec = history.begin_set(cfg, str(args.source), args.model) if history is not None else None
     opts = LiveOptions(
         source=args.source,
         model=args.model,
@@ -42,8 +52,15 @@ def run(args: argparse.Namespace) -> int:
         debug=args.debug,
         max_seconds=args.max_seconds,
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
+        hooks=LiveHooks(on_events=set_rec.on_events if set_rec is not None else None),
     )
-    report, _stats, trace = run_live(cfg, opts)
+    try:
+        report, _stats, trace = run_live(cfg, opts)
+        if set_rec is not None:
+            set_rec.end(report)
+    finally:
+        if history is not None:
+            history.close()
     if args.trace_out:
         from formcheck.trace import save_trace
 

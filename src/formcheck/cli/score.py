@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from formcheck.batch import default_jobs
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_history_options,
+    add_model_options,
+    exercise_from_args,
+    history_from_args,
+)
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -19,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
     add_exercise_options(p)
+    add_history_options(p)
     add_model_options(p, default="full")
     p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
     p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
@@ -86,12 +94,19 @@ def run(args: argparse.Namespace) -> int:
     reports: list[dict | None] = [None] * len(args.videos)
     trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
     shown = 0
-    for i, report in _scores(args, cfg, opts, trace_outs):
-        reports[i] = report
-        while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
-            if not quiet:
-                print(summary_text(reports[shown]))
-            shown += 1
+    history = history_from_args(args, "score")
+    try:
+        for i, report in _scores(args, cfg, opts, trace_outs):
+            reports[i] = report
+            if history is not None:  # each recording is stored as soon as it is scored
+                history = _store(history, cfg, report)
+            while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
+                if not quiet:
+                    print(summary_text(reports[shown]))
+                shown += 1
+    finally:
+        if history is not None:
+            history.close()
     done = [r for r in reports if r is not None]
     failed = len(reports) - len(done) + sum(1 for r in done if not r["complete"])
     if not done:
@@ -101,6 +116,20 @@ def run(args: argparse.Namespace) -> int:
     if args.csv_out:
         write_csv(done, args.csv_out)
     return 1 if failed else 0
+
+
+def _store(history, cfg, report: dict):
+    """Store one scored recording; a failing history is said once and dropped, never the scores."""
+    import sqlite3
+
+    from formcheck.history import record_report
+
+    try:
+        record_report(history, cfg, report)
+        return history
+    except sqlite3.Error as e:
+        print(f"formcheck: history not saved ({e})", file=sys.stderr)
+        return None
 
 
 def _scores(args: argparse.Namespace, cfg, opts, trace_outs) -> Iterator[tuple[int, dict]]:
