@@ -10,8 +10,9 @@ the allowed range.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,8 @@ class Threshold:
             v = float(value)
         except ValueError:
             raise ConfigError(f"{self.name}{where}: {value!r} is not a number; allowed: {self.allowed()}") from None
+        if not math.isfinite(v):
+            raise ConfigError(f"{self.name}{where}: {value!r} is not a finite number; allowed: {self.allowed()}")
         if not (self.min <= v <= self.max):
             raise ConfigError(f"{self.name}{where}: {v:g} is out of range; allowed: {self.allowed()}")
         return dataclasses.replace(self, value=v)
@@ -287,8 +290,8 @@ def _no_unknown_keys(table: Mapping[str, Any], kind: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(_KEYS[kind])}")
 
 
-def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
-    val = table.get(key, False)
+def _flag(table: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    val = table.get(key, default)
     if not isinstance(val, bool):
         raise ConfigError(f"{where}: {key} = {val!r} must be true or false")
     return val
@@ -301,8 +304,96 @@ def _code_list(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...
     return tuple(val)
 
 
+def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    """An optional sub-table ({} when absent); anything else is a ConfigError naming it."""
+    val = data.get(key, {})
+    if not isinstance(val, dict):
+        raise ConfigError(f"{where}: {key} = {val!r} must be a table, e.g. [{key}] on its own line")
+    return val
+
+
+def _tables(data: Mapping[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    """An optional array of tables (``[[rule]]``)."""
+    val = data.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(x, dict) for x in val):
+        raise ConfigError(f"{where}: {key} must be an array of tables, each starting with [[{key}]]")
+    return val
+
+
+def _text(table: Mapping[str, Any], key: str, where: str, default: str = "") -> str:
+    val = table.get(key, default)
+    if not isinstance(val, str):
+        raise ConfigError(f"{where}: {key} = {val!r} must be a string (in quotes)")
+    return val
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    val = table.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
+        raise ConfigError(f"{where}: {key} = {val!r} must be a list of strings, e.g. [\"left\", \"right\"]")
+    return val
+
+
+def _finite(table: Mapping[str, Any], key: str, where: str) -> float:
+    val = _req(table, key, (int, float), where)
+    if not math.isfinite(val):
+        raise ConfigError(f"{where}: {key} = {val!r} is not a finite number")
+    return float(val)
+
+
+#: Allowed range of an exercise's ``target_reps``.
+TARGET_REPS_RANGE = (1, 1000)
+
+
+def _target_reps(ex: Mapping[str, Any], where: str) -> int:
+    val = ex.get("target_reps", 10)
+    lo, hi = TARGET_REPS_RANGE
+    if isinstance(val, bool) or not isinstance(val, int) or not lo <= val <= hi:
+        raise ConfigError(f"{where}: target_reps = {val!r}; allowed: a whole number from {lo} to {hi}")
+    return val
+
+
+#: Thresholds the rep checker reads, by name (``{u}`` is the exercise's rep unit). A
+#: threshold an exercise defines that is neither here nor named by one of its rules or
+#: gates would be read by nothing: almost always a misspelling that silently turns a check
+#: off, so it is refused. When the checker starts reading a new threshold, add it here
+#: (tests/test_config.py checks this list against rep_checker.py).
+CHECKER_THRESHOLDS = (
+    "start_{u}", "end_{u}", "target_min_{u}", "target_max_{u}", "max_speed_{u}_s", "max_return_speed_{u}_s",
+    "hold_s",
+)  # fmt: skip
+#: Read only by paced holds (``mode = "paced"``).
+PACED_ONLY = ("relax_s",)
+
+
+def thresholds_read(cfg_rep: RepSpec, rules: Iterable[RuleSpec], gates: Iterable[GateSpec], rule_refs=()) -> set[str]:
+    """Every threshold name the checker reads for an exercise of this shape."""
+    u = cfg_rep.unit
+    names = {n.format(u=u) for n in CHECKER_THRESHOLDS} | set(COMMON_THRESHOLDS)
+    if cfg_rep.relative:
+        names |= set(RELATIVE_THRESHOLDS)
+    if cfg_rep.mode == "paced":
+        names |= set(PACED_THRESHOLDS) | set(PACED_ONLY)
+    names |= {r.above or r.below for r in rules}  # type: ignore[misc]
+    names |= {x for g in gates for x in (g.min, g.max) if x}
+    return names | set(rule_refs)
+
+
 def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
-    """Build and validate an ExerciseConfig from a parsed TOML document."""
+    """Build and validate an ExerciseConfig from a parsed TOML document.
+
+    Any problem is a :class:`ConfigError` naming the file, the table, the key and what is
+    allowed; a value of the wrong type never escapes as another exception."""
+    try:
+        return _parse_exercise(data, origin)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, IndexError) as e:
+        # A shape no check above foresaw: still one line naming the file, never a traceback.
+        raise ConfigError(f"{origin}: invalid exercise definition ({type(e).__name__}: {e})") from None
+
+
+def _parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
     _no_unknown_keys(data, "", origin)
     ex = _req(data, "exercise", dict, origin)
     where = f"{origin} [exercise]"
@@ -313,21 +404,24 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         w = f"{origin} [thresholds.{key}]"
         if not isinstance(spec, dict):
             raise ConfigError(f"{w}: expected a table like {{ value = 1, min = 0, max = 2, unit = \"s\" }}")
-        lo, hi = float(_req(spec, "min", (int, float), w)), float(_req(spec, "max", (int, float), w))
+        unknown = sorted(set(spec) - {"value", "min", "max", "unit", "help"})
+        if unknown:
+            raise ConfigError(f"{w}: unknown key(s) {', '.join(unknown)}; valid keys: value, min, max, unit, help")
+        lo, hi = _finite(spec, "min", w), _finite(spec, "max", w)
         if lo > hi:
             raise ConfigError(f"{w}: min {lo:g} is above max {hi:g}")
-        base = Threshold(key, lo, lo, hi, str(spec.get("unit", "")), str(spec.get("help", "")))
+        base = Threshold(key, lo, lo, hi, _text(spec, "unit", w), _text(spec, "help", w))
         thresholds[key] = base.checked(_req(spec, "value", (int, float), w), origin)
 
     rp = _req(data, "rep", dict, origin)
     wr = f"{origin} [rep]"
     _no_unknown_keys(rp, "rep", wr)
-    sides = tuple(_choice(s, SIDES, "sides", wr) for s in rp.get("sides", []))
+    sides = tuple(_choice(s, SIDES, "sides", wr) for s in _strings(rp, "sides", wr))
     signal = _req(rp, "signal", str, wr)
     _known_measure(signal, wr)
     side_by = rp.get("side_by")
     if side_by is not None:
-        side_by = str(side_by)
+        side_by = _text(rp, "side_by", wr)
         _known_measure(side_by, wr)
         if "{side}" not in side_by or "{side}" in signal or not sides:
             raise ConfigError(
@@ -338,12 +432,14 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         raise ConfigError(f"{wr}: per-side signal {signal!r} must contain {{side}} (or give side_by)")
     unit = _req(rp, "unit", str, wr)
     codes = dict(DEFAULT_CODES)
-    for kind, code in rp.get("codes", {}).items():
+    for kind, code in _table(rp, "codes", wr).items():
         _choice(kind, DEFAULT_CODES, "codes", wr)
-        codes[kind] = str(code)
+        if not isinstance(code, str) or not code:
+            raise ConfigError(f"{wr}: codes.{kind} = {code!r} must be a fault code (a string)")
+        codes[kind] = code
     mode = _choice(rp.get("mode", "rep"), MODES, "mode", wr)
     rep = RepSpec(
-        signal, sides, unit, bool(rp.get("one_side_at_a_time", True)), codes,
+        signal, sides, unit, _flag(rp, "one_side_at_a_time", wr, default=True), codes,
         mode=mode,
         direction=_choice(rp.get("direction", "up"), DIRECTIONS, "direction", wr),
         relative=_flag(rp, "relative", wr),
@@ -355,7 +451,7 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
     )  # fmt: skip
     if mode == "paced" and sides:
         raise ConfigError(f"{wr}: paced holds are for the body as a whole: no sides")
-    extra_peaks = tuple(str(m) for m in rp.get("report_peaks", []))
+    extra_peaks = tuple(_strings(rp, "report_peaks", wr))
     for m in extra_peaks:
         _known_measure(m, wr)
     for key, common in COMMON_THRESHOLDS.items():
@@ -376,20 +472,27 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
             )
 
     rules = []
-    for i, r in enumerate(data.get("rule", [])):
+    rule_refs: list[str] = []  # thresholds named by a rule's min_s (read when the file is loaded)
+    for i, r in enumerate(_tables(data, "rule", origin)):
         w = f"{origin} [[rule]] #{i + 1}"
         _no_unknown_keys(r, "rule", w)
         above, below = r.get("above"), r.get("below")
         if (above is None) == (below is None):
             raise ConfigError(f"{w}: give exactly one of 'above' or 'below' (a threshold name)")
         ref = above or below
+        if not isinstance(ref, str):
+            raise ConfigError(f"{w}: {'above' if above is not None else 'below'} = {ref!r} must name a threshold")
         if ref not in thresholds:
             raise ConfigError(f"{w}: threshold {ref!r} is not in [thresholds]")
         measure = _req(r, "measure", str, w)
         _known_measure(measure, w)
         min_s = r.get("min_s", 0.5)
-        if isinstance(min_s, str) and min_s not in thresholds:
-            raise ConfigError(f"{w}: min_s names unknown threshold {min_s!r}")
+        if isinstance(min_s, str):
+            if min_s not in thresholds:
+                raise ConfigError(f"{w}: min_s names unknown threshold {min_s!r}")
+            rule_refs.append(min_s)
+        elif isinstance(min_s, bool) or not isinstance(min_s, int | float) or not 0 <= min_s < math.inf:
+            raise ConfigError(f"{w}: min_s = {min_s!r} must be seconds >= 0 or a threshold name")
         rules.append(
             RuleSpec(
                 _req(r, "code", str, w),
@@ -398,7 +501,7 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
                 below,
                 _choice(r.get("phase", "rep"), PHASES, "phase", w),
                 float(thresholds[min_s].value) if isinstance(min_s, str) else float(min_s),
-                str(r.get("text", "")),
+                _text(r, "text", w),
                 relative=_flag(r, "relative", w),
                 abs=_flag(r, "abs", w),
                 spread=_flag(r, "range", w),
@@ -408,7 +511,7 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         if side_by is not None and ("{side}" in measure or "{other}" in measure):
             raise ConfigError(f"{w}: with side_by the rep's side is known only at its end: no {{side}} in rules")
     gates = []
-    for i, gt in enumerate(data.get("gate", [])):
+    for i, gt in enumerate(_tables(data, "gate", origin)):
         w = f"{origin} [[gate]] #{i + 1}"
         _no_unknown_keys(gt, "gate", w)
         measure = _req(gt, "measure", str, w)
@@ -417,25 +520,35 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         if lo is None and hi is None:
             raise ConfigError(f"{w}: give 'min' and/or 'max' (threshold names)")
         for ref in (lo, hi):
+            if ref is not None and not isinstance(ref, str):
+                raise ConfigError(f"{w}: min/max = {ref!r} must name a threshold")
             if ref is not None and ref not in thresholds:
                 raise ConfigError(f"{w}: threshold {ref!r} is not in [thresholds]")
         gates.append(GateSpec(measure, lo, hi))
-    texts = {str(k): str(v) for k, v in data.get("texts", {}).items()}
+    texts_table = _table(data, "texts", origin)
+    texts = {str(k): _text(texts_table, k, f"{origin} [texts]") for k in texts_table}
     for r in rules:
         if r.text:
             texts.setdefault(r.code, r.text)
     for code in (*rep.hold_cues, *rep.rest_cues):
         if code not in texts:
             raise ConfigError(f"{wr}: cue {code!r} needs a text in [texts]")
+    read = thresholds_read(rep, rules, gates, rule_refs)
+    for key in thresholds:
+        if key not in read:
+            raise ConfigError(
+                f"{origin} [thresholds.{key}]: no check of this exercise reads {key!r} (a misspelling?); "
+                f"the thresholds it reads: {', '.join(sorted(read))}"
+            )
     cfg = ExerciseConfig(
         name=name,
-        title=str(ex.get("title", name)),
-        source=str(ex.get("source", "")),
+        title=_text(ex, "title", where, name),
+        source=_text(ex, "source", where),
         position=_choice(ex.get("position", "any"), POSITIONS, "position", where),
         view=_choice(ex.get("view", "any"), VIEWS, "view", where),
-        advice=str(ex.get("advice", "")),
-        prescription=str(ex.get("prescription", "")),
-        target_reps=int(ex.get("target_reps", 10)),
+        advice=_text(ex, "advice", where),
+        prescription=_text(ex, "prescription", where),
+        target_reps=_target_reps(ex, where),
         rep=rep,
         thresholds=thresholds,
         rules=tuple(rules),
@@ -443,7 +556,7 @@ def parse_exercise(data: Mapping[str, Any], origin: str) -> ExerciseConfig:
         texts=texts,
         origin=origin,
         gates=tuple(gates),
-        caveat=str(ex.get("caveat", "")),
+        caveat=_text(ex, "caveat", where),
     )
     _check_consistency(cfg, origin)
     return cfg
@@ -481,6 +594,13 @@ def read_toml(path: Path | str, what: str = "file") -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such {what}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{path}: the {what} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+            "save it as UTF-8"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a {what}") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the {what} ({e.strerror or e})") from None
     try:
@@ -503,17 +623,51 @@ def builtin_exercises() -> dict[str, ExerciseConfig]:
     return out
 
 
-def available_exercises(extra_files: Iterable[Path] = ()) -> dict[str, ExerciseConfig]:
-    """Built-in exercises plus user files (which may add new ones or replace built-ins)."""
+def _warn_skipped(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
+
+
+def available_exercises(
+    extra_files: Iterable[Path] = (),
+    user_files: Iterable[Path] = (),
+    on_skip: Callable[[str], None] | None = None,
+) -> dict[str, ExerciseConfig]:
+    """Built-in exercises plus files that may add new ones or replace built-ins.
+
+    ``extra_files`` were named by the user (``--exercises-file``): a broken one is an error.
+    ``user_files`` were merely found (the user exercise folder): a broken one must not stop
+    every command, so it is skipped and ``on_skip`` (default: :func:`warnings.warn`) gets a
+    one-line message naming the file and the problem. ``user_files`` load first, so a named
+    file wins over a found one.
+    """
     out = builtin_exercises()
+    for path in user_files:
+        try:
+            cfg = load_exercise_file(Path(path))
+        except ConfigError as e:
+            (on_skip or _warn_skipped)(f"{e} (this exercise file was skipped)")
+            continue
+        out[cfg.name] = cfg
     for path in extra_files:
         cfg = load_exercise_file(Path(path))
         out[cfg.name] = cfg
     return out
 
 
-def get_exercise(name: str, extra_files: Iterable[Path] = ()) -> ExerciseConfig:
-    exercises = available_exercises(extra_files)
+def get_exercise(
+    name: str,
+    extra_files: Iterable[Path] = (),
+    user_files: Iterable[Path] = (),
+    on_skip: Callable[[str], None] | None = None,
+) -> ExerciseConfig:
+    exercises = available_exercises(extra_files, user_files, on_skip)
+    return pick_exercise(name, exercises)
+
+
+def pick_exercise(name: str, exercises: Mapping[str, ExerciseConfig]) -> ExerciseConfig:
+    """``exercises[name]``, or a ConfigError listing the names there are."""
     if name not in exercises:
         raise ConfigError(f"unknown exercise {name!r}; available: {', '.join(sorted(exercises))}")
     return exercises[name]

@@ -19,9 +19,11 @@ import os
 import ssl
 import sys
 import tempfile
+import time
 import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,7 +33,27 @@ from tqdm import tqdm
 from formcheck.errors import FormcheckError
 
 _CHUNK_BYTES = 1 << 20
+#: Longest wait for any one answer or read from the server.
 _TIMEOUT_S = 30.0
+#: Overall deadline of a download: this much plus the expected size at this slow rate. A
+#: server that trickles a byte now and then defeats per-read timeouts and would otherwise
+#: hold the download forever; past the deadline it fails, saying so.
+_DEADLINE_BASE_S = 300.0
+_DEADLINE_MIN_RATE_BPS = 20_000.0
+
+
+class DeadlineExceeded(TimeoutError):
+    """A download did not finish within its overall deadline (``done`` bytes received)."""
+
+    def __init__(self, deadline_s: float, done: int, total: int | None) -> None:
+        of = f" of {total}" if total else ""
+        super().__init__(f"it did not finish within {deadline_s:g} s (the server sent only {done}{of} bytes)")
+        self.deadline_s, self.done, self.total = deadline_s, done, total
+
+
+def download_deadline_s(size_bytes: int | None) -> float:
+    """The default overall deadline of downloading ``size_bytes`` (unknown size: 1 GB)."""
+    return _DEADLINE_BASE_S + (size_bytes if size_bytes else 1 << 30) / _DEADLINE_MIN_RATE_BPS
 
 #: sha256 of files already hashed in this process, keyed by (path, size, mtime): models are
 #: looked up on every run and hashing 30 MB each time would be wasted work.
@@ -93,12 +115,26 @@ def file_sha256(path: Path) -> str:
     return digest
 
 
-def _save_stream(stream: BinaryIO, dest: Path, sha256: str, *, total: int | None, progress: bool) -> str:
+def _save_stream(
+    stream: BinaryIO,
+    dest: Path,
+    sha256: str,
+    *,
+    total: int | None,
+    progress: bool,
+    deadline_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
     """Streams into ``dest`` atomically when the content's sha256 is ``sha256``.
 
     Returns the content's actual sha256; when it differs nothing is written at all (the
-    temporary file is removed, also on errors and Ctrl-C).
+    temporary file is removed, also on errors and Ctrl-C). With ``deadline_s``, raises
+    :class:`DeadlineExceeded` once that long has passed on ``clock`` (checked after every
+    read; a read returns what has arrived, so a trickle cannot hold one read for long).
     """
+    end = clock() + deadline_s if deadline_s is not None else None
+    # read1 returns as soon as some bytes are there; read(n) would wait for all n of them.
+    read = getattr(stream, "read1", stream.read)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
@@ -113,11 +149,15 @@ def _save_stream(stream: BinaryIO, dest: Path, sha256: str, *, total: int | None
             file=sys.stderr,
             disable=not progress,
         )
+        done = 0
         with os.fdopen(fd, "wb") as out, bar:
-            while chunk := stream.read(_CHUNK_BYTES):
+            while chunk := read(_CHUNK_BYTES):
                 h.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
+                done += len(chunk)
+                if end is not None and clock() > end:
+                    raise DeadlineExceeded(deadline_s, done, total)  # type: ignore[arg-type]
         digest = h.hexdigest()
         if digest == sha256:
             tmp.chmod(0o644)  # mkstemp makes it private; the result is an ordinary file
@@ -134,6 +174,8 @@ def _network_reason(e: BaseException) -> str:
     if isinstance(e, urllib.error.URLError):
         reason = e.reason
         return getattr(reason, "strerror", None) or str(reason)
+    if isinstance(e, DeadlineExceeded):
+        return str(e)
     if isinstance(e, TimeoutError):
         return f"no answer within {_TIMEOUT_S:g} s"
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
@@ -149,6 +191,8 @@ def download(
     error: type[FormcheckError],
     size_bytes: int | None = None,
     progress: bool = True,
+    deadline_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Path:
     """Downloads ``url`` to ``dest`` with a progress bar on stderr, verifying its sha256.
 
@@ -157,16 +201,23 @@ def download(
         advice: what to do when it fails (a manual route that works offline).
         error: the exception type raised, with a message saying what happened plus ``advice``.
         size_bytes: expected size, for the progress bar when the server sends no length.
+        deadline_s: overall time limit (default :func:`download_deadline_s` of the size);
+            each read also times out after ``_TIMEOUT_S`` without data.
+        clock: monotonic seconds (tests inject one).
 
     Returns ``dest``, which then holds exactly the expected bytes; on any failure nothing
     is left at ``dest`` or beside it.
     """
     request = urllib.request.Request(url, headers={"User-Agent": "formcheck"})
+    if deadline_s is None:
+        deadline_s = download_deadline_s(size_bytes)
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else size_bytes
-            digest = _save_stream(response, dest, sha256, total=total, progress=progress)
+            digest = _save_stream(
+                response, dest, sha256, total=total, progress=progress, deadline_s=deadline_s, clock=clock
+            )
     except (urllib.error.URLError, http.client.HTTPException, ssl.SSLError, ConnectionError, TimeoutError) as e:
         raise error(f"Could not download the {what} from {url}: {_network_reason(e)}. {advice}") from None
     except OSError as e:

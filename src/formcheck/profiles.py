@@ -159,8 +159,8 @@ def profile_toml(
 
 def save_profile(path: Path | str, text: str) -> Path:
     """Write a profile document atomically (creating folders); returns the path."""
-    from formcheck.report import _atomic_write_text
+    from formcheck.outputs import write_text
 
     path = Path(path)
-    _atomic_write_text(path, text)
+    write_text(path, text, what="profile", allow_stdout=False)
     return path

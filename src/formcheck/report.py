@@ -11,9 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 from formcheck import __version__
 from formcheck.checkers.events import EventKind, RepResult
 from formcheck.checkers.rep_checker import RepChecker
+from formcheck.outputs import write_text
 
 
 def _num(x: float, nd: int = 2) -> float | None:
@@ -97,26 +95,10 @@ def build_report(
     return report
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(data: Any, dest: str | Path) -> None:
-    """Write JSON to a path, or to stdout when dest is "-"."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if str(dest) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        _atomic_write_text(Path(dest), text)
+def write_json(data: Any, dest: str | Path, what: str = "--json") -> None:
+    """Write JSON to a path, or to stdout when dest is "-" (by :mod:`formcheck.outputs`'s
+    rules: atomic replace, FIFOs and devices written through; OutputError on failure)."""
+    write_text(dest, json.dumps(data, indent=2, ensure_ascii=False) + "\n", what=what)
 
 
 CSV_COLUMNS = (
@@ -125,7 +107,7 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path) -> None:
+def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path, what: str = "--csv") -> None:
     """One row per rep of every report (faults joined with ';')."""
     import io
 
@@ -140,10 +122,7 @@ def write_csv(reports: Sequence[dict[str, Any]], dest: str | Path) -> None:
                 r["hold_s"], r["in_target_s"], r[f"max_speed_{u}_s"], r[f"max_return_speed_{u}_s"],
                 ";".join(r["faults"]), r["ok"], r["finished"],
             ])  # fmt: skip
-    if str(dest) == "-":
-        sys.stdout.write(buf.getvalue())
-    else:
-        _atomic_write_text(Path(dest), buf.getvalue())
+    write_text(dest, buf.getvalue(), what=what)
 
 
 def summary_text(report: dict[str, Any]) -> str:

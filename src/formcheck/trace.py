@@ -48,6 +48,7 @@ import platformdirs
 
 from formcheck.errors import TraceError, VideoError
 from formcheck.landmarks import N_LANDMARKS, Landmark
+from formcheck.outputs import OutputError, open_output
 from formcheck.pose.frame import PoseTrace, TraceMeta
 
 __all__ = [
@@ -214,7 +215,7 @@ def save_trace(trace: PoseTrace, path: Path | str) -> None:
     payload["format"] = np.array(FORMAT_NAME)
     payload["version"] = np.array(FORMAT_VERSION, dtype=np.int32)
     try:
-        with _atomic_write(path, text=False) as f:
+        with open_output(path, "wb", what="pose trace", allow_stdout=False) as f:
             np.savez_compressed(f, **payload)  # type: ignore[arg-type]
     except OSError as e:
         raise TraceError(f"Cannot save pose trace {path}: {e.strerror or e}.") from None
@@ -267,7 +268,7 @@ def export_csv(trace: PoseTrace, path: Path | str) -> Path:
     lines.append(",".join(header))
     times = a["t_s"].tolist()
     try:
-        with _atomic_write(path, text=True) as f:
+        with open_output(path, "w", what="pose trace", allow_stdout=False) as f:
             f.write("\n".join(lines) + "\n")
             for start in range(0, t, 1024):
                 chunk = body[start : start + 1024].tolist()
@@ -986,7 +987,7 @@ class TraceCache:
         entry = self.path_for(self.key(video_path, model_id, extra))
         try:
             save_trace(trace, entry)
-        except TraceError as e:
+        except (TraceError, OutputError) as e:
             log.warning("cannot write to the trace cache: %s", e)
             return None
         return entry

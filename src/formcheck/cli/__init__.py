@@ -39,17 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from formcheck.interrupts import handle_signals, interruption_text
     from formcheck.nativelog import filter_native_logs
 
     try:
-        with filter_native_logs():
+        with handle_signals(), filter_native_logs():
             return int(args.func(args) or 0)
     except FormcheckError as e:
         print(f"formcheck: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("formcheck: interrupted", file=sys.stderr)
-        return 130
+        return int(getattr(e, "exit_code", 1))
+    except KeyboardInterrupt as e:
+        print(f"formcheck: {interruption_text(e)}", file=sys.stderr)
+        return 130  # interrupted or terminated (docs/reliability.md)
     except BrokenPipeError:  # e.g. `formcheck samples | head`
         sys.stderr.close()
         return 0

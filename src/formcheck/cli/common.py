@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from formcheck.config import ExerciseConfig, get_exercise, parse_set_options
+from formcheck.config import ExerciseConfig, available_exercises, parse_set_options, pick_exercise
 
 
 def add_exercise_options(p: argparse.ArgumentParser) -> None:
@@ -58,23 +59,40 @@ def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
 def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
     """The exercise with its overrides, lowest precedence first: package TOML (or
     --exercises-file), then --profile, then --set."""
-    files = _user_exercise_files() + list(args.exercises_file)
-    cfg = get_exercise(args.exercise, files)
+    exercises = exercise_catalog(list(getattr(args, "exercises_file", [])))
+    cfg = pick_exercise(args.exercise, exercises)
     if getattr(args, "profile", None) is not None:
-        from formcheck.config import available_exercises
         from formcheck.profiles import apply_profile, load_profile
 
-        cfg = apply_profile(cfg, load_profile(args.profile, available_exercises(files)))
+        cfg = apply_profile(cfg, load_profile(args.profile, exercises))
     overrides = parse_set_options(args.set)
     return cfg.with_overrides(overrides) if overrides else cfg
 
 
-def _user_exercise_files() -> list[Path]:
+def exercise_catalog(named_files: list[Path]) -> dict[str, ExerciseConfig]:
+    """Every exercise: built-in, from the user exercise folder (a broken file there is
+    skipped with a warning on stderr, so one bad file does not stop every command) and from
+    the files named with --exercises-file (a broken one is an error)."""
+    return available_exercises(named_files, user_files=user_exercise_files(), on_skip=_warn)
+
+
+def _warn(message: str) -> None:
+    print(f"formcheck: warning: {message}", file=sys.stderr)
+
+
+def user_exercise_files() -> list[Path]:
     """Exercise TOML files in the user config folder (``<config>/formcheck/exercises/*.toml``)."""
     from platformdirs import user_config_dir
 
     folder = Path(user_config_dir("formcheck")) / "exercises"
-    return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    try:
+        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
+    except OSError as e:  # an unreadable folder is reported like a broken file in it
+        _warn(f"{folder}: cannot list the user exercise folder ({e.strerror or e}); it was skipped")
+        return []
+
+
+_user_exercise_files = user_exercise_files  # the old private name
 
 
 def add_history_options(p: argparse.ArgumentParser) -> None:
@@ -103,11 +121,9 @@ def history_from_args(args: argparse.Namespace, mode: str, routine: str | None =
     name, notes = "", ""
     profile = getattr(args, "profile", None)
     if profile is not None:
-        from formcheck.config import available_exercises
         from formcheck.profiles import load_profile
 
-        files = _user_exercise_files() + list(getattr(args, "exercises_file", []))
-        p = load_profile(profile, available_exercises(files))
+        p = load_profile(profile, exercise_catalog(list(getattr(args, "exercises_file", []))))
         name, notes = p.name, p.notes
     patient = args.patient or name or DEFAULT_PATIENT
     info = SessionInfo(

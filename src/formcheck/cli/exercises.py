@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import _user_exercise_files
-from formcheck.config import ExerciseConfig, available_exercises
+from formcheck.cli.common import exercise_catalog
+from formcheck.config import ExerciseConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +68,7 @@ def _faults(cfg: ExerciseConfig) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    exercises = available_exercises(_user_exercise_files() + list(args.exercises_file))
+    exercises = exercise_catalog(list(args.exercises_file))
     names = [args.name] if args.name else sorted(exercises)
     if args.name and args.name not in exercises:
         from formcheck.errors import ConfigError

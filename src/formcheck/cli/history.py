@@ -63,13 +63,10 @@ def _list(conn, args: argparse.Namespace) -> int:
 
     f = _filters(args)
     if args.csv_out:
-        text = export_csv(conn, f)
-        if args.csv_out == "-":
-            sys.stdout.write(text)
-        else:
-            from formcheck.report import _atomic_write_text
+        from formcheck.outputs import check_output, write_text
 
-            _atomic_write_text(Path(args.csv_out), text)
+        check_output(args.csv_out, "--csv")
+        write_text(args.csv_out, export_csv(conn, f), what="--csv")
         return 0
     rows = list_sessions(conn, f)
     if not rows:

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 from formcheck.cli.common import add_exercise_options, exercise_from_args
+from formcheck.cli.finishing import exit_code, write_or_say
+from formcheck.outputs import check_outputs
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from formcheck.rescoring import rescore_trace
 
     cfg = exercise_from_args(args)
+    check_outputs({"--json": args.json_out, "--csv": args.csv_out}, inputs=args.traces)
     quiet = args.json_out == "-" or args.csv_out == "-"
     reports = []
     for path in args.traces:
@@ -41,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
+    ok = True
     if args.json_out:
-        write_json(reports if len(reports) > 1 else reports[0], args.json_out)
+        ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
     if args.csv_out:
-        write_csv(reports, args.csv_out)
-    return 0
+        ok &= write_or_say(write_csv, reports, args.csv_out)
+    return exit_code(outputs_ok=ok)

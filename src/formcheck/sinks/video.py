@@ -1,10 +1,19 @@
 """Writes annotated frames to a video file, so a half-written file never looks finished.
 
-Frames go to ``<name>.partial<suffix>`` (e.g. ``out.partial.mp4``) and the file is renamed
-to its real name when the sink closes. A crash of the whole process therefore leaves a
-file whose name says it is incomplete. An exception inside the ``with`` block is
-different: the frames written so far are real, measured output a therapist may want, so
-the file is still renamed to its real name and a warning says it stops early.
+Frames go to a unique temp file created exclusively in the target's folder
+(``.<name>.XXXXXXXX.tmp<suffix>``, :class:`formcheck.outputs.PendingOutput`: never a
+predictable name a planted symlink could redirect), which replaces the target atomically
+when the sink closes. Before that the finished file is opened again and its frame count
+checked: a file cut short by a full disk or a file-size limit (OpenCV's writer does not
+report write errors) is removed and :class:`~formcheck.outputs.OutputError` says so, and an
+old file at the path stays as it was. A crash of the whole process leaves only a hidden temp
+file. An exception inside the ``with`` block is different: the frames written so far are
+real, measured output a therapist may want, so the file is still put in place and a warning
+says it stops early.
+
+``write(frame, t_s)`` places frames at their real times (a live session drops frames it
+cannot keep up with): the previous frame is repeated to fill the gap, so the video plays at
+real speed however many frames were dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import cv2
 import numpy as np
 
 from formcheck.errors import VideoError
+from formcheck.outputs import OutputError, PendingOutput
 
 __all__ = ["FOURCC_BY_SUFFIX", "VideoSink"]
 
@@ -62,35 +72,55 @@ class VideoSink:
             raise VideoError(f"Cannot write video {self.path}: frame size must be positive, got {frame_size!r}.")
         self.fps = float(fps)
         self.frame_size = (w, h)
-        self.partial_path = self.path.with_suffix(".partial" + self.path.suffix)
         self.frames_written = 0
+        #: Frames given to :meth:`write` that were not written (they came faster than ``fps``).
+        self.frames_skipped = 0
         self._fourcc = FOURCC_BY_SUFFIX[suffix]
         self._writer: cv2.VideoWriter | None = None
+        self._pending: PendingOutput | None = None
+        self._t0: float | None = None
+        self._last: np.ndarray | None = None
+
+    @property
+    def tmp_path(self) -> Path | None:
+        """The temp file being written while the sink is open (None when closed)."""
+        return self._pending.tmp_path if self._pending is not None else None
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> VideoSink:
-        """Open the partial file for writing (``with`` does this for you)."""
+        """Open the temp file for writing (``with`` does this for you)."""
         if self._writer is not None:
             return self
         folder = self.path.parent
-        if not folder.is_dir():
-            raise VideoError(f"Cannot write video {self.path}: the folder {folder} does not exist.")
+        if not folder.exists() and not self.path.is_symlink():
+            existing = next((f for f in folder.parents if f.exists()), None)
+            if existing is None or existing.is_dir():  # (under a file: PendingOutput says so)
+                raise VideoError(f"Cannot write video {self.path}: the folder {folder} does not exist.")
+        pending = PendingOutput(self.path, what="video", suffix=self.path.suffix)
         writer = cv2.VideoWriter(
-            str(self.partial_path), cv2.VideoWriter.fourcc(*self._fourcc), self.fps, self.frame_size
+            str(pending.tmp_path), cv2.VideoWriter.fourcc(*self._fourcc), self.fps, self.frame_size
         )
+        pending.release_fd()
         if not writer.isOpened():
             writer.release()
-            self.partial_path.unlink(missing_ok=True)
+            pending.discard()
             raise VideoError(
                 f"Cannot write video {self.path}: OpenCV could not open it for writing "
                 f"with the {self._fourcc} codec (check that the folder is writable)."
             )
-        self._writer = writer
-        self.frames_written = 0
+        self._writer, self._pending = writer, pending
+        self.frames_written = self.frames_skipped = 0
+        self._t0 = self._last = None
         return self
 
-    def write(self, frame_bgr: np.ndarray) -> None:
-        """Append one (H, W, 3) uint8 BGR frame of the sink's size."""
+    def write(self, frame_bgr: np.ndarray, t_s: float | None = None) -> None:
+        """Append one (H, W, 3) uint8 BGR frame of the sink's size.
+
+        With ``t_s`` (seconds, any origin) the frame goes where its time falls on the
+        ``fps`` grid counted from the first timed frame: the previous frame is repeated up
+        to there (it was on screen meanwhile), and a frame whose slot is already taken is
+        skipped. The video then lasts as long as the session, whatever was dropped.
+        """
         if self._writer is None:
             raise VideoError(f"Cannot write to {self.path}: the video sink is not open (use it in a `with`).")
         w, h = self.frame_size
@@ -98,25 +128,50 @@ class VideoSink:
             raise ValueError(
                 f"{self.path}: expected a ({h}, {w}, 3) uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}"
             )
+        if t_s is not None and np.isfinite(t_s):
+            if self._t0 is None:
+                self._t0 = float(t_s)
+            slot = round((float(t_s) - self._t0) * self.fps)
+            if slot < self.frames_written:
+                self.frames_skipped += 1
+                return
+            while self._last is not None and self.frames_written < slot:
+                self._writer.write(self._last)
+                self.frames_written += 1
         self._writer.write(frame_bgr)
         self.frames_written += 1
+        self._last = frame_bgr
 
     def close(self, interrupted: bool = False) -> Path | None:
-        """Finish the file and give it its real name; returns that path.
+        """Finish the file, check it and put it in place; returns that path.
 
-        With no frames written there is nothing to keep: the partial file is removed and
-        None is returned. ``interrupted`` only changes the warning: the frames written
-        are kept either way.
+        With no frames written there is nothing to keep: the temp file is removed and None
+        is returned. ``interrupted`` only changes the warning: the frames written are kept
+        either way. Raises OutputError (the old file at the path intact, the temp file
+        removed) when the file came out short of the frames written or cannot be moved.
         """
         writer, self._writer = self._writer, None
-        if writer is None:
+        pending, self._pending = self._pending, None
+        self._last = None
+        if writer is None or pending is None:
             return self.path if self.path.exists() else None
-        writer.release()
+        try:
+            writer.release()
+        except cv2.error as e:
+            pending.discard()
+            raise OutputError(f"Cannot write video {self.path}: the encoder failed ({e}).") from None
         if self.frames_written == 0:
-            self.partial_path.unlink(missing_ok=True)
+            pending.discard()
             log.warning("No frames were written, so no video was saved to %s.", self.path)
             return None
-        os.replace(self.partial_path, self.path)
+        readable = _frames_in(pending.tmp_path)
+        if readable != self.frames_written:
+            pending.discard()
+            raise OutputError(
+                f"Cannot write video {self.path} (the old file was left as it was): only {readable} of "
+                f"{self.frames_written} frames reached the disk (is it full, or a file size limit reached?)."
+            )
+        pending.commit()
         if interrupted:
             log.warning(
                 "Stopped early: the annotated video %s holds only the first %d frames (%.1f s).",
@@ -134,6 +189,23 @@ class VideoSink:
         tb: TracebackType | None,
     ) -> None:
         interrupted = exc is not None
-        saved = self.close(interrupted=interrupted)
+        try:
+            saved = self.close(interrupted=interrupted)
+        except OutputError as e:
+            if exc is None:
+                raise
+            exc.add_note(str(e))  # the error in flight is the one to report
+            return
         if exc is not None and saved is not None:
             exc.add_note(f"The annotated video written so far ({self.frames_written} frames) was kept at {saved}.")
+
+
+def _frames_in(path: Path) -> int:
+    """Frames a finished video file holds by its container (0 if it cannot be opened)."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            return 0
+        return max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+    finally:
+        cap.release()
