@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here at the end")
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace at the end (.npz)")
     p.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--voice", action="store_true", help="speak counts, hold countdowns and cues (espeak-ng)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
     cfg = exercise_from_args(args)
     history = history_from_args(args, "live")
     set_rec = history.begin_set(cfg, str(args.source), args.model) if history is not None else None
+    voice = None
+    if args.voice:
+        from formcheck.voice import VoiceCues
+
+        voice = VoiceCues.start()
+        voice.set_exercise(cfg.value("hold_s"))
+    listeners = [f for f in (set_rec.on_events if set_rec else None, voice.on_events if voice else None) if f]
     opts = LiveOptions(
         source=args.source,
         model=args.model,
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         debug=args.debug,
         max_seconds=args.max_seconds,
         keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
-        hooks=LiveHooks(on_events=set_rec.on_events if set_rec is not None else None),
+        hooks=LiveHooks(on_events=(lambda events: [f(events) for f in listeners]) if listeners else None),
     )
     try:
         report, _stats, trace = run_live(cfg, opts)
@@ -61,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if history is not None:
             history.close()
+        if voice is not None:
+            voice.close()
     if args.trace_out:
         from formcheck.trace import save_trace
 
