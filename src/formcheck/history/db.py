@@ -82,7 +82,7 @@ def _v1(c: sqlite3.Connection) -> None:
             duration_s          REAL,
             measurable_fraction REAL,
             complete            INTEGER,    -- 1/0 once ended
-            end_reason          TEXT        -- 'done' | 'pain_stop' | 'quit' | error text
+            end_reason          TEXT        -- 'done' | 'source_end' | 'next' | 'quit' | 'pain_stop' | error text
         );
         CREATE TABLE rep (
             id                     INTEGER PRIMARY KEY,

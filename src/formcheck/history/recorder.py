@@ -144,11 +144,11 @@ class SetRecorder:
         if self.failed is not None:
             return
         stopped = report.get("stopped")
-        ended_by = (report.get("live") or {}).get("ended_by")
+        ended_by = (report.get("live") or {}).get("ended_by")  # live: done, next, quit, source_end, ...
         if stopped:
             reason = str(stopped.get("reason") or "stopped")
-        elif ended_by in ("quit", "next", "interrupted", "max_seconds"):
-            reason = ended_by
+        elif ended_by and report.get("complete", True):
+            reason = str(ended_by)
         elif not report.get("complete", True):
             reason = str(report.get("error") or "incomplete")
         else:

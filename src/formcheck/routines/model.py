@@ -169,11 +169,13 @@ def parse_routine(
     steps = []
     for i, st in enumerate(steps_data):
         w = f"{origin} [[step]] #{i + 1}"
-        _unknown(st, STEP_KEYS, w)
+        if "exercise" not in st:
+            raise ConfigError(f"{w}: needs exercise = \"...\" (see `formcheck exercises`)")
         ex_name = _string(st, "exercise", w)
         if ex_name not in exercises:
             raise ConfigError(f"{w}: exercise = {ex_name!r} is unknown; known: {', '.join(sorted(exercises))}")
         w = f"{w} ({ex_name})"
+        _unknown(st, STEP_KEYS, w)
         cfg = exercises[ex_name]
         for p in (profile, profile_override):
             if p is not None:
