@@ -121,8 +121,9 @@ class _Screen:
         self.size = (1280, 720)
         self._printed = ""
 
-    def show(self, card, seconds: float, keys) -> str:
-        """Show ``card`` for ``seconds`` (0: just once). Returns "done", "skip", "quit" or "pain"."""
+    def show(self, card, seconds: float, keys, any_key: bool = False) -> str:
+        """Show ``card`` for ``seconds`` (0: just once). Returns "done", "skip", "quit" or "pain";
+        with ``any_key`` every key ends it ("skip")."""
         from formcheck.sinks.cards import draw_card
 
         o = self.opts
@@ -147,7 +148,7 @@ class _Screen:
                 return "quit"
             if key in KEY_PAIN:
                 return "pain"
-            if key == KEY_PAUSE or key in KEY_NEXT:
+            if key == KEY_PAUSE or key in KEY_NEXT or (any_key and key is not None and key != 255):
                 return "skip"
             if left <= 0:
                 return "done"
@@ -330,7 +331,7 @@ def _finish(result: RoutineResult, screen: _Screen, opts: RoutineOptions, say) -
 
         try:
             with TerminalKeys() as keys:
-                screen.show(card, opts.summary_s, keys)
+                screen.show(card, opts.summary_s, keys, any_key=True)
         finally:
             cv2.destroyAllWindows()
     else:

@@ -97,7 +97,7 @@ def draw_card(card: Card, size: tuple[int, int]) -> np.ndarray:
         done, total = card.progress
         bar_h = max(6, round(0.025 * u))
         cv2.rectangle(img, (m, bottom - bar_h), (w - m, bottom), TRACK, -1)
-        if total:
+        if total and done > 0:
             x1 = m + round((w - 2 * m) * done / total)
             cv2.rectangle(img, (m, bottom - bar_h), (x1, bottom), GREEN, -1)
         pf = _font(0.028 * u, 0.09)
