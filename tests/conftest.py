@@ -108,3 +108,124 @@ def real_trace(samples_dir: Path, models_dir: Path):
         return done[key]
 
     return get
+
+
+class VideoMaker:
+    """Small video files written on the spot (OpenCV's MPEG-4 encoder), and the damaged or
+    odd variants users meet: cut short, rotated by metadata, still images, audio only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def mp4(self, name: str = "clip.mp4", frames: int = 40, fps: float = 10.0, size: tuple[int, int] = (160, 90),
+            faststart: bool = True, rotate_deg: int = 0) -> Path:  # fmt: skip
+        """A clip whose frame i shows a white bar at x = 4 i (and a red left edge: the "up" of
+        a rotated clip). ``faststart`` puts the index (moov) first, as phones and web
+        videos do, so a file cut short still opens; ``rotate_deg`` sets the display matrix."""
+        import cv2
+        import numpy as np
+
+        path = self.folder / name
+        w, h = size
+        out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+        for i in range(frames):
+            f = np.zeros((h, w, 3), np.uint8)
+            f[:, : w // 8] = (0, 0, 255)
+            f[:, (4 * i) % w : (4 * i) % w + 4] = 255
+            out.write(f)
+        out.release()
+        data = path.read_bytes()
+        if faststart:
+            data = _faststart(data)
+        if rotate_deg:
+            data = _rotate(data, rotate_deg)
+        path.write_bytes(data)
+        return path
+
+    def cut(self, video: Path, fraction: float, name: str = "cut.mp4") -> Path:
+        """The first ``fraction`` of a file's bytes (a download or copy that stopped)."""
+        data = video.read_bytes()
+        out = self.folder / name
+        out.write_bytes(data[: int(len(data) * fraction)])
+        return out
+
+    def still(self, name: str = "photo.png") -> Path:
+        import cv2
+        import numpy as np
+
+        path = self.folder / name
+        assert cv2.imwrite(str(path), np.full((90, 160, 3), 128, np.uint8))
+        return path
+
+    def wav(self, name: str = "voice.wav", seconds: float = 1.0) -> Path:
+        import wave
+
+        path = self.folder / name
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\0\0" * int(8000 * seconds))
+        return path
+
+    def gif(self, name: str = "anim.gif", frames: int = 12, frame_ms: int = 100) -> Path:
+        from PIL import Image
+
+        path = self.folder / name
+        imgs = [Image.new("RGB", (80, 60), (20 * i % 256, 0, 0)) for i in range(frames)]
+        imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=frame_ms, loop=0)
+        return path
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """(type, offset, size) of the MP4 boxes in data[start:end]."""
+    import struct
+
+    i, end = start, len(data) if end is None else end
+    while i + 8 <= end:
+        size, typ = struct.unpack(">I4s", data[i : i + 8])
+        if size < 8:
+            return
+        yield typ, i, size
+        i += size
+
+
+def _faststart(data: bytes) -> bytes:
+    """The same MP4 with its moov box moved before mdat (chunk offsets shifted to match)."""
+    import struct
+
+    top = {typ: (off, size) for typ, off, size in _boxes(data)}
+    moov_off, moov_size = top[b"moov"]
+    mdat_off, _ = top[b"mdat"]
+    moov = bytearray(data[moov_off : moov_off + moov_size])
+    pos = 0
+    while (pos := moov.find(b"stco", pos)) >= 0:
+        count = struct.unpack(">I", moov[pos + 8 : pos + 12])[0]
+        for k in range(count):
+            at = pos + 12 + 4 * k
+            moov[at : at + 4] = struct.pack(">I", struct.unpack(">I", moov[at : at + 4])[0] + moov_size)
+        pos += 4
+    return data[:mdat_off] + bytes(moov) + data[mdat_off:moov_off] + data[moov_off + moov_size :]
+
+
+def _rotate(data: bytes, deg: int) -> bytes:
+    """The same MP4 with the video track's display matrix (tkhd) rotating it by ``deg``
+    clockwise, as a phone held upright records."""
+    import math
+    import struct
+
+    out = bytearray(data)
+    pos = out.find(b"tkhd")
+    version = out[pos + 4]
+    matrix_at = pos + 8 + (32 if version == 1 else 20) + 16
+    c, s = round(math.cos(math.radians(deg))), round(math.sin(math.radians(deg)))
+    out[matrix_at : matrix_at + 36] = struct.pack(">9i", c << 16, s << 16, 0, -s << 16, c << 16, 0, 0, 0, 1 << 30)
+    return bytes(out)
+
+
+@pytest.fixture
+def test_videos(tmp_path: Path) -> VideoMaker:
+    """:class:`VideoMaker` writing into a fresh folder."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    return VideoMaker(folder)

@@ -162,7 +162,7 @@ def test_csv_into_a_character_device_is_written_through_not_replaced(work, capsy
 def test_json_to_dev_stdout_goes_to_stdout(work, capfd):
     assert main(_rescore(work, "--json", "/dev/stdout")) == 0
     out = capfd.readouterr().out
-    assert '"exercise": "wall_squat"' in out
+    assert json.loads(out)["exercise"] == "wall_squat"  # the JSON alone: no summary mixed in
 
 
 def test_new_outputs_follow_the_umask_and_replaced_ones_keep_their_mode(work, capsys):
@@ -201,6 +201,84 @@ def test_json_onto_a_full_disk_keeps_the_old_file_and_still_prints_the_summary(w
     assert "reps: 3" in proc.stdout  # what was measured is still reported
     assert (work / "r.json").read_text() == old
     assert_only_changed(before, snapshot(work))
+
+
+def test_score_outputs_are_checked_before_any_work(work, capsys):
+    clip = work / "clip.mp4"
+    clip.write_bytes(b"not decoded: the outputs are refused first")
+    (work / "notes.txt").write_text("mine")
+    cases = [
+        (["--json", str(clip)], "is the input"),
+        (["--video-out", str(work / "notes.txt" / "v.mp4")], "is a file, not a folder"),
+        (["--trace-out", str(clip)], "is the input"),
+        (["--video-out", str(work / "v.gif")], "unsupported extension"),
+        (["--video-out", str(work / "typo" / "v.mp4")], "does not exist"),
+        (["--json", str(work / "r.json"), "--csv", str(work / "r.json")], "name the same file"),
+    ]
+    before = snapshot(work)
+    for extra, message in cases:
+        assert main(["score", str(clip), "-e", "squat", "--no-progress", *extra]) == EXIT_OUTPUT, extra
+        assert message in one_line_error(capsys.readouterr().err), extra
+    assert_only_changed(before, snapshot(work))
+
+
+def test_json_into_an_unwritable_folder_is_refused_before_any_work(work, capsys):
+    if os.geteuid() == 0:
+        pytest.skip("root may write into any folder (tests/test_outputs.py covers the failing write)")
+    (work / "ro").mkdir()
+    (work / "ro").chmod(0o555)
+    before = snapshot(work)
+    assert main(_rescore(work, "--json", str(work / "ro" / "r.json"))) == EXIT_OUTPUT
+    assert "is not writable" in one_line_error(capsys.readouterr().err)
+    assert_only_changed(before, snapshot(work))
+
+
+SHORT_CLIP = "bridge_side_physioplus.mp4"  # 3 s
+
+
+@pytest.fixture
+def short_clips(samples_dir: Path, models_dir: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A folder with two copies of a 3 s real clip (a.mp4, b.mp4); its own trace cache."""
+    if not (samples_dir / SHORT_CLIP).is_file():
+        pytest.skip(f"{SHORT_CLIP} is absent")
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (folder / name).write_bytes((samples_dir / SHORT_CLIP).read_bytes())
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    return folder
+
+
+@pytest.mark.real
+def test_video_out_onto_a_full_disk_keeps_the_old_video_and_the_scoring(short_clips):
+    (short_clips / "v.mp4").write_bytes(b"the old video")
+    before = snapshot(short_clips)
+    args = ["score", "a.mp4", "-e", "bridge", "--model", "lite", "--no-progress", "--jobs", "1"]
+    proc = _run_limited([*args, "--video-out", "v.mp4", "--json", "r.json"], short_clips, 100_000)
+    assert proc.returncode == EXIT_OUTPUT, proc.stderr
+    line = one_line_error(proc.stderr)
+    assert "Cannot write video v.mp4 (the old file was left as it was)" in line and "frames reached the disk" in line
+    assert "reps: 1" in proc.stdout  # the scoring was not thrown away
+    report = json.loads((short_clips / "r.json").read_text())
+    assert report["complete"] is True and report["reps"] == 1 and "frames reached the disk" in report["video_out_error"]
+    assert (short_clips / "v.mp4").read_bytes() == b"the old video"
+    assert_only_changed(before, snapshot(short_clips), {"r.json"})
+
+
+@pytest.mark.real
+def test_a_batch_goes_on_when_its_traces_cannot_be_written(short_clips):
+    (short_clips / "traces").mkdir()
+    before = snapshot(short_clips)
+    args = ["score", "a.mp4", "b.mp4", "-e", "bridge", "--model", "lite", "--no-progress", "--jobs", "1"]
+    proc = _run_limited([*args, "--trace-out", "traces", "--json", "r.json"], short_clips, 20_000)
+    assert proc.returncode == EXIT_OUTPUT, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("formcheck: ")]
+    assert len(errors) == 2 and all("file size limit" in ln for ln in errors) and "Traceback" not in proc.stderr
+    assert "a.mp4: bridge" in proc.stdout and "b.mp4: bridge" in proc.stdout
+    reports = json.loads((short_clips / "r.json").read_text())
+    assert [r["reps"] for r in reports] == [1, 1] and all(r["complete"] for r in reports)
+    assert_only_changed(before, snapshot(short_clips), {"r.json"})
 
 
 # ======================================= videos, cache, two people, native logs (REL-B)

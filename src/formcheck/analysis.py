@@ -21,6 +21,8 @@ from formcheck.measures import visibility
 from formcheck.measures.body import MEASURE_NAMES, MEASURES, compute_measures, landmark_usable, measure_index
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
+from formcheck.pose.validate import check_frame, check_trace
 from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
 
 
@@ -64,9 +66,17 @@ class Analyzer:
         self.checker = RepChecker(cfg)
         self.required = required_landmarks(cfg)
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
+        self.identity = IdentityGuard()
 
     def update(self, pose: PoseFrame) -> AnalyzedFrame:
+        """Analyze the next frame. Its timestamp must be finite and later than the last
+        frame's, else :class:`~formcheck.pose.validate.PoseDataError` (nothing changes)."""
+        check_frame(pose, self.checker.t_last)  # the checker's last time (a reset starts afresh)
         usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
+        hip_x, hip_y, torso = frame_features(pose.image_xy, usable[0], self.aspect)
+        other = self.identity.update(float(pose.t_s), pose.has_person, bool(pose.identity_jump), hip_x, hip_y, torso)
+        if other:
+            usable[:] = False  # someone else: not measured, as if out of view
         img_in, world_in = mask_unusable(pose.image_xy, pose.world_xyz, usable[0])
         sm = self.smoother(
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
@@ -79,7 +89,7 @@ class Analyzer:
         )  # fmt: skip
         if pose.identity_jump:
             values[:] = np.nan  # landmarks across a discontinuity are not trustworthy
-        issue = visibility.SWITCHED if pose.identity_jump else visibility.diagnose(
+        issue = visibility.SWITCHED if pose.identity_jump or other else visibility.diagnose(
             sm.image_xy, usable[0], self.required, sm.has_person
         )
         mf = MeasureFrame(pose.t_s, values, pose.n_people, issue)
@@ -87,6 +97,13 @@ class Analyzer:
 
     def finish(self) -> list[Event]:
         return self.checker.finish()
+
+
+def trace_other_person(trace: PoseTrace, usable: np.ndarray) -> np.ndarray:
+    """(T,) bool: frames whose body is taken for someone other than the person being
+    measured (:mod:`formcheck.pose.identity`), judged on the raw landmarks."""
+    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
+    return other_person_frames(trace.t_s, has_person, trace.identity_jump, trace.image_xy, usable, trace.meta.aspect)
 
 
 def mask_unusable(image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,13 +138,18 @@ def trace_measures(
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = 0.5,
     only: Collection[str] | None = None,
+    check: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
     ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
-    skipped (NaN), as the live path does."""
+    skipped (NaN), as the live path does. Invalid pose data raises
+    :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
+    if check:
+        check_trace(trace, "trace_measures")
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
+    usable[trace_other_person(trace, usable)] = False  # someone else: not measured, as if out of view
     img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
@@ -148,9 +170,14 @@ def analyze_trace(
 ) -> RepChecker:
     """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
     re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
-    called after each frame (e.g. to record ``checker.state()`` for a replay)."""
+    called after each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose
+    data raises :class:`~formcheck.pose.validate.PoseDataError`."""
+    # Timestamps and shapes every time (cheap); landmark values once, with the measures.
+    check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
-        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used())
+        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used(), check=False)
+    if len(measures[0]) != len(trace):
+        raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
     values, usable, img = measures
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
@@ -159,7 +186,8 @@ def analyze_trace(
     issues = [""] * len(trace)
     for i in np.flatnonzero(~usable[:, required].all(axis=1) & ~trace.identity_jump).tolist():
         issues[i] = visibility.diagnose(img[i], usable[i], required, bool(has_person[i]))
-    for i in np.flatnonzero(trace.identity_jump).tolist():
+    other = trace_other_person(trace, landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility))
+    for i in np.flatnonzero(trace.identity_jump | other).tolist():
         issues[i] = visibility.SWITCHED
     update = checker.update
     frames = zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True)

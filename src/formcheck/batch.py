@@ -40,22 +40,25 @@ from typing import Any
 import numpy as np
 
 from formcheck.config import ExerciseConfig
-from formcheck.errors import FormcheckError, ModelError
+from formcheck.errors import FormcheckError, IncompleteInputError, ModelError
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.scoring import (
     ScoreOptions,
     ScoreResult,
+    cache_ticket,
     cached_result,
     cached_trace,
     check_video_path,
     expected_frames,
     finish_score,
+    note_video_error,
     options_per_video,
     render_inference,
     run_inference,
     segment_starts,
 )
 from formcheck.sources.video import VideoFileSource
+from formcheck.trace import CacheTicket
 
 __all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_videos"]
 
@@ -107,6 +110,9 @@ class _Part:
     interrupted: bool = False
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    video_error: str | None = None  # the annotated video could not be written (the scoring stands)
+    input_incomplete: bool = False  # the error is an IncompleteInputError (a truncated video)
+    ticket: CacheTicket | None = None  # the video's content hash, when the task took it
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
@@ -116,9 +122,12 @@ def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
 
 
 def _run_task(task: _Task, progress, stop) -> _Part:
+    ticket = None
     try:
-        if task.check_cache and (trace := cached_trace(task.video, task.opts)) is not None:
-            return _Part(trace, cached=True)
+        if task.check_cache:
+            ticket = cache_ticket(task.video, task.opts)
+            if (trace := cached_trace(task.video, task.opts, ticket)) is not None:
+                return _Part(trace, cached=True)
         if task.cfg is not None:
             run = render_inference(task.video, task.cfg, task.opts, progress=progress, stop=stop)
         else:
@@ -134,6 +143,9 @@ def _run_task(task: _Task, progress, stop) -> _Part:
         interrupted=isinstance(error, KeyboardInterrupt),
         first_key=run.first_key,
         next_key=run.next_key,
+        video_error=run.video_error,
+        input_incomplete=isinstance(error, IncompleteInputError),
+        ticket=ticket,
     )
 
 
@@ -142,10 +154,30 @@ _worker_progress: Any = None
 _worker_stop: Any = None
 
 
-def _worker_init(progress_q, stop) -> None:
+def _worker_init(progress_q, stop, parent_pid: int) -> None:
     global _worker_progress, _worker_stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and tells us through `stop`
+    # The parent handles Ctrl-C, SIGTERM and SIGHUP (a terminal's hangup reaches the whole
+    # process group) and tells us through `stop`, so what we measured is returned, not lost.
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
     _worker_progress, _worker_stop = progress_q, stop
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="formcheck-orphan-watch", daemon=True).start()
+
+
+#: How often a worker checks that its parent is alive (seconds).
+_PARENT_POLL_S = 0.25
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as its parent is gone (killed with SIGKILL, crashed): a worker
+    holds a model (~200 MB) and would otherwise wait forever for work. An orphan is adopted by
+    init or a subreaper, so its parent pid changes; polling that works on any POSIX system and
+    whichever thread created the worker (prctl's PDEATHSIG follows the creating thread)."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(_PARENT_POLL_S)
 
 
 def _worker_run(task: _Task) -> _Part:
@@ -174,6 +206,7 @@ class _Video:
     opts: ScoreOptions
     n_parts: int = 0
     parts: dict[int, _Part] = field(default_factory=dict)
+    ticket: CacheTicket | None = None  # content hash before decoding (taken here or by its task)
 
 
 class _Runner:
@@ -190,7 +223,8 @@ class _Runner:
         self._progress_q = self._ctx.Queue() if n_workers > 0 else None
         self._pool = (
             cf.ProcessPoolExecutor(
-                n_workers, mp_context=self._ctx, initializer=_worker_init, initargs=(self._progress_q, self._stop)
+                n_workers, mp_context=self._ctx, initializer=_worker_init,
+                initargs=(self._progress_q, self._stop, os.getpid()),
             )
             if n_workers > 0
             else None
@@ -291,7 +325,7 @@ class _Runner:
             self._progress_q.join_thread()
 
 
-def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
+def _assemble(video: _Video) -> tuple[PoseTrace, BaseException | str | None, bool]:
     """The video's trace from its parts, in order. Returns (trace, error, aligned).
 
     Parts after the first failed or missing one are dropped (a trace has no holes).
@@ -316,7 +350,7 @@ def _assemble(video: _Video) -> tuple[PoseTrace, str | None, bool]:
                 return _empty_trace(video.path, video.opts), None, False
         kept.append(part)
         if part.error is not None:
-            error = part.error
+            error = IncompleteInputError(part.error) if part.input_incomplete else part.error
             break
     traces = [p.trace for p in kept if len(p.trace)]
     if not traces:
@@ -410,11 +444,12 @@ def iter_scores(
     few = len(paths) < jobs
     to_infer: dict[int, _Video] = {}
     for i, (p, o) in enumerate(zip(paths, all_opts, strict=True)):
-        cached = cached_result(p, cfg, o) if few else None
+        ticket = cache_ticket(p, o) if few else None
+        cached = cached_result(p, cfg, o, ticket=ticket) if few else None
         if cached is not None:
             yield i, cached
         else:
-            to_infer[i] = _Video(p, replace(o, progress=False, jobs=1))
+            to_infer[i] = _Video(p, replace(o, progress=False, jobs=1), ticket=ticket)
     if not to_infer:
         return
     tasks, total_frames, errors = _plan(to_infer, cfg, jobs)
@@ -444,6 +479,7 @@ def iter_scores(
                 yield task.video_index, cached_result(v.path, cfg, all_opts[task.video_index], part.trace)
                 continue
             v.parts[task.part] = part
+            v.ticket = v.ticket or part.ticket
             if len(v.parts) < v.n_parts:
                 continue
             trace, error, aligned = _assemble(v)
@@ -454,7 +490,8 @@ def iter_scores(
             del to_infer[task.video_index]
             if not total_frames:
                 bar.update(1)
-            yield task.video_index, finish_score(v.path, cfg, all_opts[task.video_index], trace, error)
+            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error, v.ticket)
+            yield task.video_index, note_video_error(result, _video_error(v))
     finally:
         runner.close()
         bar.close()
@@ -463,7 +500,12 @@ def iter_scores(
         if v.parts:
             trace, error, aligned = _assemble(v)
             if aligned:
-                yield i, finish_score(v.path, cfg, all_opts[i], trace, error or "interrupted by the user")
+                result = finish_score(v.path, cfg, all_opts[i], trace, error or "interrupted by the user")
+                yield i, note_video_error(result, _video_error(v))
+
+
+def _video_error(video: _Video) -> str | None:
+    return next((p.video_error for p in video.parts.values() if p.video_error), None)
 
 
 def _desc(videos: dict[int, _Video]) -> str:

@@ -59,7 +59,10 @@ def _score_one(video: str, cfg: ExerciseConfig, opts: ScoreOptions, trace_out: s
     if trace_out is not None and len(result.trace):
         from formcheck.trace import save_trace
 
-        save_trace(result.trace, trace_out)
+        try:
+            save_trace(result.trace, trace_out)
+        except FormcheckError as e:  # the report stands; the command says the trace was not written
+            result.report["trace_out_error"] = str(e)
     return result.report
 
 

@@ -11,6 +11,11 @@ class VideoError(FormcheckError):
     """A video file or stream cannot be opened or decoded."""
 
 
+class IncompleteInputError(VideoError):
+    """A video ended (could not be decoded) well before the length its container states:
+    a truncated or corrupt file. What decoded is still scored, never as complete."""
+
+
 class CameraError(FormcheckError):
     """A camera cannot be opened or stopped delivering frames."""
 

@@ -6,7 +6,8 @@ CLI around every command) turns the first of them into :class:`Terminated`, a
 ``KeyboardInterrupt``, so every path that already finishes cleanly on Ctrl-C (the report
 marked ``complete: false``, the trace saved, the video finalized, worker processes told to
 stop) does the same for them. Later SIGTERM/SIGHUP during that cleanup are ignored, so a
-second one cannot cut the saving short (SIGKILL still ends the process). :func:`ended_by`
+second one cannot cut the saving short (SIGKILL still ends the process); inside
+:func:`deferred` (the CLI writing its outputs) any of them is only recorded. :func:`ended_by`
 names the signal that ended the run, for the report's ``ended_by`` key.
 
 SIGXFSZ (a file-size limit reached) is ignored, so writing past the limit is an ordinary
@@ -21,12 +22,13 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["INTERRUPTED", "Terminated", "ended_by", "handle_signals", "interruption_text"]
+__all__ = ["INTERRUPTED", "Terminated", "deferred", "ended_by", "handle_signals", "interruption_text"]
 
 #: The error text of a run stopped by Ctrl-C (kept: reports and tests read it).
 INTERRUPTED = "interrupted by the user"
 
 _received: str | None = None
+_deferring = False
 
 
 class Terminated(KeyboardInterrupt):
@@ -60,11 +62,25 @@ def _on_signal(signum: int, _frame: Any) -> None:
     name = signal.Signals(signum).name
     first = _received is None
     _record(name)
+    if _deferring:
+        return  # writing the outputs: finish them, then end
     if signum == signal.SIGINT:
         raise KeyboardInterrupt  # as Python does: every Ctrl-C interrupts
     if first:
         raise Terminated(name)
     # A second SIGTERM/SIGHUP while finishing: let the finishing complete.
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block an ending signal is only recorded, not raised: the outputs of what
+    was measured are written whole, and the command then ends as interrupted."""
+    global _deferring
+    old, _deferring = _deferring, True
+    try:
+        yield
+    finally:
+        _deferring = old
 
 
 @contextlib.contextmanager
@@ -91,3 +107,4 @@ def handle_signals() -> Iterator[None]:
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        _received = None  # the next run (tests call the CLI in one process) starts clean

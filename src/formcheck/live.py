@@ -118,6 +118,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     legend = KEYS_LEGEND.replace("q: quit", "n: next    q: quit") if hooks.next_key else KEYS_LEGEND
     ended_by = "source_end"
     error: str | None = None
+    video_error: str | None = None
     t0: float | None = None
     paused = False
     fps_ema = 0.0
@@ -167,7 +168,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     shown = annotator.annotate(frame, out.pose, state, info)
                 stats.frames += 1
                 if sink is not None:
-                    sink.write(shown)
+                    sink.write(shown, t_s)  # at its real time: dropped frames do not shorten the video
                 if opts.window:
                     cv2.imshow(win, shown)
                     key = cv2.waitKey(1) & 0xFF
@@ -211,15 +212,20 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     except CameraError as e:
         error = str(e)
         print(f"formcheck: {e}", file=sys.stderr)
-    except KeyboardInterrupt:
-        error = None
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM, SIGHUP: the session did not end as planned
+        from formcheck.interrupts import interruption_text
+
+        error = interruption_text(e)
         ended_by = "interrupted"
     finally:
         keys.close()
         stats.dropped = src.dropped
         src.close()
         if sink is not None:
-            sink.__exit__(None, None, None)
+            try:
+                sink.__exit__(None, None, None)
+            except FormcheckError as e:  # the recording failed (disk full): the session's report stands
+                video_error = str(e)
         if opts.window and opts.close_window:
             cv2.destroyAllWindows()
     end_events = analyzer.finish()
@@ -233,6 +239,8 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         error=error,
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped, "ended_by": ended_by}},
     )
+    if video_error is not None:
+        report["video_out_error"] = video_error
     return report, stats, builder.build()
 
 

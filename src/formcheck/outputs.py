@@ -57,6 +57,7 @@ __all__ = [
     "PendingOutput",
     "check_output",
     "check_outputs",
+    "is_stdout",
     "new_file_mode",
     "open_output",
     "write_bytes",
@@ -178,6 +179,11 @@ def _resolve(path: str | os.PathLike[str], what: str, allow_stdout: bool = True)
                 raise OutputError(f"{head}: {folder} is a file, not a folder.")
             break
     return _Target("file", real)
+
+
+def is_stdout(path: str | os.PathLike[str] | None) -> bool:
+    """Whether an output path names this process's stdout (``-``, ``/dev/stdout``, ``/dev/fd/1``)."""
+    return path is not None and (os.fspath(path) == "-" or _fd_of(os.fspath(path)) == 1)
 
 
 def check_output(path: str | os.PathLike[str] | None, what: str = "", *, allow_stdout: bool = True) -> None:

@@ -3,7 +3,8 @@
 Keys (more may be added, none removed): exercise, source, model, duration_s, frames,
 measurable_frames, reps, reps_by_side ({"left": n, "right": n} or null), rep_details
 ([{index, side, start_s, end_s, peak_deg, hold_s, max_speed_deg_s, faults, ok, ...}]),
-cues ([{t_s, code, text}]).
+cues ([{t_s, code, text}]). A run with no measurable frame at all is not a result:
+``complete`` is false, ``error`` says why and ``nothing_measurable`` is true.
 """
 
 from __future__ import annotations
@@ -90,9 +91,25 @@ def build_report(
         "note": cfg.caveat or None,  # what the camera cannot see for this exercise
         "formcheck_version": __version__,
     }
+    if complete and not checker.measurable_frames:
+        # Not a normal success: a damaged model, nobody in view or the wrong camera view
+        # all end here, and "0 reps" would read as the person's result.
+        report["complete"] = False
+        report["error"] = nothing_measurable_text(cfg.name, checker.frames)
+        report["nothing_measurable"] = True
     if extra:
         report.update(extra)
     return report
+
+
+def nothing_measurable_text(exercise: str, frames: int) -> str:
+    """Why a report with no measurable frame is not a result (one sentence)."""
+    if not frames:
+        return "nothing was measured: the input has no frames"
+    return (
+        f"nothing was measurable: in none of the {frames} frames were the body parts {exercise} needs in view "
+        "(check that the whole body is in the picture, the camera view, and the pose model)"
+    )
 
 
 def write_json(data: Any, dest: str | Path, what: str = "--json") -> None:
@@ -144,6 +161,8 @@ def summary_text(report: dict[str, Any]) -> str:
         )
     if report.get("stopped"):
         lines.append(f"  stopped at {report['stopped']['t_s']:.1f} s: {report['stopped']['reason']}")
-    if not report["complete"]:
+    if report.get("nothing_measurable"):
+        lines.append(f"  WARNING: {report['error']}")
+    elif not report["complete"]:
         lines.append(f"  INCOMPLETE: {report['error']}")
     return "\n".join(lines)

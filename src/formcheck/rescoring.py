@@ -29,7 +29,9 @@ import numpy as np
 from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
+from formcheck.errors import TraceError
 from formcheck.pose.frame import PoseTrace
+from formcheck.pose.validate import check_trace
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
 
@@ -79,7 +81,8 @@ class PreparedTrace:
         """Compute the measures of ``trace`` — only those ``cfg``'s exercise reads, when
         given (faster; the prepared trace then serves that exercise only)."""
         only = cfg.measures_used() if cfg is not None else None
-        measures = trace_measures(trace, smoothing, only=only)
+        check_trace(trace, trace_path or source or "PoseTrace")
+        measures = trace_measures(trace, smoothing, only=only, check=False)
         return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
 
     @classmethod
@@ -93,6 +96,11 @@ class PreparedTrace:
         from formcheck.trace import load_trace
 
         trace = load_trace(Path(path))
+        if trace.meta.width <= 0 or trace.meta.height <= 0:  # image measures need the aspect ratio
+            raise TraceError(
+                f"Cannot load pose trace {path}: its frame size is {trace.meta.width}x{trace.meta.height} pixels; "
+                "width and height must be above 0."
+            )
         return cls.from_trace(trace, smoothing, source=trace.meta.source or str(path), trace_path=str(path), cfg=cfg)
 
     def __len__(self) -> int:

@@ -30,11 +30,12 @@ import numpy as np
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
-from formcheck.errors import FormcheckError, VideoError
+from formcheck.errors import FormcheckError, IncompleteInputError, VideoError
 from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
 from formcheck.report import build_report
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
+from formcheck.trace import CacheTicket
 
 
 @dataclass(slots=True)
@@ -188,6 +189,8 @@ class InferenceRun:
     error: BaseException | None = None
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    #: Why the annotated video could not be written (scoring went on without it), or None.
+    video_error: str | None = None
 
 
 def run_inference(
@@ -255,6 +258,11 @@ def run_inference(
         source.close()
         if bar is not None:
             bar.close()
+    if run.error is None and source.stopped_early is not None:
+        at_s, of_s = source.stopped_early
+        run.error = IncompleteInputError(
+            f"{video.name}: decoding stopped at {at_s:.1f} s of {of_s:.1f} s (the file is truncated or corrupt)"
+        )
     if run.error is None and source.next_frame is not None:
         run.next_key = frame_key(*source.next_frame)
     run.trace = builder.build()
@@ -274,7 +282,7 @@ class _Renderer:
 
     def submit(self, t: float, frame: np.ndarray, pose) -> None:
         if self.error is not None:
-            raise self.error
+            return  # the video failed; the scoring goes on without it
         self._q.put((t, frame, pose))
 
     def _work(self) -> None:
@@ -300,7 +308,10 @@ class _Renderer:
                 pass
         finally:
             if sink is not None:
-                sink.__exit__(None, None, None)
+                try:
+                    sink.__exit__(None, None, None)
+                except BaseException as e:  # e.g. the disk filled: reported, never a thread traceback
+                    self.error = self.error or e
 
     def close(self) -> None:
         self._q.put(_END)
@@ -322,11 +333,17 @@ def render_inference(
         run = run_inference(video, opts, on_frame=renderer.submit, progress=progress, stop=stop)
     finally:
         renderer.close()
-    if run.error is None and renderer.error is not None:
-        run.error = renderer.error if isinstance(renderer.error, FormcheckError | OSError) else RuntimeError(
-            f"writing the annotated video failed: {renderer.error}"
-        )
+    if renderer.error is not None:  # the measurement stands; the video is reported as not written
+        e = renderer.error
+        run.video_error = str(e) if isinstance(e, FormcheckError) else f"Cannot write video {opts.video_out}: {e}."
     return run
+
+
+def note_video_error(result: ScoreResult, error: str | None) -> ScoreResult:
+    """Record in the report that the annotated video could not be written (``video_out_error``)."""
+    if error:
+        result.report["video_out_error"] = error
+    return result
 
 
 def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
@@ -339,7 +356,8 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
     opts = opts or ScoreOptions()
     video = Path(video)
     check_video_path(video)
-    cached = cached_result(video, cfg, opts)
+    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
+    cached = cached_result(video, cfg, opts, ticket=ticket)
     if cached is not None:
         return cached
     VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
@@ -348,7 +366,7 @@ def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | Non
 
         return score_videos([video], cfg, opts)[0]
     run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    return finish_score(video, cfg, opts, run.trace, run.error)
+    return note_video_error(finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket), run.video_error)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:
@@ -373,19 +391,33 @@ def _cache_extra(opts: ScoreOptions) -> str:
     return f"poses={opts.num_poses};{SEGMENTING}"
 
 
-def cached_trace(video: Path, opts: ScoreOptions) -> PoseTrace | None:
+def cache_ticket(video: Path, opts: ScoreOptions) -> CacheTicket | None:
+    """The video's content hash and file identity, taken before it is decoded (None when
+    the cache is off). Its hash is the cache key; :func:`finish_score` stores the trace
+    only if the file still holds that content after scoring."""
+    cache = _cache(opts)
+    if cache is None or not cache.enabled():
+        return None
+    return cache.ticket(video)
+
+
+def cached_trace(video: Path, opts: ScoreOptions, ticket: CacheTicket | None = None) -> PoseTrace | None:
     """The video's trace from the trace cache, when it holds it (and no video is asked for)."""
     cache = _cache(opts)
     if cache is None or opts.video_out is not None:
         return None
-    return cache.get(video, model_id(opts.model), _cache_extra(opts))
+    return cache.get(video, model_id(opts.model), _cache_extra(opts), ticket=ticket)
 
 
 def cached_result(
-    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace | None = None
+    video: Path,
+    cfg: ExerciseConfig,
+    opts: ScoreOptions,
+    trace: PoseTrace | None = None,
+    ticket: CacheTicket | None = None,
 ) -> ScoreResult | None:
     """The result from the trace cache (or from ``trace``, found there already), or None."""
-    trace = trace if trace is not None else cached_trace(video, opts)
+    trace = trace if trace is not None else cached_trace(video, opts, ticket)
     if trace is None:
         return None
     checker = analyze_trace(trace, cfg, opts.smoothing)
@@ -395,11 +427,24 @@ def cached_result(
 
 
 def finish_score(
-    video: Path, cfg: ExerciseConfig, opts: ScoreOptions, trace: PoseTrace, error: BaseException | str | None
+    video: Path,
+    cfg: ExerciseConfig,
+    opts: ScoreOptions,
+    trace: PoseTrace,
+    error: BaseException | str | None,
+    ticket: CacheTicket | None = None,
 ) -> ScoreResult:
-    """The report of a trace just inferred (cached when complete)."""
+    """The report of a trace just inferred.
+
+    The trace is cached when it is complete and ``ticket`` (:func:`cache_ticket`, taken
+    before decoding) shows the file still holds the content it had then; a video that
+    changed while it was scored gets ``complete: false`` (the trace may mix two files).
+    """
     # The analysis of record runs over the trace: identical to rescoring it later.
     checker = analyze_trace(trace, cfg, opts.smoothing)
+    cache = _cache(opts)
+    if error is None and ticket is not None and cache is not None and not cache.unchanged(ticket):
+        error = IncompleteInputError(f"{video.name} changed while it was being scored (the result may mix two files)")
     complete = error is None
     mid = model_id(opts.model)
     report = build_report(
@@ -411,9 +456,10 @@ def finish_score(
         error=None if complete else _describe(error),
     )
     report["inference"] = "ran"
-    cache = _cache(opts)
-    if complete and cache is not None and len(trace):
-        cache.put(video, mid, trace, _cache_extra(opts))
+    if isinstance(error, IncompleteInputError):
+        report["input_incomplete"] = True  # the CLI's exit code 4
+    if complete and cache is not None and ticket is not None and len(trace):
+        cache.put(video, mid, trace, _cache_extra(opts), ticket=ticket)
     return ScoreResult(report, trace, checker, inference_ran=True)
 
 
@@ -437,7 +483,9 @@ def _describe(e: BaseException | str | None) -> str:
     if isinstance(e, str):
         return e
     if isinstance(e, KeyboardInterrupt):
-        return "interrupted by the user"
+        from formcheck.interrupts import interruption_text
+
+        return interruption_text(e)
     return str(e) or type(e).__name__
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "LANDMARK_NAMES",
+    "CacheTicket",
     "TraceCache",
     "default_cache_dir",
     "export_csv",
@@ -863,6 +864,64 @@ def _cache_disabled() -> bool:
     return os.environ.get("FORMCHECK_NO_CACHE", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
+#: Default size cap of the trace cache (``FORMCHECK_CACHE_MAX_SIZE`` overrides it).
+DEFAULT_CACHE_MAX_BYTES = 2 << 30
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from a size such as ``2G``, ``500MB``, ``1.5GiB``, ``123456`` (binary units);
+    ValueError if it is not one."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = m.group(2).lower().removesuffix("b").removesuffix("i") if m else ""
+    if m is None or unit not in _SIZE_UNITS or (m.group(2).lower().endswith("ib") and not unit):
+        raise ValueError(f"{text!r} is not a size (e.g. 2G, 500M, 1000000)")
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def _cache_max_bytes() -> int:
+    text = os.environ.get("FORMCHECK_CACHE_MAX_SIZE", "").strip()
+    if not text:
+        return DEFAULT_CACHE_MAX_BYTES
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        log.warning("ignoring FORMCHECK_CACHE_MAX_SIZE: %s", e)
+        return DEFAULT_CACHE_MAX_BYTES
+
+
+def _file_ident(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What identifies one version of a file: device, inode, size, mtime and ctime (ns).
+
+    The ctime cannot be set back by a user (unlike the mtime, which ``touch -r`` or a copy
+    tool restores): any write or replacement of the file gives a new ctime or inode.
+    """
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheTicket:
+    """A video's content hash taken before it is decoded, with the file's identity then.
+
+    A result is stored under ``digest`` only if the file still has that identity (or the
+    same content) after scoring: a video replaced or rewritten while it was being scored
+    never lands in the cache under either content's hash.
+    """
+
+    path: str
+    digest: str
+    ident: tuple[int, int, int, int, int]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheInfo:
+    root: Path
+    entries: int
+    size_bytes: int
+    max_bytes: int
+    hashed_files: int
+
+
 class TraceCache:
     """Pose traces of videos already seen, so scoring a video twice runs inference once.
 
@@ -870,23 +929,35 @@ class TraceCache:
     the video's *content* hash, the model id and ``extra`` (e.g. ``"poses=1"``): renaming or
     copying a video still hits, re-encoding it or changing the model misses. Hashing a
     large video takes seconds, so each file's hash is remembered in ``<root>/hashes.json``
-    against its (absolute path, size, mtime_ns); a file changed in place gets a new mtime
-    and is hashed again. Setting ``FORMCHECK_NO_CACHE=1`` turns the cache off (``get``
-    returns None, ``put`` does nothing). Entries are never evicted automatically; use
-    :meth:`clear` or delete the folder.
+    against the file's identity (absolute path, device, inode, size, mtime and ctime): any
+    change to the file, even one that restores size and mtime, makes it hashed again.
+
+    The cache keeps at most ``max_bytes`` of traces (default 2 GiB, or
+    ``FORMCHECK_CACHE_MAX_SIZE`` such as ``500M``), evicting the least recently used. Its
+    folder is the user's only (0700, files 0600): the index lists every video's path.
+    Setting ``FORMCHECK_NO_CACHE=1`` turns the cache off (``get`` returns None, ``put``
+    does nothing).
     """
 
     INDEX_NAME = "hashes.json"
+    INDEX_VERSION = 2
     MAX_INDEX_ENTRIES = 2000
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
-        self._memo: dict[tuple[str, int, int], str] = {}
+        self.max_bytes = _cache_max_bytes() if max_bytes is None else int(max_bytes)
+        self._memo: dict[tuple[str, tuple[int, ...]], str] = {}
 
     @staticmethod
     def enabled() -> bool:
         """False when ``FORMCHECK_NO_CACHE`` is set (to anything but 0/false/no/off)."""
         return not _cache_disabled()
+
+    def _ensure_root(self) -> None:
+        """Create the folder user-only, and make an existing one so (older versions left 0755)."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.root.stat().st_mode & 0o077:
+            os.chmod(self.root, 0o700)
 
     # -- content hashes
 
@@ -898,23 +969,25 @@ class TraceCache:
             d = json.loads(self._index_path().read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        files = d.get("files") if isinstance(d, dict) and d.get("version") == 1 else None
+        files = d.get("files") if isinstance(d, dict) and d.get("version") == self.INDEX_VERSION else None
         return files if isinstance(files, dict) else {}
 
-    def _remember(self, name: str, size: int, mtime_ns: int, digest: str) -> None:
+    def _remember(self, name: str, ident: tuple[int, ...], digest: str) -> None:
         files = self._read_index()
         files.pop(name, None)
-        files[name] = {"size": size, "mtime_ns": mtime_ns, "sha256": digest}
+        files[name] = {"ident": list(ident), "sha256": digest}
         while len(files) > self.MAX_INDEX_ENTRIES:
             files.pop(next(iter(files)))
         try:
+            self._ensure_root()
             with _atomic_write(self._index_path(), text=True) as f:
-                json.dump({"version": 1, "files": files}, f, indent=0)
+                json.dump({"version": self.INDEX_VERSION, "files": files}, f, indent=0)
+            os.chmod(self._index_path(), 0o600)
         except OSError as e:  # a read-only cache only costs a re-hash next time
             log.debug("cannot update %s: %s", self._index_path(), e)
 
-    def content_hash(self, path: Path | str) -> str:
-        """sha256 (hex) of a file's content, memoized by (absolute path, size, mtime_ns).
+    def ticket(self, path: Path | str) -> CacheTicket:
+        """The file's content hash and identity now (hashing it unless the index knows it).
 
         Raises :class:`VideoError` when the file cannot be read.
         """
@@ -924,46 +997,70 @@ class TraceCache:
             name = str(p.resolve())
         except OSError as e:
             raise VideoError(f"Cannot read video {p}: {e.strerror or e}.") from None
-        ident = (name, st.st_size, st.st_mtime_ns)
-        digest = self._memo.get(ident)
+        ident = _file_ident(st)
+        digest = self._memo.get((name, ident))
         if digest is None:
             entry = self._read_index().get(name)
-            if (
-                isinstance(entry, dict)
-                and entry.get("size") == st.st_size
-                and entry.get("mtime_ns") == st.st_mtime_ns
-                and isinstance(entry.get("sha256"), str)
-            ):
+            if isinstance(entry, dict) and entry.get("ident") == list(ident) and isinstance(entry.get("sha256"), str):
                 digest = entry["sha256"]
             else:
                 try:
                     digest = file_sha256(p)
+                    after = _file_ident(p.stat())
                 except OSError as e:
                     raise VideoError(f"Cannot read video {p}: {e.strerror or e}.") from None
-                self._remember(name, st.st_size, st.st_mtime_ns, digest)
-            self._memo[ident] = digest
-        return digest
+                if after != ident:  # changed while hashing: the hash is of neither version
+                    return CacheTicket(name, "", ident)
+                self._remember(name, ident, digest)
+            self._memo[(name, ident)] = digest
+        return CacheTicket(name, digest, ident)
+
+    def content_hash(self, path: Path | str) -> str:
+        """sha256 (hex) of a file's content, memoized by the file's identity (see the class).
+
+        Raises :class:`VideoError` when the file cannot be read.
+        """
+        return self.ticket(path).digest or file_sha256(path)
+
+    def unchanged(self, ticket: CacheTicket) -> bool:
+        """Whether the file a ticket was taken of still holds the content it had then."""
+        if not ticket.digest:
+            return False
+        try:
+            now = self.ticket(ticket.path)
+        except VideoError:
+            return False
+        return now.digest == ticket.digest
 
     # -- entries
 
+    def _key_of(self, digest: str, model_id: str, extra: str) -> str:
+        ident = json.dumps([FORMAT_VERSION, digest, str(model_id), str(extra)])
+        return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
     def key(self, video_path: Path | str, model_id: str, extra: str = "") -> str:
         """Cache key (64 hex digits) of a video's trace under a model id and ``extra``."""
-        ident = json.dumps([FORMAT_VERSION, self.content_hash(video_path), str(model_id), str(extra)])
-        return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+        return self._key_of(self.content_hash(video_path), model_id, extra)
 
     def path_for(self, key: str) -> Path:
         """File of the entry with this key (whether or not it exists)."""
         return self.root / f"{key}.npz"
 
-    def get(self, video_path: Path | str, model_id: str, extra: str = "") -> PoseTrace | None:
+    def get(
+        self, video_path: Path | str, model_id: str, extra: str = "", ticket: CacheTicket | None = None
+    ) -> PoseTrace | None:
         """The cached trace of this video and model, or None.
 
-        A corrupt or unreadable entry is deleted and reported as a miss, never as an error.
-        ``meta.source`` of the returned trace is set to ``video_path``.
+        With ``ticket`` (from :meth:`ticket`) the video is looked up by the content it had
+        then. A corrupt or unreadable entry is deleted and reported as a miss, never as an
+        error. ``meta.source`` of the returned trace is set to ``video_path``.
         """
         if _cache_disabled():
             return None
-        entry = self.path_for(self.key(video_path, model_id, extra))
+        digest = ticket.digest if ticket is not None else self.content_hash(video_path)
+        if not digest:
+            return None
+        entry = self.path_for(self._key_of(digest, model_id, extra))
         if not entry.is_file():
             return None
         try:
@@ -973,24 +1070,73 @@ class TraceCache:
             with contextlib.suppress(OSError):
                 entry.unlink()
             return None
+        with contextlib.suppress(OSError):
+            os.utime(entry)  # the entry's mtime is its last use: eviction goes by it
         trace.meta.source = str(video_path)
         return trace
 
-    def put(self, video_path: Path | str, model_id: str, trace: PoseTrace, extra: str = "") -> Path | None:
+    def put(
+        self,
+        video_path: Path | str,
+        model_id: str,
+        trace: PoseTrace,
+        extra: str = "",
+        ticket: CacheTicket | None = None,
+    ) -> Path | None:
         """Store ``trace`` for this video and model; returns the entry's path.
 
-        Returns None (and stores nothing) when the cache is disabled or cannot be written;
-        a cache that cannot be written is logged, never raised, so it never costs a run.
+        With ``ticket`` (taken before the video was decoded) nothing is stored unless the
+        file still holds the content it had then. Returns None (and stores nothing) when
+        the cache is disabled, the video changed, or the cache cannot be written; a cache
+        that cannot be written is logged, never raised, so it never costs a run.
         """
         if _cache_disabled():
             return None
-        entry = self.path_for(self.key(video_path, model_id, extra))
+        if ticket is not None and not self.unchanged(ticket):
+            log.warning("%s changed while it was scored: its trace is not cached", video_path)
+            return None
+        digest = ticket.digest if ticket is not None else self.content_hash(video_path)
+        entry = self.path_for(self._key_of(digest, model_id, extra))
         try:
+            self._ensure_root()
             save_trace(trace, entry)
-        except (TraceError, OutputError) as e:
+            os.chmod(entry, 0o600)
+        except (TraceError, OutputError, OSError) as e:
             log.warning("cannot write to the trace cache: %s", e)
             return None
+        self.evict(keep=entry)
         return entry
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        out = []
+        if self.root.is_dir():
+            for p in self.root.glob("*.npz"):
+                with contextlib.suppress(OSError):
+                    st = p.stat()
+                    out.append((st.st_mtime, st.st_size, p))
+        return sorted(out)
+
+    def evict(self, keep: Path | None = None) -> int:
+        """Delete least recently used entries until the cache is within ``max_bytes``
+        (``keep`` goes last); returns how many were deleted."""
+        entries = self._entries()
+        total = sum(size for _t, size, _p in entries)
+        entries.sort(key=lambda e: (e[2] == keep, e[0]))
+        n = 0
+        for _t, size, p in entries:
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                p.unlink()
+                total -= size
+                n += 1
+        return n
+
+    def info(self) -> CacheInfo:
+        """Where the cache is, how many entries and bytes it holds, its cap."""
+        entries = self._entries()
+        return CacheInfo(self.root, len(entries), sum(s for _t, s, _p in entries), self.max_bytes,
+                         len(self._read_index()))  # fmt: skip
 
     def clear(self) -> int:
         """Delete every cached trace (and the hash index); returns how many traces were removed."""

@@ -47,7 +47,7 @@ def test_live_window_shows_counter_and_position_prompt(xdisplay, models_dir, tmp
         shot = screenshot(xdisplay, tmp_path / "live.png")
     finally:
         _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 1, err  # nobody was ever measurable: not a normal success
     # The prompt band (amber) spans much of the window's width.
     amber = _amber(shot)
     assert amber.sum() > 20_000, "no position prompt visible in the window"
@@ -61,6 +61,7 @@ def test_live_window_shows_counter_and_position_prompt(xdisplay, models_dir, tmp
     assert (top.max(axis=2) < 90).sum() > 2000, "no dark counter panel at the top right"
     # The session's report says what the window said.
     data = json.loads(report.read_text())
-    assert data["reps"] == 0 and data["complete"]
+    assert data["reps"] == 0 and not data["complete"] and data["nothing_measurable"]
+    assert "nothing was measurable" in _out
     assert any(c["code"] == "not_measurable" and "Step into" in c["text"] for c in data["cues"])
     assert "Traceback" not in err

@@ -64,3 +64,100 @@ def test_live_file_source_keeps_only_the_newest_frame_when_the_consumer_is_slow(
     gaps = np.diff(taken)
     assert np.all(gaps > 0.15)  # every frame taken is fresh, never a backlog
     assert np.all(gaps < 0.4)
+
+
+# ------------------------------------------------ damaged and odd files (issue 10: REL-B)
+
+
+def test_a_clip_cut_short_yields_what_decodes_and_says_where_it_stopped(test_videos):
+    whole = test_videos.mp4(frames=60, fps=10.0)
+    cut = test_videos.cut(whole, 0.4)
+    src = VideoFileSource(cut)
+    ts = [t for t, _ in src]
+    assert src.info.frames == 60  # the index at the front still states the whole length
+    assert 5 < len(ts) < 40
+    assert src.stopped_early == (pytest.approx(ts[-1]), pytest.approx(6.0))
+    full = VideoFileSource(whole)
+    assert len(list(full)) == 60 and full.stopped_early is None
+
+
+def test_a_range_after_the_cut_is_incomplete_too(test_videos):
+    cut = test_videos.cut(test_videos.mp4(frames=60, fps=10.0), 0.4)
+    src = VideoFileSource(cut, start_s=5.0)
+    assert list(src) == [] and src.stopped_early is not None
+
+
+def test_a_file_cut_before_its_index_cannot_be_opened(test_videos):
+    cut = test_videos.cut(test_videos.mp4(frames=60, faststart=False), 0.5)
+    with pytest.raises(VideoError, match="truncated"):
+        VideoFileSource(cut)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("photo.png", "PNG"), ("photo.jpg", "JPEG"), ("photo.bmp", "BMP")])
+def test_a_still_image_is_not_a_video(test_videos, name, kind):
+    with pytest.raises(VideoError, match=f"not a video \\(a {kind} still image\\)"):
+        VideoFileSource(test_videos.still(name))
+
+
+def test_a_one_frame_file_is_a_still_image(test_videos):
+    with pytest.raises(VideoError, match="not a video"):
+        VideoFileSource(test_videos.mp4(frames=1))
+
+
+def test_an_audio_file_has_no_video_stream(test_videos):
+    with pytest.raises(VideoError, match="has no video stream \\(WAV audio\\)"):
+        VideoFileSource(test_videos.wav())
+
+
+def test_an_animated_gif_is_a_video_with_its_frame_times(test_videos):
+    src = VideoFileSource(test_videos.gif(frames=12, frame_ms=100))
+    ts = [t for t, _ in src]
+    assert src.info.fps == pytest.approx(10.0)
+    assert ts == pytest.approx([0.1 * i for i in range(12)], abs=1e-6)
+    assert src.stopped_early is None
+
+
+def test_the_sample_gif_plays_at_10_fps(samples_dir):
+    src = VideoFileSource(samples_dir / "bird_dog_side_white_studio.gif")
+    ts = np.array([t for t, _ in src])
+    assert len(ts) == 42 and np.allclose(np.diff(ts), 0.1)
+
+
+@pytest.mark.parametrize("deg", [90, 180, 270])
+def test_a_rotated_phone_clip_is_decoded_upright(test_videos, deg):
+    """The red edge is the picture's left; a clip stored sideways with a display rotation
+    must come out as it is shown (rotated ``deg`` clockwise), in every decoding path."""
+    plain = VideoFileSource(test_videos.mp4("plain.mp4"))
+    _, upright = next(iter(plain))
+    import cv2
+
+    expected = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[deg]
+    want = cv2.rotate(upright, expected)
+    path = test_videos.mp4("rot.mp4", rotate_deg=deg)
+    for src in (VideoFileSource(path), VideoFileSource(path, start_s=1.0, threads=1)):  # whole, and a seek
+        _t, frame = next(iter(src))
+        assert frame.shape == want.shape
+        assert (src.info.width, src.info.height) == (want.shape[1], want.shape[0])
+        red = (frame[..., 2] > 150) & (frame[..., 0] < 100)  # the red edge, in every frame
+        assert np.mean(red == ((want[..., 2] > 150) & (want[..., 0] < 100))) > 0.97
+    first = next(iter(VideoFileSource(path)))[1]
+    assert np.mean(np.abs(first.astype(int) - want.astype(int))) < 8  # the same picture, upright
+
+
+def test_rotation_is_done_here_when_the_backend_does_not(monkeypatch):
+    from formcheck.sources import video as v
+
+    class Cap:
+        def __init__(self, meta, auto):
+            self.props = {v.cv2.CAP_PROP_ORIENTATION_META: meta, v.cv2.CAP_PROP_ORIENTATION_AUTO: auto}
+
+        def set(self, prop, value):
+            return False  # this backend cannot rotate
+
+        def get(self, prop):
+            return self.props[prop]
+
+    assert v._orientation_fix(Cap(90.0, 0.0)) == v.cv2.ROTATE_90_CLOCKWISE
+    assert v._orientation_fix(Cap(270.0, 0.0)) == v.cv2.ROTATE_90_COUNTERCLOCKWISE
+    assert v._orientation_fix(Cap(0.0, 0.0)) is None
+    assert v._orientation_fix(Cap(90.0, 1.0)) is None  # the backend rotates already

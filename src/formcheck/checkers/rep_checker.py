@@ -612,6 +612,7 @@ class RepChecker:
         self._hold_whole = 0
         self._unmeasurable = Dwell()
         self._crowded = Dwell()
+        self._switched = Dwell()
         self._view_issue = ""
         self._measurable_now = False
         self.view_now = ""  # "front" / "side" / "" this frame, for rules limited to one view
@@ -670,11 +671,20 @@ class RepChecker:
                 self.set_cue("not_measurable", False, t)
         else:
             issue = frame.view_issue or visibility.HIDDEN
-            if self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
+            if issue == visibility.SWITCHED:  # its own cue, below
+                if "not_measurable" in self._cues:
+                    self.set_cue("not_measurable", False, t)
+                self._view_issue = ""
+            elif self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
                 if issue != self._view_issue and "not_measurable" in self._cues:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
+        # Someone else is being reported instead of the person measured: their frames are not
+        # measured (formcheck.pose.identity); say so once it lasts.
+        switched = self._switched.update(frame.view_issue == visibility.SWITCHED, t) >= self.th["unmeasurable_cue_s"]
+        if switched != (visibility.SWITCHED in self._cues):
+            self.set_cue(visibility.SWITCHED, switched, t, text=visibility.TEXTS[visibility.SWITCHED])
         crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
         if crowded != (visibility.MORE_PEOPLE in self._cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])

@@ -13,13 +13,19 @@ import sys
 from formcheck.errors import FormcheckError
 
 #: Modules under formcheck.cli providing sub-commands, in help order.
-COMMANDS = ("live", "routine", "score", "rescore", "tune", "fit", "history", "exercises", "samples", "models")
+COMMANDS = ("live", "routine", "score", "rescore", "tune", "fit", "history", "exercises", "samples", "models", "cache")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="formcheck",
         description="Checks back-pain relief exercises through a camera: reps, holds, speed and form.",
+    )
+    parser.add_argument(
+        "--debug",
+        dest="debug_native",
+        action="store_true",
+        help="show the native libraries' log lines (MediaPipe, OpenCV, FFmpeg), hidden by default",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -40,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from formcheck.interrupts import handle_signals, interruption_text
-    from formcheck.nativelog import filter_native_logs
+    from formcheck.nativelog import filter_native_logs, show_native_logs
 
+    if args.debug_native or getattr(args, "debug", False):  # `formcheck --debug …` or `live --debug`
+        show_native_logs()
     try:
         with handle_signals(), filter_native_logs():
             return int(args.func(args) or 0)

@@ -49,6 +49,9 @@ def exit_code(*, interrupted: bool = False, outputs_ok: bool = True, incomplete:
     """The highest applicable code: 130 interrupted, 4 an input incomplete, 3 an output not
     written, 1 an input that could not be scored at all, else 0."""
     if interrupted:
+        from formcheck.interrupts import interruption_text
+
+        print(f"formcheck: {interruption_text()}; what was measured until then is reported", file=sys.stderr)
         return EXIT_INTERRUPTED
     if incomplete:
         return EXIT_INCOMPLETE

@@ -70,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     clips = load_labels(args.labels, cfg.name, args.videos_dir)
     if not clips:
         raise ConfigError(f"{args.labels}: no clips labelled as {cfg.name}")
+    from formcheck.cli.score import command_inputs
+    from formcheck.outputs import check_outputs
+
+    check_outputs({"--out": args.out}, inputs=command_inputs(args, [args.labels, *(c.path for c in clips)]))
     params = [parse_param(s, cfg) for s in args.param] or default_params(cfg)
     print(f"fit {cfg.name} to {len(clips)} labelled clip(s) from {args.labels}")
     print("  searching: " + ", ".join(f"{p.name} {p.lo:g}..{p.hi:g}" for p in params))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from formcheck.cli.common import (
@@ -12,6 +13,9 @@ from formcheck.cli.common import (
     exercise_from_args,
     history_from_args,
 )
+from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
+from formcheck.interrupts import deferred
+from formcheck.outputs import check_outputs, is_stdout
 from formcheck.report import summary_text, write_json
 
 
@@ -38,9 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.cli.score import check_video_suffix, command_inputs
     from formcheck.live import LiveHooks, LiveOptions, run_live
 
     cfg = exercise_from_args(args)
+    source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
+    check_outputs(
+        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record},
+        inputs=command_inputs(args, source_file),
+        allow_stdout=("--json",),
+    )
+    check_video_suffix(args.record, "--record")
     history = history_from_args(args, "live")
     set_rec = history.begin_set(cfg, str(args.source), args.model) if history is not None else None
     voice = None
@@ -71,12 +83,24 @@ def run(args: argparse.Namespace) -> int:
             history.close()
         if voice is not None:
             voice.close()
-    if args.trace_out:
-        from formcheck.trace import save_trace
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        ended_by_signal(report)
+        outputs_ok = True
+        if report.get("video_out_error"):
+            print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
+            outputs_ok = False
+        if args.trace_out:
+            from formcheck.trace import save_trace
 
-        save_trace(trace, args.trace_out)
-    if args.json_out:
-        write_json(report, args.json_out)
-    if args.json_out != "-":
-        print(summary_text(report))
-    return 0 if report["complete"] else 1
+            outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
+        if args.json_out:
+            outputs_ok &= write_or_say(write_json, report, args.json_out)
+        if not is_stdout(args.json_out):
+            print(summary_text(report))
+    interrupted = "ended_by" in report
+    return exit_code(
+        interrupted=interrupted,
+        incomplete=not report["complete"] and not interrupted and bool(report.get("frames")),
+        outputs_ok=outputs_ok,
+        failed=not report["complete"],
+    )

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from formcheck.cli.common import add_exercise_options, exercise_from_args
 from formcheck.cli.finishing import exit_code, write_or_say
-from formcheck.outputs import check_outputs
+from formcheck.interrupts import deferred
+from formcheck.outputs import check_outputs, is_stdout
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = exercise_from_args(args)
     check_outputs({"--json": args.json_out, "--csv": args.csv_out}, inputs=args.traces)
-    quiet = args.json_out == "-" or args.csv_out == "-"
+    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports = []
     for path in args.traces:
         t0 = time.perf_counter()
@@ -45,8 +46,10 @@ def run(args: argparse.Namespace) -> int:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
     ok = True
-    if args.json_out:
-        ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
-    if args.csv_out:
-        ok &= write_or_say(write_csv, reports, args.csv_out)
-    return exit_code(outputs_ok=ok)
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        if args.json_out:
+            ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
+        if args.csv_out:
+            ok &= write_or_say(write_csv, reports, args.csv_out)
+    # A trace in which nothing was measurable is not a result (its summary says so).
+    return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))

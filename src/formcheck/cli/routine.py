@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         write_text(args.json_out, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", what="--json")
     if not args.no_window:  # the window showed the summary; the terminal keeps a copy
         print("\n".join(summary_lines(result)))
+    if result.ended == "interrupted":
+        return 130
     return 0 if result.ended in ("done", "pain_stop") else 1
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from formcheck.batch import default_jobs
 from formcheck.cli.common import (
@@ -15,6 +16,9 @@ from formcheck.cli.common import (
     exercise_from_args,
     history_from_args,
 )
+from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
+from formcheck.interrupts import deferred, ended_by
+from formcheck.outputs import OutputError, check_outputs, is_stdout
 from formcheck.report import summary_text, write_csv, write_json
 
 
@@ -65,6 +69,32 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def command_inputs(args: argparse.Namespace, data: list[Path]) -> list[Path]:
+    """Every file a command reads (data, exercise files, profile, a model given by path): no
+    output may be one of them."""
+    inputs = list(data) + list(getattr(args, "exercises_file", []) or [])
+    if getattr(args, "profile", None) is not None:
+        inputs.append(args.profile)
+    model = getattr(args, "model", None)
+    if model and model not in ("lite", "full", "heavy"):
+        inputs.append(Path(model))
+    return inputs
+
+
+def check_video_suffix(path: Path | None, what: str) -> None:
+    """An annotated video needs an extension with a codec and an existing folder (a typo is
+    not silently created): refused before any work otherwise."""
+    from formcheck.sinks.video import FOURCC_BY_SUFFIX
+
+    if path is not None and path.suffix.lower() not in FOURCC_BY_SUFFIX:
+        raise OutputError(
+            f"Cannot write {what} {path}: unsupported extension {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(FOURCC_BY_SUFFIX)}."
+        )
+    if path is not None and not path.parent.is_dir() and not path.is_symlink():
+        raise OutputError(f"Cannot write {what} {path}: the folder {path.parent} does not exist.")
+
+
 def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path | None:
     if path is None:
         return None
@@ -76,46 +106,81 @@ def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path 
 
 def run(args: argparse.Namespace) -> int:
     from formcheck.scoring import ScoreOptions
+    from formcheck.trace import save_trace
 
     cfg = exercise_from_args(args)
     many = len(args.videos) > 1
+    video_outs = [_per_video(args.video_out, video, many, ".annotated.mp4") for video in args.videos]
+    trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
+    outputs: dict[str, Path | str | None] = {"--json": args.json_out, "--csv": args.csv_out}
+    for video, video_out, trace_out in zip(args.videos, video_outs, trace_outs, strict=True):
+        which = f" ({video.name})" if many else ""
+        outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
+    check_outputs(outputs, inputs=command_inputs(args, args.videos))
+    if args.video_out is not None:
+        check_video_suffix(video_outs[0], "--video-out")
     opts = [
         ScoreOptions(
             model=args.model,
             model_dir=args.model_dir,
             num_poses=args.people,
-            video_out=_per_video(args.video_out, video, many, ".annotated.mp4"),
+            video_out=video_out,
             progress=not args.no_progress,
             use_cache=not args.no_cache,
         )
-        for video in args.videos
+        for video_out in video_outs
     ]
-    quiet = args.json_out == "-" or args.csv_out == "-"
+    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports: list[dict | None] = [None] * len(args.videos)
-    trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
+    outputs_ok = True
     shown = 0
+    interrupted = False
     history = history_from_args(args, "score")
     try:
-        for i, report in _scores(args, cfg, opts, trace_outs):
+        for i, report, trace in _scores(args, cfg, opts):
+            ended_by_signal(report)
             reports[i] = report
             if history is not None:  # each recording is stored as soon as it is scored
                 history = _store(history, cfg, report)
+            for key in ("video_out_error", "trace_out_error"):
+                if report.get(key):
+                    print(f"formcheck: {report[key]}", file=sys.stderr)
+                    outputs_ok = False
+            if trace is not None and trace_outs[i] is not None:
+                with deferred():
+                    outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
                 if not quiet:
                     print(summary_text(reports[shown]))
                 shown += 1
+    except KeyboardInterrupt:  # ended before the scheduler could collect what was measured
+        interrupted = True
     finally:
         if history is not None:
             history.close()
     done = [r for r in reports if r is not None]
-    failed = len(reports) - len(done) + sum(1 for r in done if not r["complete"])
-    if not done:
-        return 1
-    if args.json_out:
-        write_json(done if many else done[0], args.json_out)
-    if args.csv_out:
-        write_csv(done, args.csv_out)
-    return 1 if failed else 0
+    interrupted = interrupted or (len(done) < len(reports) and ended_by() is not None)
+    interrupted = interrupted or any("ended_by" in r for r in done)
+    with deferred():  # a signal now is recorded, not raised: the outputs are written whole
+        if not quiet:
+            for r in reports[shown:]:
+                if r is not None:
+                    print(summary_text(r))
+        if not done:
+            return exit_code(interrupted=interrupted, failed=True)
+        if args.json_out:
+            outputs_ok &= write_or_say(write_json, done if many else done[0], args.json_out)
+        if args.csv_out:
+            outputs_ok &= write_or_say(write_csv, done, args.csv_out)
+    unscored = len(reports) - len(done)
+    bad = [r for r in done if not r["complete"]]
+    partial = any(r.get("frames") and not r.get("nothing_measurable") for r in bad)
+    return exit_code(
+        interrupted=interrupted,
+        incomplete=partial,
+        outputs_ok=outputs_ok,
+        failed=bool(unscored or bad),
+    )
 
 
 def _store(history, cfg, report: dict):
@@ -132,18 +197,17 @@ def _store(history, cfg, report: dict):
         return None
 
 
-def _scores(args: argparse.Namespace, cfg, opts, trace_outs) -> Iterator[tuple[int, dict]]:
-    """(index, report) of each video as it is done: here (--jobs) or on Ray (--ray)."""
+def _scores(args: argparse.Namespace, cfg, opts) -> Iterator[tuple[int, dict, Any]]:
+    """(index, report, trace or None) of each video as it is done: here (--jobs) or on Ray (--ray)."""
     if args.ray is not None:
         from formcheck.distributed import iter_scores_ray
 
         address = None if args.ray == "local" else args.ray
-        yield from iter_scores_ray(args.videos, cfg, opts, address, trace_outs=trace_outs)
+        trace_outs = [_per_video(args.trace_out, v, len(args.videos) > 1, ".trace.npz") for v in args.videos]
+        for i, report in iter_scores_ray(args.videos, cfg, opts, address, trace_outs=trace_outs):
+            yield i, report, None
         return
     from formcheck.batch import iter_scores
-    from formcheck.trace import save_trace
 
     for i, result in iter_scores(args.videos, cfg, opts, jobs=args.jobs or default_jobs()):
-        if trace_outs[i] is not None:
-            save_trace(result.trace, trace_outs[i])
-        yield i, result.report
+        yield i, result.report, result.trace

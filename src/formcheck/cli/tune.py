@@ -36,11 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.cli.score import command_inputs
     from formcheck.live import _check_display
+    from formcheck.outputs import check_outputs
     from formcheck.tune import TunerSession, default_profile_path, prepare_recording, run_tuner
 
     _check_display()
     cfg = exercise_from_args(args)
+    # The profile is read back and merged on save, so it may be the --profile given; nothing else.
+    inputs = [p for p in command_inputs(args, [args.recording]) if p != args.profile]
+    check_outputs({"--out": args.out or default_profile_path(cfg.name)}, inputs=inputs)
     prepared, video = prepare_recording(
         args.recording, cfg, args.model, args.model_dir, progress=not args.no_progress, on_status=print
     )

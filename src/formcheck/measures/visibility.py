@@ -23,7 +23,7 @@ TEXTS = {
     HEAD_OUT: "Move back so your head and shoulders are in view",
     SIDE_OUT: "Move to the middle of the picture",
     HIDDEN: "Make sure nothing hides your body from the camera",
-    SWITCHED: "Someone else came into view: formcheck follows one person",
+    SWITCHED: "Someone else is in view: formcheck measures only the person it started with",
     MORE_PEOPLE: "More than one person in view: formcheck follows one of you",
 }
 

@@ -71,7 +71,7 @@ class SetOutcome:
 class RoutineResult:
     routine: Routine
     sets: list[SetOutcome]
-    ended: str  # "done" | "pain_stop" | "quit"
+    ended: str  # "done" | "pain_stop" | "quit" | "interrupted"
 
     def to_dict(self) -> dict[str, Any]:
         r = self.routine
@@ -262,7 +262,7 @@ def run_routine(routine: Routine, opts: RoutineOptions, history: Any = None) -> 
                     result.ended = "pain_stop"
                     return result
                 if ended_by in ("quit", "interrupted"):
-                    result.ended = "quit"
+                    result.ended = ended_by
                     return result
                 if not report["complete"]:
                     result.ended = "quit"  # the camera failed: nothing sensible to go on with
@@ -294,6 +294,9 @@ def run_routine(routine: Routine, opts: RoutineOptions, history: Any = None) -> 
                     result.ended = "pain_stop"
                     return result
         return result
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM during a card: what was done is kept and summarised
+        result.ended = "interrupted"
+        return result
     finally:
         _finish(result, screen, opts, say)
 
@@ -320,7 +323,7 @@ def _finish(result: RoutineResult, screen: _Screen, opts: RoutineOptions, say) -
     if result.ended == "pain_stop":
         heading, extra = "Stopped: it hurts", [PAIN_ADVICE]
         say(PAIN_ADVICE)
-    elif result.ended == "quit":
+    elif result.ended in ("quit", "interrupted"):
         heading, extra = "Routine stopped", []
     else:
         heading, extra = "Routine done - well done", []

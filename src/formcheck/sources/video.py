@@ -85,6 +85,109 @@ def open_live_source(spec: str | int | Path, loop: bool = False) -> CameraSource
     return CameraSource(str(probe.path), paced_file=True, loop=loop)
 
 
+#: Decoding may end this far short of the container's stated length without the video
+#: being called incomplete: headers overstate a little (a 60 fps clip stated 607 frames and
+#: held 600, 0.12 s).
+END_SLACK_S = 0.5
+END_SLACK_FRAMES = 3
+
+#: Leading bytes of still-image and audio-only files, which OpenCV either opens as a
+#: one-frame "video" or cannot open at all ("unknown format").
+_STILL_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+_AUDIO_MAGIC = (
+    (b"ID3", "MP3"),
+    (b"\xff\xfb", "MP3"),
+    (b"\xff\xf3", "MP3"),
+    (b"\xff\xf2", "MP3"),
+    (b"fLaC", "FLAC"),
+    (b"#!AMR", "AMR"),
+)
+
+
+def sniff_non_video(path: Path) -> str | None:
+    """Why a file is plainly not a video (a still image, audio only), or None.
+
+    Looks at the first bytes only (and, for MP4/MOV, at the tracks' handler types), so a
+    real video is never turned away here; anything unknown is left to the decoder.
+    """
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    for magic, name in _STILL_MAGIC:
+        if head.startswith(magic):
+            return f"not a video (a {name} still image)"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "not a video (a WebP image)"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "has no video stream (WAV audio)"
+    if head[:4] == b"OggS" and b"theora" not in head.lower():
+        return "has no video stream (Ogg audio)"
+    for magic, name in _AUDIO_MAGIC:
+        if head.startswith(magic):
+            return f"has no video stream ({name} audio)"
+    if head[4:8] == b"ftyp":
+        handlers = _mp4_handlers(path)
+        if handlers and b"vide" not in handlers and b"soun" in handlers:
+            return "has no video stream (audio only)"
+    return None
+
+
+def _mp4_handlers(path: Path, limit: int = 64 << 20) -> set[bytes]:
+    """Handler types (``vide``, ``soun``…) of an MP4/MOV file's tracks, read from the
+    ``hdlr`` boxes inside ``moov`` (empty when none is found within ``limit`` bytes)."""
+    try:
+        with Path(path).open("rb") as f:
+            data = f.read(limit)
+    except OSError:
+        return set()
+    out = set()
+    i = data.find(b"hdlr")
+    while i >= 0 and i + 16 <= len(data):
+        out.add(data[i + 12 : i + 16])
+        i = data.find(b"hdlr", i + 4)
+    return out
+
+
+def _frame_count(cap: cv2.VideoCapture) -> int:
+    """The container's frame count, 0 when it does not say (still images report INT64_MIN)."""
+    n = cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0
+    return int(n) if math.isfinite(n) and 0 < n < 1e12 else 0
+
+
+def _has_second_frame(path: Path) -> bool:
+    """Whether a file without a stated frame count decodes to more than one frame."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return bool(cap.read()[0] and cap.read()[0])
+    finally:
+        cap.release()
+
+
+def _orientation_fix(cap: cv2.VideoCapture) -> int | None:
+    """The cv2.rotate code that makes frames upright, when the backend does not do it itself.
+
+    Phone videos are stored sideways with a rotation in the metadata. OpenCV's FFmpeg
+    backend applies it (``CAP_PROP_ORIENTATION_AUTO``, on by default since 4.5); we ask for
+    it explicitly, and if the backend cannot, rotate here, so a person is never scored lying
+    on their side.
+    """
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    meta = cap.get(cv2.CAP_PROP_ORIENTATION_META)
+    if not math.isfinite(meta) or cap.get(cv2.CAP_PROP_ORIENTATION_AUTO):
+        return None
+    return {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}.get(
+        round(meta) % 360
+    )
+
+
 class VideoFileSource:
     """Decodes a video file frame by frame (streamed: one frame in memory at a time).
 
@@ -103,13 +206,18 @@ class VideoFileSource:
         # threads: decoder threads (0: OpenCV's choice, one per core). One thread decodes
         # 720p at ~500 fps with ~20 % less CPU than several: better when inference is the
         # bottleneck and every core is busy with it.
+        kind = sniff_non_video(self.path)
+        if kind is not None:
+            raise VideoError(f"{self.path}: {kind}")
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads] if threads else [])
         if not cap.isOpened():
-            raise VideoError(f"{self.path}: cannot open it as a video (unknown format or corrupt file)")
+            raise VideoError(f"{self.path}: cannot open it as a video (unknown format, or a corrupt or truncated file)")
+        self._rotate = _orientation_fix(cap)
         ok, first = cap.read()
         if not ok or first is None:
             cap.release()
             raise VideoError(f"{self.path}: contains no decodable video frames (corrupt or empty file)")
+        first = self._upright(first)
         self._first: np.ndarray | None = first
         self._first_t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
@@ -118,12 +226,18 @@ class VideoFileSource:
             int(first.shape[1]),
             int(first.shape[0]),
             float(fps) if math.isfinite(fps) else 0.0,
-            int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
+            _frame_count(cap),
             live=False,
         )
+        if self.info.frames == 1 or (self.info.frames <= 0 and not _has_second_frame(self.path)):
+            cap.release()
+            raise VideoError(f"{self.path}: not a video (a single still image)")
         self._cap = cap
         self.start_s, self.end_s = start_s, end_s
         self.decode_errors = 0
+        #: Set when decoding ended well before the container's stated length (a truncated
+        #: or corrupt file): ``(time of the last frame decoded, stated duration)`` in seconds.
+        self.stopped_early: tuple[float, float] | None = None
         self.next_frame: tuple[float, np.ndarray] | None = None
         if start_s > 0:
             # Seek a little early: seeking lands on a key frame, we then decode forward.
@@ -140,8 +254,10 @@ class VideoFileSource:
         else:
             ok, frame = cap.read()
             t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if ok else math.nan
-            if not ok:
+            if not ok or frame is None:
+                self._check_end(self.start_s - frame_dt)
                 return
+            frame = self._upright(frame)
         while True:
             if not math.isfinite(t) or t <= last_t:
                 # Some containers report no/duplicate times for a frame: step one frame on.
@@ -154,10 +270,30 @@ class VideoFileSource:
             last_t = t
             ok, frame = cap.read()
             if not ok or frame is None:
-                if self.info.frames and cap.get(cv2.CAP_PROP_POS_FRAMES) < self.info.frames - 1:
-                    self.decode_errors += 1
+                self._check_end(last_t)
                 return
+            frame = self._upright(frame)
             t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+
+    def _upright(self, frame: np.ndarray) -> np.ndarray:
+        return frame if self._rotate is None else cv2.rotate(frame, self._rotate)
+
+    def _check_end(self, last_t: float) -> None:
+        """Decoding stopped: note it when the container says the video goes on well past
+        that point (and past ``end_s``). A file cut short keeps its header's frame count
+        and duration; the decoder just runs out of data."""
+        stated = self.info.duration_s
+        frame_dt = 1.0 / self.info.fps if self.info.fps > 0 else 1 / 30
+        got_to = max(last_t, self.start_s - frame_dt) + frame_dt
+        if stated <= 0 or min(stated, self.end_s) - got_to <= max(END_SLACK_S, END_SLACK_FRAMES * frame_dt):
+            return
+        # Variable-frame-rate files can state a duration (frames / fps) longer than they
+        # play: the frame count must fall short too.
+        reached = self._cap.get(cv2.CAP_PROP_POS_FRAMES)
+        if math.isfinite(reached) and reached > 0 and self.info.frames - reached <= END_SLACK_FRAMES:
+            return
+        self.decode_errors += 1
+        self.stopped_early = (max(last_t, 0.0), stated)
 
     def close(self) -> None:
         self._cap.release()
