@@ -116,7 +116,19 @@ def history_from_args(args: argparse.Namespace, mode: str, routine: str | None =
     """A :class:`~formcheck.history.HistoryRecorder` for this run, or None with --no-history."""
     if getattr(args, "no_history", False):
         return None
-    from formcheck.history import DEFAULT_PATIENT, HistoryRecorder, SessionInfo, default_db_path
+    from formcheck.history import HistoryRecorder, SessionInfo, default_db_path
+
+    patient, notes = patient_from_args(args)
+    profile = getattr(args, "profile", None)
+    info = SessionInfo(
+        patient=patient, mode=mode, routine=routine, profile=str(profile) if profile else None, notes=notes
+    )
+    return HistoryRecorder(args.db or default_db_path(), info)
+
+
+def patient_from_args(args: argparse.Namespace) -> tuple[str, str]:
+    """(patient name, notes): --patient, else the profile's name, else the default; the profile's notes."""
+    from formcheck.history import DEFAULT_PATIENT
 
     name, notes = "", ""
     profile = getattr(args, "profile", None)
@@ -125,8 +137,20 @@ def history_from_args(args: argparse.Namespace, mode: str, routine: str | None =
 
         p = load_profile(profile, exercise_catalog(list(getattr(args, "exercises_file", []))))
         name, notes = p.name, p.notes
-    patient = args.patient or name or DEFAULT_PATIENT
-    info = SessionInfo(
-        patient=patient, mode=mode, routine=routine, profile=str(profile) if profile else None, notes=notes
-    )
-    return HistoryRecorder(args.db or default_db_path(), info)
+    return getattr(args, "patient", None) or name or DEFAULT_PATIENT, notes
+
+
+def add_html_option(p: argparse.ArgumentParser, several: bool = False) -> None:
+    more = " (a folder for several)" if several else ""
+    p.add_argument("--html", dest="html_out", type=Path, default=None, metavar="PATH",
+                   help=f"write a self-contained HTML report here{more}: plot, per-rep table, key frames")  # fmt: skip
+
+
+def write_html_page(path: Path, report: dict, cfg: ExerciseConfig, trace, video: Path | None, args) -> None:
+    """The recording's HTML page (see formcheck.pages.recording)."""
+    from formcheck.outputs import write_text
+    from formcheck.pages.recording import PageInfo, recording_page
+
+    patient, notes = patient_from_args(args)
+    video = video if video is not None and video.is_file() else None
+    write_text(path, recording_page(report, cfg, trace, video, PageInfo(patient, notes)), what="--html")

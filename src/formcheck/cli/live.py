@@ -9,9 +9,11 @@ from pathlib import Path
 from formcheck.cli.common import (
     add_exercise_options,
     add_history_options,
+    add_html_option,
     add_model_options,
     exercise_from_args,
     history_from_args,
+    write_html_page,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred
@@ -29,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_exercise_options(p)
     add_history_options(p)
+    add_html_option(p)
     add_model_options(p, default="lite")
     p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = exercise_from_args(args)
     source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
     check_outputs(
-        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record},
+        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record, "--html": args.html_out},
         inputs=command_inputs(args, source_file),
         allow_stdout=("--json",),
     )
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         record=args.record,
         debug=args.debug,
         max_seconds=args.max_seconds,
-        keep_trace=args.trace_out is not None,  # else memory stays flat however long the session
+        keep_trace=args.trace_out is not None or args.html_out is not None,  # else memory stays flat
         hooks=LiveHooks(on_events=(lambda events: [f(events) for f in listeners]) if listeners else None),
     )
     try:
@@ -95,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
             outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
         if args.json_out:
             outputs_ok &= write_or_say(write_json, report, args.json_out)
+        if args.html_out:
+            video = args.record if args.record is not None else (source_file[0] if source_file else None)
+            outputs_ok &= write_or_say(write_html_page, args.html_out, report, cfg, trace, video, args)
         if not is_stdout(args.json_out):
             print(summary_text(report))
     interrupted = "ended_by" in report

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_html_option, exercise_from_args, write_html_page
 from formcheck.cli.finishing import exit_code, write_or_say
 from formcheck.interrupts import deferred
 from formcheck.outputs import check_outputs, is_stdout
@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("traces", nargs="+", type=Path, metavar="TRACE")
     add_exercise_options(p)
+    add_html_option(p, several=True)
+    p.add_argument("--patient", default=None, metavar="NAME", help="the patient's name on the HTML report")
     p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
     p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
     p.set_defaults(func=run)
@@ -34,18 +36,31 @@ def run(args: argparse.Namespace) -> int:
     from formcheck.rescoring import rescore_trace
 
     cfg = exercise_from_args(args)
-    check_outputs({"--json": args.json_out, "--csv": args.csv_out}, inputs=args.traces)
+    many = len(args.traces) > 1
+    html_outs = [_html_path(args.html_out, t, many) for t in args.traces]
+    check_outputs({"--json": args.json_out, "--csv": args.csv_out,
+                   **{f"--html ({t.name})": h for t, h in zip(args.traces, html_outs, strict=True)}},
+                  inputs=args.traces)  # fmt: skip
     quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports = []
+    html_failed = False
     for path in args.traces:
         t0 = time.perf_counter()
         report = rescore_trace(path, cfg)
         ms = (time.perf_counter() - t0) * 1000.0
         reports.append(report)
+        if html_outs[len(reports) - 1] is not None:
+            from formcheck.trace import load_trace
+
+            trace = load_trace(path)
+            video = Path(trace.meta.source) if trace.meta.source else None
+            with deferred():
+                ok_html = write_or_say(write_html_page, html_outs[len(reports) - 1], report, cfg, trace, video, args)
+            html_failed = html_failed or not ok_html
         if not quiet:
             print(summary_text(report))
             print(f"  re-scored {report['frames']} frames of {path} in {ms:.0f} ms (no pose inference)")
-    ok = True
+    ok = not html_failed
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
         if args.json_out:
             ok &= write_or_say(write_json, reports if len(reports) > 1 else reports[0], args.json_out)
@@ -53,3 +68,12 @@ def run(args: argparse.Namespace) -> int:
             ok &= write_or_say(write_csv, reports, args.csv_out)
     # A trace in which nothing was measurable is not a result (its summary says so).
     return exit_code(outputs_ok=ok, failed=any(not r["complete"] for r in reports))
+
+
+def _html_path(html: Path | None, trace: Path, many: bool) -> Path | None:
+    if html is None:
+        return None
+    if many or html.is_dir():
+        html.mkdir(parents=True, exist_ok=True)
+        return html / f"{trace.name.removesuffix('.npz').removesuffix('.csv').removesuffix('.trace')}.html"
+    return html

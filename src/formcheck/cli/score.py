@@ -12,9 +12,11 @@ from formcheck.batch import default_jobs
 from formcheck.cli.common import (
     add_exercise_options,
     add_history_options,
+    add_html_option,
     add_model_options,
     exercise_from_args,
     history_from_args,
+    write_html_page,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred, ended_by
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
     add_exercise_options(p)
     add_history_options(p)
+    add_html_option(p, several=True)
     add_model_options(p, default="full")
     p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
     p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
@@ -112,10 +115,12 @@ def run(args: argparse.Namespace) -> int:
     many = len(args.videos) > 1
     video_outs = [_per_video(args.video_out, video, many, ".annotated.mp4") for video in args.videos]
     trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
+    html_outs = [_per_video(args.html_out, video, many, ".html") for video in args.videos]
     outputs: dict[str, Path | str | None] = {"--json": args.json_out, "--csv": args.csv_out}
-    for video, video_out, trace_out in zip(args.videos, video_outs, trace_outs, strict=True):
+    for video, video_out, trace_out, html_out in zip(args.videos, video_outs, trace_outs, html_outs, strict=True):
         which = f" ({video.name})" if many else ""
         outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
+        outputs[f"--html{which}"] = html_out
     check_outputs(outputs, inputs=command_inputs(args, args.videos))
     if args.video_out is not None:
         check_video_suffix(video_outs[0], "--video-out")
@@ -149,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
             if trace is not None and trace_outs[i] is not None:
                 with deferred():
                     outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
+            if html_outs[i] is not None:
+                with deferred():
+                    outputs_ok &= write_or_say(write_html_page, html_outs[i], report, cfg, trace, args.videos[i], args)
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
                 if not quiet:
                     print(summary_text(reports[shown]))
