@@ -85,6 +85,13 @@ def test_score_html_page_has_key_frames_and_renders_in_chromium(samples_dir, mod
     n_reps = html.count("<tr><td class=n>")
     assert n_reps >= 1 and len(srcs) == 1 + n_reps  # the plot and one key frame per rep
     assert all(s.startswith("data:image/") for s in srcs) and "<script>" not in html
+    # Each key frame is its own rep's moment, inside that rep.
+    row = r"<tr><td class=n>(\d+)</td><td>[^<]*</td><td class=n>([\d.]+)</td><td class=n>([\d.]+)</td>"
+    rows = re.findall(row, html)
+    shots = [float(t) for t in re.findall(r"#\d+ at ([\d.]+) s", html)]
+    assert len(shots) == n_reps
+    for (_i, start, end), t in zip(rows, shots, strict=True):
+        assert float(start) - 0.05 <= t <= float(end) + 0.05
     img, console = _render(page, tmp_path / "bridge.png")
     assert console == ""
     assert _blue(img) > 500  # the signal plot was decoded and drawn

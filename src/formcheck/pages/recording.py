@@ -105,11 +105,11 @@ def _thumbnails(video: Path, trace: PoseTrace, cfg: ExerciseConfig, report: Mapp
             h, w = frame.shape[:2]
             xy = trace.image_xy[i] * (w, h)
             thick = max(3, max(w, h) // 200)
-            for color, t in (((0, 0, 0), thick + 4), ((250, 235, 200), thick)):  # dark underlay, then the bone
+            for color, width in (((0, 0, 0), thick + 4), ((250, 235, 200), thick)):  # dark underlay, then the bone
                 for a, b in SKELETON_EDGES:
                     if np.isfinite(xy[[a, b]]).all():
                         pa, pb = tuple(int(c) for c in xy[a]), tuple(int(c) for c in xy[b])
-                        cv2.line(frame, pa, pb, color, t, cv2.LINE_AA)
+                        cv2.line(frame, pa, pb, color, width, cv2.LINE_AA)
             scale = 400 / max(w, h)
             thumb = cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
             verdict = "ok" if r["ok"] else ", ".join(r["faults"])
