@@ -150,3 +150,22 @@ def test_progress_command_writes_a_page_chromium_renders(tmp_path):
     assert console == "" and _blue(img) > 200
     html_all = progress_page(connect(db))
     assert "every patient" in html_all
+
+
+@pytest.mark.real
+def test_live_html_and_json_carry_patient_time_model_and_version(samples_dir, models_dir, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
+    profile = tmp_path / "ann.toml"
+    profile.write_text('[profile]\nname = "Ann"\nnotes = "after knee surgery <2025>"\n', encoding="utf-8")
+    page, rep = tmp_path / "live.html", tmp_path / "live.json"
+    clip = samples_dir / "bridge_side_physioplus.mp4"
+    assert main(["live", "-e", "bridge", "--source", str(clip), "--no-window", "--no-history", "--profile",
+                 str(profile), "--html", str(page), "--json", str(rep)]) == 0  # fmt: skip
+    data = json.loads(rep.read_text())
+    assert data["patient"] == {"name": "Ann", "notes": "after knee surgery <2025>", "profile": str(profile)}
+    assert data["generated_utc"].endswith("+00:00") and data["model"] == "lite" and data["formcheck_version"]
+    html = page.read_text(encoding="utf-8")
+    assert "<b>Ann</b>" in html and "after knee surgery &lt;2025&gt;" in html and "model: lite" in html
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 1  # the plot of the live trace

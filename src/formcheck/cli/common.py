@@ -154,3 +154,15 @@ def write_html_page(path: Path, report: dict, cfg: ExerciseConfig, trace, video:
     patient, notes = patient_from_args(args)
     video = video if video is not None and video.is_file() else None
     write_text(path, recording_page(report, cfg, trace, video, PageInfo(patient, notes)), what="--html")
+
+
+def stamp_report(report: dict, args: argparse.Namespace) -> dict:
+    """Who and when, on a report: the time it was made (UTC), the patient and the profile's
+    notes, the profile file. (Model and tool version are already in it.)"""
+    from formcheck.history.db import utc_now
+
+    patient, notes = patient_from_args(args)
+    profile = getattr(args, "profile", None)
+    report.setdefault("generated_utc", utc_now())
+    report.setdefault("patient", {"name": patient, "notes": notes, "profile": str(profile) if profile else None})
+    return report

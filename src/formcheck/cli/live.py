@@ -13,6 +13,7 @@ from formcheck.cli.common import (
     add_model_options,
     exercise_from_args,
     history_from_args,
+    stamp_report,
     write_html_page,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
         ended_by_signal(report)
         outputs_ok = True
+        stamp_report(report, args)
         if report.get("video_out_error"):
             print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
             outputs_ok = False

@@ -6,7 +6,13 @@ import argparse
 import time
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_html_option, exercise_from_args, write_html_page
+from formcheck.cli.common import (
+    add_exercise_options,
+    add_html_option,
+    exercise_from_args,
+    stamp_report,
+    write_html_page,
+)
 from formcheck.cli.finishing import exit_code, write_or_say
 from formcheck.interrupts import deferred
 from formcheck.outputs import check_outputs, is_stdout
@@ -49,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         report = rescore_trace(path, cfg)
         ms = (time.perf_counter() - t0) * 1000.0
         reports.append(report)
+        stamp_report(report, args)
         if html_outs[len(reports) - 1] is not None:
             from formcheck.trace import load_trace
 

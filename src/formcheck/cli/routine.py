@@ -86,9 +86,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json_out:
         import json
 
+        from formcheck.cli.common import stamp_report
         from formcheck.outputs import write_text
 
-        write_text(args.json_out, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", what="--json")
+        data = stamp_report(result.to_dict(), args)
+        write_text(args.json_out, json.dumps(data, indent=2, ensure_ascii=False) + "\n", what="--json")
     if not args.no_window:  # the window showed the summary; the terminal keeps a copy
         print("\n".join(summary_lines(result)))
     if result.ended == "interrupted":

@@ -16,6 +16,7 @@ from formcheck.cli.common import (
     add_model_options,
     exercise_from_args,
     history_from_args,
+    stamp_report,
     write_html_page,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
@@ -145,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         for i, report, trace in _scores(args, cfg, opts):
             ended_by_signal(report)
             reports[i] = report
+            stamp_report(report, args)
             if history is not None:  # each recording is stored as soon as it is scored
                 history = _store(history, cfg, report)
             for key in ("video_out_error", "trace_out_error"):
