@@ -142,6 +142,24 @@ class VideoMaker:
         path.write_bytes(data)
         return path
 
+    def phone_copy(self, video: Path, name: str = "phone.mp4") -> Path:
+        """``video`` as a phone held upright stores it: each frame turned 90° anticlockwise
+        (sideways), with a display matrix saying "rotate 90° clockwise to show"."""
+        import cv2
+
+        cap = cv2.VideoCapture(str(video))
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        ok, frame = cap.read()
+        path = self.folder / name
+        out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (frame.shape[0], frame.shape[1]))
+        while ok:
+            out.write(cv2.rotate(frame, cv2.ROTATE_90_COUNTERCLOCKWISE))
+            ok, frame = cap.read()
+        out.release()
+        cap.release()
+        path.write_bytes(_rotate(_faststart(path.read_bytes()), 90))
+        return path
+
     def cut(self, video: Path, fraction: float, name: str = "cut.mp4") -> Path:
         """The first ``fraction`` of a file's bytes (a download or copy that stopped)."""
         data = video.read_bytes()

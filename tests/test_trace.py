@@ -474,3 +474,126 @@ def test_unwritable_cache_is_not_an_error(tmp_path: Path, video: Path) -> None:
     cache = TraceCache(blocker / "cache")  # cannot create a folder under a file
     assert cache.put(video, "full", random_trace()) is None
     assert cache.get(video, "full") is None
+
+
+# ------------------------------------------- the cache never serves another video (issue 10)
+
+
+def _same_size_and_mtime_other_content(video: Path) -> None:
+    st = video.stat()
+    data = bytearray(video.read_bytes())
+    data[2000] ^= 0xFF
+    video.write_bytes(bytes(data))
+    os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns))  # as `cp -p` or `touch -r` leave it
+    assert video.stat().st_size == st.st_size and video.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_other_content_with_the_same_size_and_mtime_is_a_miss(tmp_path: Path, video: Path) -> None:
+    root = tmp_path / "cache"
+    TraceCache(root).put(video, "full", random_trace(), "poses=1")
+    assert TraceCache(root).get(video, "full", "poses=1") is not None
+    _same_size_and_mtime_other_content(video)
+    assert TraceCache(root).get(video, "full", "poses=1") is None  # the index noticed (ctime)
+
+
+def test_a_file_replaced_by_rename_is_hashed_again(tmp_path: Path, video: Path) -> None:
+    root = tmp_path / "cache"
+    digest = TraceCache(root).content_hash(video)
+    other = tmp_path / "other.mp4"
+    other.write_bytes(os.urandom(video.stat().st_size))
+    st = video.stat()
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    other.replace(video)  # new inode at the same path, same size and mtime
+    assert TraceCache(root).content_hash(video) != digest
+
+
+def test_a_video_changed_after_its_ticket_is_never_stored(tmp_path: Path, video: Path) -> None:
+    cache = TraceCache(tmp_path / "cache")
+    ticket = cache.ticket(video)
+    assert cache.unchanged(ticket)
+    _same_size_and_mtime_other_content(video)  # rewritten while it was being scored
+    assert not cache.unchanged(ticket)
+    assert cache.put(video, "full", random_trace(), "poses=1", ticket=ticket) is None
+    assert not list((tmp_path / "cache").glob("*.npz"))
+    # Neither content's key holds anything.
+    assert cache.get(video, "full", "poses=1") is None
+    assert cache.get(video, "full", "poses=1", ticket=ticket) is None
+
+
+def test_the_ticket_keys_the_content_that_was_decoded_even_if_the_path_now_names_another_file(
+    tmp_path: Path, video: Path
+) -> None:
+    cache = TraceCache(tmp_path / "cache")
+    ticket = cache.ticket(video)
+    entry = cache.put(video, "full", random_trace(), "poses=1", ticket=ticket)
+    assert entry is not None
+    other = tmp_path / "b.mp4"
+    other.write_bytes(os.urandom(100))
+    assert cache.get(other, "full", "poses=1") is None
+    assert cache.get(other, "full", "poses=1", ticket=ticket) is not None  # looked up by content
+
+
+def test_the_cache_evicts_the_least_recently_used_beyond_its_cap(tmp_path: Path) -> None:
+    videos = []
+    for i in range(4):
+        v = tmp_path / f"v{i}.mp4"
+        v.write_bytes(os.urandom(1000 + i))
+        videos.append(v)
+    probe = TraceCache(tmp_path / "probe")
+    one = probe.put(videos[0], "full", random_trace())
+    assert one is not None
+    size = one.stat().st_size
+    cache = TraceCache(tmp_path / "cache", max_bytes=int(size * 3.5))
+    entries = []
+    for i, v in enumerate(videos[:3]):
+        entries.append(cache.put(v, "full", random_trace()))
+        os.utime(entries[-1], (1000.0 + i, 1000.0 + i))  # a clock we control: v0 oldest
+    assert cache.get(videos[0], "full") is not None  # v0 used again: now the newest
+    cache.put(videos[3], "full", random_trace())
+    assert cache.get(videos[1], "full") is None  # the least recently used went
+    assert cache.get(videos[0], "full") is not None and cache.get(videos[3], "full") is not None
+    assert cache.info().size_bytes <= cache.max_bytes and cache.info().entries == 3
+
+
+def test_cache_size_cap_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert TraceCache().max_bytes == tr.DEFAULT_CACHE_MAX_BYTES == 2 << 30
+    monkeypatch.setenv("FORMCHECK_CACHE_MAX_SIZE", "500M")
+    assert TraceCache().max_bytes == 500 << 20
+    monkeypatch.setenv("FORMCHECK_CACHE_MAX_SIZE", "lots")
+    assert TraceCache().max_bytes == tr.DEFAULT_CACHE_MAX_BYTES  # a bad value is warned about, not fatal
+
+
+@pytest.mark.parametrize(("text", "n"), [("2G", 2 << 30), ("1.5GiB", 3 << 29), ("500MB", 500 << 20), ("123", 123),
+                                         ("10 kb", 10240)])  # fmt: skip
+def test_parse_size(text: str, n: int) -> None:
+    assert tr.parse_size(text) == n
+
+
+@pytest.mark.parametrize("text", ["", "x", "2Q", "-1", "ib"])
+def test_parse_size_refuses_non_sizes(text: str) -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        tr.parse_size(text)
+
+
+def test_the_cache_folder_and_its_files_are_the_users_only(tmp_path: Path, video: Path) -> None:
+    root = tmp_path / "cache"
+    root.mkdir(mode=0o755)
+    os.chmod(root, 0o755)  # as older versions left it
+    entry = TraceCache(root).put(video, "full", random_trace())
+    assert entry is not None
+    assert root.stat().st_mode & 0o777 == 0o700
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert (root / "hashes.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_cache_command_shows_where_and_how_big_and_clears(tmp_path: Path, video: Path, monkeypatch, capsys) -> None:
+    from formcheck.cli import main
+
+    monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "fc"))
+    TraceCache().put(video, "full", random_trace())
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path / "fc" / "traces") in out and "1 trace," in out and "at most 2.0 GB" in out
+    assert main(["cache", "clear"]) == 0
+    assert "removed 1 cached trace" in capsys.readouterr().out
+    assert TraceCache().info().entries == 0

@@ -82,9 +82,10 @@ class Analyzer:
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
         values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)[0]
-        # Unusable landmarks keep their raw place: for drawing, and to say which way is out of view.
+        # Unusable landmarks keep their raw place: for drawing, and to say which way is out of
+        # view; someone else's body is not drawn (it is not the one measured).
         sm = PoseFrame(
-            sm.t_s, np.where(usable[0][:, None], sm.image_xy, pose.image_xy), sm.world_xyz,
+            sm.t_s, np.where(usable[0][:, None], sm.image_xy, sm.image_xy if other else pose.image_xy), sm.world_xyz,
             sm.visibility, sm.presence, sm.n_people, sm.identity_jump,
         )  # fmt: skip
         if pose.identity_jump:

@@ -357,7 +357,7 @@ def _target_reps(ex: Mapping[str, Any], where: str) -> int:
 #: threshold an exercise defines that is neither here nor named by one of its rules or
 #: gates would be read by nothing: almost always a misspelling that silently turns a check
 #: off, so it is refused. When the checker starts reading a new threshold, add it here
-#: (tests/test_config.py checks this list against rep_checker.py).
+#: (tests/test_config_robustness.py checks this list against rep_checker.py).
 CHECKER_THRESHOLDS = (
     "start_{u}", "end_{u}", "target_min_{u}", "target_max_{u}", "max_speed_{u}_s", "max_return_speed_{u}_s",
     "hold_s",
@@ -366,13 +366,16 @@ CHECKER_THRESHOLDS = (
 PACED_ONLY = ("relax_s",)
 
 
-def thresholds_read(cfg_rep: RepSpec, rules: Iterable[RuleSpec], gates: Iterable[GateSpec], rule_refs=()) -> set[str]:
-    """Every threshold name the checker reads for an exercise of this shape."""
-    u = cfg_rep.unit
+def thresholds_read(
+    rep: RepSpec, rules: Iterable[RuleSpec], gates: Iterable[GateSpec], rule_refs: Iterable[str] = ()
+) -> set[str]:
+    """Every threshold name read for an exercise of this shape: by the rep checker, by its
+    rules and gates, and by rules' ``min_s`` (``rule_refs``, read when the file is loaded)."""
+    u = rep.unit
     names = {n.format(u=u) for n in CHECKER_THRESHOLDS} | set(COMMON_THRESHOLDS)
-    if cfg_rep.relative:
+    if rep.relative:
         names |= set(RELATIVE_THRESHOLDS)
-    if cfg_rep.mode == "paced":
+    if rep.mode == "paced":
         names |= set(PACED_THRESHOLDS) | set(PACED_ONLY)
     names |= {r.above or r.below for r in rules}  # type: ignore[misc]
     names |= {x for g in gates for x in (g.min, g.max) if x}

@@ -93,14 +93,7 @@ class PreparedTrace:
         cfg: ExerciseConfig | None = None,
     ) -> PreparedTrace:
         """Read a trace file (native .npz, import .npz or .csv; see docs/trace-format.md)."""
-        from formcheck.trace import load_trace
-
-        trace = load_trace(Path(path))
-        if trace.meta.width <= 0 or trace.meta.height <= 0:  # image measures need the aspect ratio
-            raise TraceError(
-                f"Cannot load pose trace {path}: its frame size is {trace.meta.width}x{trace.meta.height} pixels; "
-                "width and height must be above 0."
-            )
+        trace = _load_sized(path)
         return cls.from_trace(trace, smoothing, source=trace.meta.source or str(path), trace_path=str(path), cfg=cfg)
 
     def __len__(self) -> int:
@@ -120,6 +113,20 @@ class PreparedTrace:
         if self.trace_path is not None:
             report["trace"] = self.trace_path
         return report
+
+
+def _load_sized(path: str | os.PathLike[str]) -> PoseTrace:
+    """A trace file's trace; a frame size of 0 pixels is refused (image measures need the
+    aspect ratio; an import that states no size gets an assumed one, see docs/trace-format.md)."""
+    from formcheck.trace import load_trace
+
+    trace = load_trace(Path(path))
+    if trace.meta.width <= 0 or trace.meta.height <= 0:
+        raise TraceError(
+            f"Cannot load pose trace {path}: its frame size is {trace.meta.width}x{trace.meta.height} pixels; "
+            "width and height must be above 0."
+        )
+    return trace
 
 
 def rescore_trace(
@@ -154,9 +161,7 @@ def trace_for_recording(
     Returns the trace and how it was obtained: "trace", "cached" or "ran".
     """
     if is_trace_file(path):
-        from formcheck.trace import load_trace
-
-        return load_trace(Path(path)), "trace"
+        return _load_sized(path), "trace"
     from formcheck.scoring import ScoreOptions, score_video
 
     result = score_video(Path(path), cfg, ScoreOptions(model=model, model_dir=model_dir, progress=progress))

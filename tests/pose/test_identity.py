@@ -151,3 +151,45 @@ def test_the_sample_clips_lose_no_frames_but_at_cuts(labels, samples_dir):
         if other.any():
             flagged[f.stem] = int(other.sum())
     assert set(flagged) <= {"wall_sit_front_studio_wahoo", "calf_raise_standing_3qfront_home"}, flagged
+
+
+@pytest.mark.real
+def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples_dir, models_dir, tmp_path):
+    """Two real clips side by side (a squat on the left, a lunge on the right, default
+    num_poses=1). MediaPipe follows the person on the right; at 4 s they leave the picture
+    and the tracker jumps to the squatting person on the left. Before, that person's squat
+    (4.8-7.1 s) was counted as a rep; now their frames are not measured and the report says
+    someone else is in view."""
+    import cv2
+
+    from formcheck.scoring import ScoreOptions, score_video
+
+    left = cv2.VideoCapture(str(samples_dir / "squat_side_stock_livingroom.mp4"))
+    right = cv2.VideoCapture(str(samples_dir / "lunge_forward_front_incorrect_then_correct.mp4"))
+    path = tmp_path / "two_people.mp4"
+    out, i = None, 0
+    while True:
+        ok_a, a = left.read()
+        ok_b, b = right.read()
+        if not (ok_a and ok_b):
+            break
+        b = cv2.resize(b, (b.shape[1] * a.shape[0] // b.shape[0], a.shape[0]))
+        if i / 25.0 >= 4.0:
+            b[:] = 200  # the person on the right leaves
+        frame = cv2.hconcat([a, b])
+        if out is None:
+            out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (frame.shape[1], frame.shape[0]))
+        out.write(frame)
+        i += 1
+    out.release()
+    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False, use_cache=False, jobs=1)
+    result = score_video(path, get_exercise("squat"), opts)
+    trace, report = result.trace, result.report
+    hip_x = (trace.image_xy[:, 23, 0] + trace.image_xy[:, 24, 0]) / 2
+    assert np.all(hip_x[:90] > 0.5)  # the person on the right is the one measured
+    on_left = np.flatnonzero(hip_x < 0.5)
+    assert len(on_left) > 80 and trace.t_s[on_left[0]] >= 4.0  # the tracker did jump to the other person
+    assert _frames_judged_other(trace)[on_left].all()
+    assert report["measurable_frames"] <= 101
+    assert not [r for r in report["rep_details"] if r["start_s"] >= 4.0]  # the other person's squat is not counted
+    assert "person_switched" in [c["code"] for c in report["cues"]]

@@ -161,3 +161,34 @@ def test_rotation_is_done_here_when_the_backend_does_not(monkeypatch):
     assert v._orientation_fix(Cap(270.0, 0.0)) == v.cv2.ROTATE_90_COUNTERCLOCKWISE
     assert v._orientation_fix(Cap(0.0, 0.0)) is None
     assert v._orientation_fix(Cap(90.0, 1.0)) is None  # the backend rotates already
+
+
+@pytest.mark.parametrize(("head", "says"), [
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "not a video (a PNG still image)"),
+    (b"\xff\xd8\xff\xe0" + bytes(64), "not a video (a JPEG still image)"),
+    (b"II*\x00" + bytes(64), "not a video (a TIFF still image)"),
+    (b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(64), "not a video (a WebP image)"),
+    (b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(64), "has no video stream (WAV audio)"),
+    (b"ID3\x04\x00" + bytes(64), "has no video stream (MP3 audio)"),
+    (b"fLaC" + bytes(64), "has no video stream (FLAC audio)"),
+    (b"OggS\x00\x02" + bytes(22) + b"\x01vorbis" + bytes(64), "has no video stream (Ogg audio)"),
+    # an MP4 (M4A) whose only track is sound
+    (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42" + b"\x00\x00\x00\x21hdlr" + bytes(8) + b"soun" + bytes(64),
+     "has no video stream (audio only)"),
+])  # fmt: skip
+def test_headers_of_stills_and_audio_are_named(tmp_path, head, says):
+    from formcheck.sources.video import sniff_non_video
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(head)
+    assert sniff_non_video(p) == says
+
+
+def test_headers_of_videos_are_left_to_the_decoder(tmp_path, test_videos):
+    from formcheck.sources.video import sniff_non_video
+
+    assert sniff_non_video(test_videos.mp4()) is None
+    assert sniff_non_video(test_videos.gif()) is None
+    ogv = tmp_path / "v.ogv"
+    ogv.write_bytes(b"OggS\x00\x02" + bytes(22) + b"\x80theora" + bytes(64))
+    assert sniff_non_video(ogv) is None

@@ -47,7 +47,7 @@ _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the 
 
 # Display priority of cues (lower first); rule cues come after these.
 _PRIORITY = {
-    "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
+    visibility.SWITCHED: -1, "not_measurable": 0, visibility.WRONG_POSITION: 0.1, visibility.WRONG_VIEW: 0.2,
     "slow_down": 1, "return_too_fast": 2, "above_target": 3,
 }  # fmt: skip
 _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been right this long
@@ -738,7 +738,7 @@ class RepChecker:
     def state(self) -> CheckerState:
         active = next((tr for tr in self.trackers if tr.attempt is not None), None)
         shown = active or max(self.trackers, key=lambda tr: tr.value if tr.value is not None else -math.inf)
-        measurable = "not_measurable" not in self._cues
+        measurable = "not_measurable" not in self._cues and visibility.SWITCHED not in self._cues
         if self.stopped:
             phase = "stopped"
         elif not measurable:

@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         show_native_logs()
     try:
         with handle_signals(), filter_native_logs():
-            return int(args.func(args) or 0)
+            try:
+                return int(args.func(args) or 0)
+            finally:
+                _close_native()
     except FormcheckError as e:
         print(f"formcheck: {e}", file=sys.stderr)
         return int(getattr(e, "exit_code", 1))
@@ -65,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `formcheck samples | head`
         sys.stderr.close()
         return 0
+
+
+def _close_native() -> None:
+    """Close native objects an error path left open while the log filter still holds fd 2
+    (their destructors log, and MediaPipe's finalizer fails noisily at interpreter exit)."""
+    estimator = sys.modules.get("formcheck.pose.estimator")
+    if estimator is not None:
+        estimator.close_all()
 
 
 if __name__ == "__main__":

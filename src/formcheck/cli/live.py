@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     interrupted = "ended_by" in report
     return exit_code(
         interrupted=interrupted,
-        incomplete=not report["complete"] and not interrupted and bool(report.get("frames")),
+        incomplete=not report["complete"] and not interrupted and bool(report.get("frames"))
+        and not report.get("nothing_measurable"),  # nothing measurable is exit 1, not an input cut short
         outputs_ok=outputs_ok,
         failed=not report["complete"],
     )

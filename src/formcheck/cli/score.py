@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             ended_by_signal(report)
             reports[i] = report
             stamp_report(report, args)
-            if history is not None:  # each recording is stored as soon as it is scored
+            if history is not None and report.get("frames"):  # stored as soon as scored (not an unreadable file)
                 history = _store(history, cfg, report)
             for key in ("video_out_error", "trace_out_error"):
                 if report.get(key):
@@ -160,8 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 with deferred():
                     outputs_ok &= write_or_say(write_html_page, html_outs[i], report, cfg, trace, args.videos[i], args)
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
-                if not quiet:
-                    print(summary_text(reports[shown]))
+                _show(reports[shown], quiet)
                 shown += 1
     except KeyboardInterrupt:  # ended before the scheduler could collect what was measured
         interrupted = True
@@ -172,10 +171,9 @@ def run(args: argparse.Namespace) -> int:
     interrupted = interrupted or (len(done) < len(reports) and ended_by() is not None)
     interrupted = interrupted or any("ended_by" in r for r in done)
     with deferred():  # a signal now is recorded, not raised: the outputs are written whole
-        if not quiet:
-            for r in reports[shown:]:
-                if r is not None:
-                    print(summary_text(r))
+        for r in reports[shown:]:
+            if r is not None:
+                _show(r, quiet)
         if not done:
             return exit_code(interrupted=interrupted, failed=True)
         if args.json_out:
@@ -205,6 +203,16 @@ def _store(history, cfg, report: dict):
     except sqlite3.Error as e:
         print(f"formcheck: history not saved ({e})", file=sys.stderr)
         return None
+
+
+def _show(report: dict[str, Any], quiet: bool) -> None:
+    """A video's summary on stdout (unless stdout carries JSON/CSV); a video that could not
+    be read at all (not a video, no video stream, unreadable) is one ``formcheck:`` line on
+    stderr instead, not a summary of nothing."""
+    if not report["complete"] and not report.get("frames") and report.get("error"):
+        print(f"formcheck: {report['error']}", file=sys.stderr)
+    elif not quiet:
+        print(summary_text(report))
 
 
 def _scores(args: argparse.Namespace, cfg, opts) -> Iterator[tuple[int, dict, Any]]:

@@ -6,11 +6,13 @@ person between frames and needs strictly increasing timestamps.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import os
 import sys
 import types
+import weakref
 from pathlib import Path
 
 import cv2
@@ -102,6 +104,22 @@ def is_jump(prev_hip: np.ndarray | None, hip: np.ndarray) -> bool:
     return prev_hip is not None and float(np.hypot(*(hip - prev_hip))) > _JUMP_FRACTION
 
 
+#: Landmarkers not closed yet. MediaPipe's own finalizer, when it runs during interpreter
+#: shutdown, prints a traceback ("Exception ignored in PoseLandmarker.__del__") and native
+#: "DestroyAccelerator" lines past formcheck's log filter: close them before that.
+_OPEN: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every PoseEstimator still open (one an error path left open). The CLI calls it
+    while its native-log filter is still in place; it also runs at exit."""
+    for est in list(_OPEN):
+        est.close()
+
+
+atexit.register(close_all)
+
+
 class PoseEstimator:
     """Wraps ``vision.PoseLandmarker`` in VIDEO mode.
 
@@ -136,6 +154,7 @@ class PoseEstimator:
         )
         self._options = opts
         self._lm = self._create()
+        _OPEN.add(self)
         self._last_hip: np.ndarray | None = None  # whom to follow among several people
         self._prev_hip: np.ndarray | None = None  # the previous frame's hip centre, for jumps
         self._thumb: np.ndarray | None = None
@@ -239,7 +258,9 @@ class PoseEstimator:
         return int(np.argmax(sizes))
 
     def close(self) -> None:
-        self._lm.close()
+        if self in _OPEN:
+            _OPEN.discard(self)
+            self._lm.close()
 
     def __enter__(self) -> PoseEstimator:
         return self

@@ -35,7 +35,7 @@ MAX_PEOPLE = 1000
 
 
 class PoseDataError(TraceError, ValueError):
-    """Pose data given to the API is invalid (a NaN or repeated timestamp, out-of-range values)."""
+    """Pose data given to the API is invalid (a NaN or backward timestamp, out-of-range values)."""
 
 
 def _fail(where: str, problem: str) -> PoseDataError:
@@ -119,6 +119,9 @@ def _worst(values: np.ndarray, centre: float = 0.0) -> str:
     return f"{float(v[np.argmax(np.abs(v - centre))]):g}" if v.size else "nan"
 
 
+_IMG, _WORLD = (N_LANDMARKS, 2), (N_LANDMARKS, 3)
+
+
 def check_frame(frame: PoseFrame, last_t_s: float | None, where: str = "Analyzer.update") -> None:
     """Raise PoseDataError unless ``frame`` can follow a frame at ``last_t_s`` (None: the first).
 
@@ -126,13 +129,17 @@ def check_frame(frame: PoseFrame, last_t_s: float | None, where: str = "Analyzer
     array shapes. Landmark values are the estimator's; NaN means missing.
     """
     t = frame.t_s
-    if not isinstance(t, int | float | np.floating | np.integer) or isinstance(t, bool) or not math.isfinite(t):
+    try:
+        finite = math.isfinite(t) and not isinstance(t, bool)
+    except TypeError:
+        finite = False
+    if not finite:
         raise _fail(where, f"frame timestamp t_s={t!r}; timestamps must be finite seconds")
     if last_t_s is not None and t < last_t_s:
         raise _fail(where, f"frame timestamp t_s={float(t)!r} is before the previous one ({last_t_s!r}); "
                            "timestamps must not go back")  # fmt: skip
     if not 0 <= frame.n_people <= MAX_PEOPLE:
         raise _fail(where, f"n_people={frame.n_people!r}; allowed: 0 to {MAX_PEOPLE}")
-    if np.shape(frame.image_xy) != (N_LANDMARKS, 2) or np.shape(frame.world_xyz) != (N_LANDMARKS, 3):
+    if getattr(frame.image_xy, "shape", None) != _IMG or getattr(frame.world_xyz, "shape", None) != _WORLD:
         raise _fail(where, f"landmarks have shapes {np.shape(frame.image_xy)} and {np.shape(frame.world_xyz)}; "
                            f"expected ({N_LANDMARKS}, 2) and ({N_LANDMARKS}, 3)")  # fmt: skip
