@@ -127,3 +127,14 @@ def test_sources_one_for_all_one_per_step_or_mapped():
         resolve_sources(["a.mp4", "b.mp4"], steps)
     with pytest.raises(ConfigError, match="neither a step number"):
         resolve_sources(["lunge=l.mp4"], steps)
+
+
+def test_a_missing_source_file_is_refused_before_the_routine_starts(tmp_path, capsys):
+    from formcheck.cli import main
+
+    db = tmp_path / "h.db"
+    assert main(["routine", "basic", "--no-window", "--db", str(db), "--source", "0",
+                 "--source", "heel_slide=/nonexistent/clip.mp4"]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "/nonexistent/clip.mp4: no such video file" in err
+    assert not db.exists()  # nothing was started, nothing stored

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(args.profile, exercises)
     routine = load_routine(args.routine, exercises, profile)
     sources = resolve_sources(args.source, [s.exercise for s in routine.steps])
+    for src in dict.fromkeys(sources):  # a missing clip is said before the routine starts, not half-way
+        if not src.isdigit() and "://" not in src and not Path(src).is_file():
+            raise ConfigError(f"--source {src}: no such video file (or camera index / stream URL)")
     if args.json_out:
         from formcheck.outputs import check_outputs
 

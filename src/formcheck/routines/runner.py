@@ -140,6 +140,8 @@ class _Screen:
                 shown = card if card.total_s is None else _with_countdown(card, max(0, math.ceil(left)))
                 cv2.imshow(self.win, draw_card(shown, self.size))
                 key = cv2.waitKey(100) & 0xFF
+                if cv2.getWindowProperty(self.win, cv2.WND_PROP_VISIBLE) < 1:  # the window was closed
+                    return "quit"
                 tkey = keys.poll()
                 key = tkey if tkey is not None else key
             else:
