@@ -335,8 +335,9 @@ def _finish(result: RoutineResult, screen: _Screen, opts: RoutineOptions, say) -
         import cv2
 
         try:
-            with TerminalKeys() as keys:
-                screen.show(card, opts.summary_s, keys, any_key=True)
+            if result.ended != "quit":  # after q (or the window closed) the summary goes to the terminal only
+                with TerminalKeys() as keys:
+                    screen.show(card, opts.summary_s, keys, any_key=True)
         finally:
             cv2.destroyAllWindows()
     else:
