@@ -205,3 +205,15 @@ def test_deleting_a_patient_removes_all_their_rows_and_nobody_elses(tmp_path):
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
     assert b"Ann" not in path.read_bytes()  # secure_delete + checkpoint: not left in free pages
+
+
+def test_a_new_database_is_private_to_its_user(tmp_path):
+    import stat
+
+    path = tmp_path / "new" / "h.db"
+    rec = HistoryRecorder(path, SessionInfo())
+    rec.begin_set(get_exercise("squat"), "0", "lite").on_events([_rep_event(1)])
+    for p in (path, path.with_name("h.db-wal")):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    rec.close()

@@ -10,6 +10,8 @@ timestamps in UTC ISO-8601.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -138,7 +140,11 @@ def connect(path: Path | str, migrations: Sequence[Migration] = MIGRATIONS) -> s
     if path.is_dir():
         raise HistoryError(f"{path}: is a folder, not a history database")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Health data: a new database (and SQLite's -wal/-shm files, which copy its mode) is the
+        # user's alone, in a folder only they can list when formcheck creates it.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # Autocommit mode: transactions are explicit (see transaction()).
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as e:
