@@ -233,6 +233,19 @@ def test_json_into_an_unwritable_folder_is_refused_before_any_work(work, capsys)
     assert_only_changed(before, snapshot(work))
 
 
+def test_a_batch_folder_output_that_is_a_file_is_refused_before_any_work(work, capsys):
+    clips = [work / "a.mp4", work / "b.mp4"]
+    for clip in clips:
+        clip.write_bytes(b"not decoded")
+    (work / "notes.txt").write_text("mine")
+    before = snapshot(work)
+    for option in ("--trace-out", "--video-out"):
+        args = ["score", *map(str, clips), "-e", "squat", "--no-progress", option, str(work / "notes.txt")]
+        assert main(args) == EXIT_OUTPUT
+        assert "is a file, not a folder" in one_line_error(capsys.readouterr().err)
+    assert_only_changed(before, snapshot(work))
+
+
 SHORT_CLIP = "bridge_side_physioplus.mp4"  # 3 s
 
 

@@ -190,7 +190,10 @@ def test_live_killed_by_sigterm_saves_report_trace_and_a_playable_recording(clip
     trace = load_trace(tmp_path / "t.npz")
     assert len(trace) == report["frames"] >= 1
     # Recorded at real time: one frame per 1/fps of the session, however many were dropped.
+    # (The signal may fall between the last frame's analysis and its recording.)
     fps = cv2.VideoCapture(str(clips / LIVE_CLIP)).get(cv2.CAP_PROP_FPS)
-    assert frames_readable(tmp_path / "rec.mp4") == round(float(trace.t_s[-1] - trace.t_s[0]) * fps) + 1
+    slots = [round(float(t - trace.t_s[0]) * fps) + 1 for t in trace.t_s[-2:]]
+    lower = slots[0] if len(slots) == 2 else 1
+    assert lower <= frames_readable(tmp_path / "rec.mp4") <= slots[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "rec.mp4", "t.npz"]
     assert not descendants(run.proc.pid)

@@ -165,7 +165,7 @@ def trace_for_recording(
     from formcheck.scoring import ScoreOptions, score_video
 
     result = score_video(Path(path), cfg, ScoreOptions(model=model, model_dir=model_dir, progress=progress))
-    if not result.report["complete"]:
+    if not result.report["complete"] and not result.report.get("nothing_measurable"):  # the trace is whole
         from formcheck.errors import VideoError
 
         raise VideoError(f"{path}: pose inference did not finish ({result.report['error']})")

@@ -52,8 +52,9 @@ def test_a_jump_to_another_body_is_not_measured_until_the_person_is_back(squats)
     start, stop = n // 3, 2 * n // 3
     mixed = _splice(a, _other_person(a), start, stop)
     other = _frames_judged_other(mixed)
-    assert other[start:stop].all()
-    assert not other[:start].any() and not other[stop:].any()  # back where they were: measured again
+    # The jump frames themselves are dropped by the jump rule; the body is judged on the next.
+    assert other[start + 1 : stop].all()
+    assert not other[: start + 1].any() and not other[stop + 1 :].any()  # back where they were: measured again
 
 
 def test_the_other_persons_reps_are_not_counted_and_the_report_says_someone_else_was_in_view(squats):
@@ -74,6 +75,18 @@ def test_the_other_persons_reps_are_not_counted_and_the_report_says_someone_else
 
 
 _ARRAYS = ("t_s", "image_xy", "world_xyz", "visibility", "presence", "n_people", "identity_jump")
+
+
+def test_a_cut_that_slides_the_landmarks_and_returns_to_the_person_loses_nothing():
+    """After a cut the landmarks slide for a few frames (flagged as jumps); the body is judged
+    on the first steady frame, against the person before the cut (the wall-sit close-up)."""
+    guard = IdentityGuard()
+    assert not guard.update(0.0, True, False, 0.88, 0.67, 0.23)
+    for k, (x, y, torso) in enumerate([(0.77, 0.63, 0.24), (0.75, 0.81, 0.31), (0.76, 0.97, 0.43)]):
+        assert not guard.update(0.1 + 0.04 * k, True, True, x, y, torso)  # sliding after the cut
+    for k in range(30):
+        assert not guard.update(0.3 + 0.1 * k, True, False, np.nan, np.nan, np.nan)  # close-up: no hips
+    assert not guard.update(3.4, True, False, 0.88, 0.62, 0.23)  # the wide shot again: the same person
 
 
 def test_frame_by_frame_and_whole_trace_agree(squats):
@@ -135,9 +148,9 @@ def test_body_features_need_both_hips_and_shoulders(squats):
     assert np.isnan(hip[1]).all() and np.isnan(torso[1])
 
 
-def test_the_sample_clips_lose_no_frames_but_at_cuts(labels, samples_dir):
-    """Over the saved traces of the 28 clips (when present) only edited cuts that move the
-    body trigger the guard; see docs/reliability.md."""
+def test_the_sample_clips_lose_no_frames_to_the_guard(labels, samples_dir):
+    """Over the saved full-model traces of the 28 clips (when present), cuts and close-ups
+    included, one frame of one clip is taken for someone else (found again after a gap)."""
     from pathlib import Path
 
     from formcheck.trace import load_trace
@@ -150,7 +163,7 @@ def test_the_sample_clips_lose_no_frames_but_at_cuts(labels, samples_dir):
         other = _frames_judged_other(load_trace(f))
         if other.any():
             flagged[f.stem] = int(other.sum())
-    assert set(flagged) <= {"wall_sit_front_studio_wahoo", "calf_raise_standing_3qfront_home"}, flagged
+    assert flagged == {"calf_raise_standing_3qfront_home": 1} or not flagged, flagged
 
 
 @pytest.mark.real
@@ -189,7 +202,7 @@ def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples
     assert np.all(hip_x[:90] > 0.5)  # the person on the right is the one measured
     on_left = np.flatnonzero(hip_x < 0.5)
     assert len(on_left) > 80 and trace.t_s[on_left[0]] >= 4.0  # the tracker did jump to the other person
-    assert _frames_judged_other(trace)[on_left].all()
+    assert (_frames_judged_other(trace) | trace.identity_jump)[on_left].all()  # none of them measured
     assert report["measurable_frames"] <= 101
     assert not [r for r in report["rep_details"] if r["start_s"] >= 4.0]  # the other person's squat is not counted
     assert "person_switched" in [c["code"] for c in report["cues"]]

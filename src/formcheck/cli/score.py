@@ -103,8 +103,7 @@ def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path 
     if path is None:
         return None
     if many or path.is_dir():
-        path.mkdir(parents=True, exist_ok=True)
-        return path / f"{video.stem}{suffix}"
+        return path / f"{video.stem}{suffix}"  # the folder is made once the outputs are checked
     return path
 
 
@@ -123,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
         outputs[f"--html{which}"] = html_out
     check_outputs(outputs, inputs=command_inputs(args, args.videos))
+    for folder in {p.parent for p in (*video_outs, *trace_outs, *html_outs) if p is not None and many}:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"Cannot make the output folder {folder}: {e.strerror or e}.") from None
     if args.video_out is not None:
         check_video_suffix(video_outs[0], "--video-out")
     opts = [

@@ -13,8 +13,10 @@ moved over a quarter of the frame height in one frame, or a cut), the body found
 after a short gap, or the torso length changing by half in one frame — a body that does
 not match the reference is taken for someone else: its frames are *not measured* (the
 analysis drops them, shows the ``person_switched`` cue) until the reference person is
-found again where they were. Nobody in view for ``LEAVE_S`` ends the matter: the next
-body found is measured (the person stepped away and came back; a new set begins).
+found again where they were. Jump-flagged frames (dropped by the analysis anyway, and
+sliding for a few frames after a cut) are neither judged nor learnt from: the body is
+judged on the first steady frame after them. Nobody in view for ``LEAVE_S`` ends the
+matter: the next body found is measured (the person stepped away and came back).
 
 Pure numpy and scalar state; the whole-trace function and the frame-by-frame guard give
 the same answer for every frame (live, ``score`` and ``rescore`` agree). Cost, measured on
@@ -74,7 +76,7 @@ class IdentityGuard:
         self._ref: tuple[float, float, float] | None = None  # hip x, hip y, torso length
         self._prev_torso = math.nan
         self._absent_since: float | None = None
-        self._had_gap = False
+        self._pending = False  # a jump or a gap: the next steady frame is checked against the reference
         self.other = False
 
     def update(self, t_s: float, has_person: bool, jump: bool, hip_x: float, hip_y: float, torso: float) -> bool:
@@ -84,25 +86,30 @@ class IdentityGuard:
                 self._absent_since = t_s
             if t_s - self._absent_since >= LEAVE_S:
                 self._ref, self.other, self._prev_torso = None, False, math.nan
-            self._had_gap = True
+            self._pending = True
             return False
-        gap = self._had_gap
-        self._absent_since, self._had_gap = None, False
+        self._absent_since = None
+        if jump:
+            # Landmarks across a jump or a cut are dropped anyway and slide for a few frames
+            # after a cut: the body is judged on the first steady frame after it.
+            self._pending = True
+            return self.other
         if not (math.isfinite(hip_x) and math.isfinite(hip_y) and math.isfinite(torso) and torso > 0):
             return self.other  # torso not seen: nothing to judge by, nothing learnt
         prev_torso, self._prev_torso = self._prev_torso, torso
         if self._ref is None:
-            self._ref = (hip_x, hip_y, torso)
+            self._ref, self._pending = (hip_x, hip_y, torso), False
             return False
         rx, ry, rt = self._ref
         near = math.hypot(hip_x - rx, hip_y - ry) <= MATCH_HIP_FH
         matches = near and max(torso / rt, rt / torso) <= MATCH_SCALE_RATIO
         if not self.other:
             scale_jump = math.isfinite(prev_torso) and max(torso / prev_torso, prev_torso / torso) >= SCALE_JUMP_RATIO
-            if (jump or gap or scale_jump) and not matches:
+            if (self._pending or scale_jump) and not matches:
                 self.other = True
         elif matches:
             self.other = False
+        self._pending = False
         if not self.other:
             self._ref = (hip_x, hip_y, torso)
         return self.other
