@@ -47,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
     check_outputs({"--json": args.json_out, "--csv": args.csv_out,
                    **{f"--html ({t.name})": h for t, h in zip(args.traces, html_outs, strict=True)}},
                   inputs=args.traces)  # fmt: skip
+    if many and args.html_out is not None:
+        from formcheck.outputs import OutputError
+
+        try:
+            args.html_out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"Cannot make the output folder {args.html_out}: {e.strerror or e}.") from None
     quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
     reports = []
     html_failed = False
@@ -80,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
 def _html_path(html: Path | None, trace: Path, many: bool) -> Path | None:
     if html is None:
         return None
-    if many or html.is_dir():
-        html.mkdir(parents=True, exist_ok=True)
+    if many or html.is_dir():  # the folder is made once the outputs are checked
         return html / f"{trace.name.removesuffix('.npz').removesuffix('.csv').removesuffix('.trace')}.html"
     return html
