@@ -183,10 +183,13 @@ def child_score(spec: dict) -> dict:
 
     from formcheck.batch import score_videos
     from formcheck.config import get_exercise
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions
 
     cfg = get_exercise(spec["exercise"])
-    opts = ScoreOptions(model=spec["model"], use_cache=False, progress=False, jobs=spec["jobs"])
+    opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=False, progress=False, jobs=spec["jobs"])
+    if spec.get("every_frame"):
+        opts.rate = None
     t0, c0 = time.perf_counter(), _cpu_s()
     [result] = score_videos([spec["clip"]], cfg, opts)
     dt, cpu = time.perf_counter() - t0, _cpu_s() - c0
@@ -209,6 +212,7 @@ def child_score(spec: dict) -> dict:
         ).hexdigest()[:16],
         "hwm_mb": _status_kb("VmHWM") / 1024,
         "children_max_hwm_mb": kids.ru_maxrss / 1024,
+        "inferred": result.trace.meta.extra.get("inferred_frames", len(result.trace)),
     }
 
 
@@ -281,10 +285,11 @@ def child_live(spec: dict) -> dict:
 
     from formcheck.config import get_exercise
     from formcheck.live import LiveOptions, run_live
+    from formcheck.pose.backend import BackendSpec
 
     opts = LiveOptions(
         source=spec["clip"],
-        model=spec["model"],
+        pose=BackendSpec(model=spec["model"]),
         window=False,
         max_seconds=spec["seconds"],
         keep_trace=False,
@@ -321,13 +326,14 @@ def child_agree(spec: dict) -> dict:
     """Rep counts of one model on every labelled clip whose exercise is in the catalog."""
     from formcheck.batch import iter_scores
     from formcheck.config import get_exercise
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions
 
     out = {}
     by_exercise: dict[str, list[str]] = {}
     for clip, exercise in spec["clips"].items():
         by_exercise.setdefault(exercise, []).append(clip)
-    opts = ScoreOptions(model=spec["model"], use_cache=spec["cache"], progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=spec["cache"], progress=False)
     for exercise, clips in by_exercise.items():
         cfg = get_exercise(exercise)
         paths = [str(Path(spec["videos"]) / c) for c in clips]
@@ -464,6 +470,159 @@ def run_child(
     return result
 
 
+def run_shell(args: list[str], *, sample: bool = True) -> dict:
+    """``formcheck ARGS`` as a user runs it: a fresh process from the shell, timed from
+    its start to its exit (imports, hashing the video for the trace cache, model loading,
+    inference, writing the JSON and the cached trace), with the peak resident memory of its
+    process tree."""
+    cmd = [sys.executable, "-m", "formcheck", *args]
+    idle_wait = float(os.environ.get("_FORMCHECK_BENCH_IDLE_WAIT", "0"))
+    if idle_wait > 0:
+        wait_for_idle(idle_wait)
+    busy0, ours0 = _cpu_busy_s(), _cpu_s(children=True)
+    t0 = time.perf_counter()
+    # As installed by pip (which compiles the modules): byte-code cached, whatever this shell says.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # A trace cache of its own, empty: the run hashes the video and stores its trace, as a
+    # first `formcheck score` of a recording does.
+    cache = tempfile.TemporaryDirectory(prefix="formcheck-bench-cache-")
+    env["FORMCHECK_CACHE_DIR"] = cache.name
+    with cache, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        sampler = TreeSampler(proc.pid, 0.05) if sample else None
+        code = proc.wait()
+        seconds = time.perf_counter() - t0
+        if sampler is not None:
+            sampler.stop()
+        if code != 0:
+            err.seek(0)
+            raise RuntimeError(f"formcheck {' '.join(args)} failed (exit {code}):\n{err.read()[-2000:]}")
+    ours = _cpu_s(children=True) - ours0
+    return {
+        "seconds": seconds,
+        "cpu_s": ours,
+        "peak_tree_rss_mb": sampler.peak_rss if sampler is not None else None,
+        "background_cores": max(0.0, (_cpu_busy_s() - busy0 - ours) / seconds),
+    }
+
+
+def _short_clip(clip: Path, seconds: float, folder: Path) -> Path:
+    """The first ``seconds`` of ``clip`` as a clip of its own (same size and rate)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    out_path = folder / f"{clip.stem}.first{seconds:g}s.mp4"
+    out = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(round(seconds * fps)):
+        ok, frame = cap.read()
+        if not ok:
+            break
+        out.write(frame)
+    out.release()
+    cap.release()
+    return out_path
+
+
+def whole(args: argparse.Namespace, clip: Path, exercise: str, jobs: int, tmp: Path) -> dict:
+    """Adaptive-rate scoring in process and as a whole process, against the every-frame
+    single-stream baseline measured in the same run (issue 15)."""
+    short = _short_clip(clip, args.short_seconds, tmp)
+    frames_long = _count_frames(clip)
+    frames_short = _count_frames(short)
+    out: dict[str, Any] = {"clip_frames": frames_long, "short_clip_frames": frames_short}
+    # untimed: writes the byte-code cache a pip install would have written
+    run_shell(["score", "-e", exercise, "--model", args.models[0], "--no-cache", "--no-progress", str(short)])
+    for model in args.models:
+        _log(f"== {model}: adaptive rate, in process and whole process ({args.repeats} repeats)")
+        base = {"clip": str(clip), "model": model, "exercise": exercise}
+        shell = ["score", "-e", exercise, "--model", model, "--no-progress", "-j", str(jobs)]
+        runs: dict[str, list[dict]] = {k: [] for k in ("baseline", "score", "shell", "shell_short", "score_every",
+                                                         "shell_every")}  # fmt: skip
+        for r in range(args.repeats):
+            runs["baseline"].append(run_child("baseline", {**base, "max_frames": args.baseline_frames}))
+            runs["score"].append(run_child("score", {**base, "jobs": jobs}, sample=True))
+            runs["shell"].append(run_shell([*shell, str(clip), "--json", str(tmp / "r.json")]))
+            runs["shell_short"].append(run_shell([*shell, str(short), "--json", str(tmp / "s.json")]))
+            if r == 0:
+                runs["score_every"].append(run_child("score", {**base, "jobs": jobs, "every_frame": True}))
+                runs["shell_every"].append(
+                    run_shell([*shell, "--every-frame", str(clip), "--json", str(tmp / "e.json")])
+                )
+            b = runs["baseline"][-1]
+            ms = b["seconds"] / b["frames"] * 1000
+            _log(
+                f"   repeat {r + 1}: baseline {ms:.1f} ms/frame, score {runs['score'][-1]['seconds']:.1f} s in"
+                f" process, {runs['shell'][-1]['seconds']:.1f} s whole process,"
+                f" short clip {runs['shell_short'][-1]['seconds']:.2f} s"
+            )
+        per: list[dict] = []
+        for r in range(args.repeats):
+            ms = runs["baseline"][r]["seconds"] / runs["baseline"][r]["frames"]
+            inf_long, inf_short = ms * frames_long, ms * frames_short
+            per.append({
+                "baseline_ms_per_frame": ms * 1000,
+                "score_vs_baseline": inf_long / runs["score"][r]["seconds"],
+                "shell_vs_baseline": inf_long / runs["shell"][r]["seconds"],
+                "short_shell_over_inference": runs["shell_short"][r]["seconds"] / inf_short,
+            })  # fmt: skip
+        ms0 = runs["baseline"][0]["seconds"] / runs["baseline"][0]["frames"]
+        summary = {k: stats([p[k] for p in per]) for k in per[0]}
+        summary["every_frame_score_vs_baseline"] = ms0 * frames_long / runs["score_every"][0]["seconds"]
+        summary["every_frame_shell_vs_baseline"] = ms0 * frames_long / runs["shell_every"][0]["seconds"]
+        summary["inferred_share"] = runs["score"][0]["inferred"] / runs["score"][0]["frames"]
+        summary["peak_rss_shell_mb"] = max(r["peak_tree_rss_mb"] for r in runs["shell"])
+        summary["peak_rss_shell_every_mb"] = runs["shell_every"][0]["peak_tree_rss_mb"]
+        summary["background_cores"] = [round(r["background_cores"], 2) for r in runs["shell"]]
+        summary["same_report_counts"] = len({r["reps"] for r in runs["score"] + runs["score_every"]}) == 1
+        out[model] = {"summary": summary, "runs": runs}
+    return out
+
+
+def _count_frames(clip: Path) -> int:
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    n = 0
+    while cap.grab():
+        n += 1
+    cap.release()
+    return n
+
+
+def print_whole(res: dict) -> None:
+    w = res.get("whole")
+    if not w:
+        return
+    print(f"\nadaptive rate (issue 15): {res['meta']['clip']} ({w['clip_frames']} frames) and its first "
+          f"{w['short_clip_frames']} frames; median (min-max)")  # fmt: skip
+    rows = [
+        ("baseline inference ms/frame (every frame)", "baseline_ms_per_frame", "{:.2f}"),
+        ("score in process / baseline", "score_vs_baseline", "{:.2f}"),
+        ("score whole process / baseline", "shell_vs_baseline", "{:.2f}"),
+        ("5 s clip whole process / its inference", "short_shell_over_inference", "{:.2f}"),
+    ]
+    models = [m for m in ("lite", "full", "heavy") if m in w]
+    print(f"{'':48s}" + "".join(f"{m:>22s}" for m in models))
+    for label, key, fmt in rows:
+        cells = []
+        for m in models:
+            st = w[m]["summary"][key]
+            cells.append(f"{fmt.format(st['median'])} ({fmt.format(st['min'])}-{fmt.format(st['max'])})")
+        print(f"{label:48s}" + "".join(f"{c:>22s}" for c in cells))
+    for label, key, fmt in (
+        ("every-frame score in process / baseline", "every_frame_score_vs_baseline", "{:.2f}"),
+        ("every-frame whole process / baseline", "every_frame_shell_vs_baseline", "{:.2f}"),
+        ("share of frames inferred", "inferred_share", "{:.2f}"),
+        ("peak RSS whole process MB (adaptive)", "peak_rss_shell_mb", "{:.0f}"),
+        ("peak RSS whole process MB (every frame)", "peak_rss_shell_every_mb", "{:.0f}"),
+        ("same rep count both ways", "same_report_counts", "{}"),
+        ("other programs' cores (whole process)", "background_cores", "{}"),
+    ):
+        print(f"{label:48s}" + "".join(f"{fmt.format(w[m]['summary'][key]):>22s}" for m in models))
+
+
 def stats(values: list[float]) -> dict:
     return {
         "median": statistics.median(values),
@@ -593,6 +752,8 @@ def measure(args: argparse.Namespace) -> dict:
             m["live"] = run_child("live", {**base, "seconds": args.live_seconds}, sample=True)
         res["models"][model] = m
 
+    if "whole" in args.only:
+        res["whole"] = whole(args, clip_path, exercise, jobs, tmp)
     if args.agreement and "agreement" in args.only:
         res["agreement"] = agreement(args, videos, labels, catalog, jobs)
     if args.soak_seconds > 0 and "soak" in args.only:
@@ -865,6 +1026,7 @@ def print_table(res: dict) -> None:
     print("\ntargets")
     for t in res["targets"]:
         print(f"  [{'met' if t['met'] else 'NOT MET':>7}] {t['target']}: {t['measured']} (target {t['limit']})")
+    print_whole(res)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -918,7 +1080,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--only",
         default="throughput,agreement,soak",
-        help="sections to run (default: throughput,agreement,soak; throughput includes the per-frame costs and live)",
+        help="sections to run (default: throughput,agreement,soak; throughput includes the per-frame costs and live;"
+        " whole: adaptive rate in process and whole process, issue 15)",
+    )
+    p.add_argument("--short-seconds", type=float, default=5.0, help="whole: length of the short clip (default: 5)")
+    p.add_argument(
+        "--baseline-frames", type=int, default=400, help="whole: frames of the baseline per repeat (default: 400)"
     )
     p.add_argument("--table", type=Path, metavar="JSON", help="print the table of an earlier run's results and exit")
     p.add_argument("--_child", help=argparse.SUPPRESS)

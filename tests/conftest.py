@@ -94,6 +94,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def real_trace(samples_dir: Path, models_dir: Path):
     """``real_trace(clip, model="full") -> PoseTrace``: pose inference on a real sample clip,
     run once per (clip, model) per test session and shared by every test that asks."""
+    from formcheck.pose.backend import BackendSpec
     from formcheck.scoring import ScoreOptions, infer_trace
 
     done: dict[tuple[str, str], Any] = {}
@@ -101,7 +102,7 @@ def real_trace(samples_dir: Path, models_dir: Path):
     def get(clip: str, model: str = "full") -> Any:
         key = (clip, model)
         if key not in done:
-            opts = ScoreOptions(model=model, model_dir=models_dir, progress=False, use_cache=False)
+            opts = ScoreOptions(pose=BackendSpec(model=model, model_dir=models_dir), progress=False, use_cache=False)
             trace, _info, error = infer_trace(samples_dir / clip, opts)
             assert error is None, f"inference failed on {clip}: {error}"
             done[key] = trace
@@ -247,3 +248,33 @@ def test_videos(tmp_path: Path) -> VideoMaker:
     folder = tmp_path / "videos"
     folder.mkdir()
     return VideoMaker(folder)
+
+
+@pytest.fixture(scope="session")
+def one_chain():
+    """``one_chain(trace, cfg) -> checker``: runs the live per-frame analysis and the
+    whole-trace analysis over ``trace`` and asserts they agree (the measures the exercise
+    reads bit for bit, the events, reps and frame counts); returns the whole-trace checker."""
+    import numpy as np
+
+    from formcheck.analysis import Analyzer, analyze_trace, trace_measures
+    from formcheck.measures.body import measure_index
+
+    def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
+        a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
+        return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+    def check(trace, cfg):
+        live = Analyzer(cfg, trace.meta.aspect)
+        rows = np.stack([live.update(f).measures.values for f in trace.frames()])
+        live.finish()
+        measures = trace_measures(trace, only=cfg.measures_used())
+        used = [measure_index(m) for m in sorted(cfg.measures_used())]
+        assert bits_equal(measures[0][:, used], rows[:, used])
+        batch = analyze_trace(trace, cfg, measures=measures)
+        assert batch.events == live.checker.events
+        assert batch.results == live.checker.results
+        assert (batch.frames, batch.measurable_frames) == (live.checker.frames, live.checker.measurable_frames)
+        return batch
+
+    return check

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.batch import _assemble, _Part, _Video, plan_chunks, score_videos
+from formcheck.batch import _assemble, _Part, _Video, plan_chunks, score_video, score_videos
 from formcheck.config import get_exercise
 from formcheck.landmarks import Landmark as L
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
-from formcheck.scoring import MIN_SEGMENT_S, ScoreOptions, run_inference, score_video, segment_starts
+from formcheck.scoring import MIN_SEGMENT_S, ScoreOptions, run_inference, segment_starts
 from formcheck.sources.video import VideoFileSource, VideoInfo
 from formcheck.trace import traces_equal
 
@@ -100,7 +101,8 @@ def test_a_failed_chunk_keeps_what_came_before_it_and_nothing_after():
 
 # ------------------------------------------------------------------ on real clips
 def _opts(models_dir, **kw) -> ScoreOptions:
-    return ScoreOptions(**{"model": "lite", "model_dir": models_dir, "progress": False, "use_cache": False, **kw})
+    pose = BackendSpec(model="lite", model_dir=models_dir)
+    return ScoreOptions(**{"pose": pose, "progress": False, "use_cache": False, **kw})
 
 
 @pytest.mark.real

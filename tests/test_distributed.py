@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from formcheck.batch import score_video
 from formcheck.config import get_exercise
-from formcheck.scoring import ScoreOptions, score_video
+from formcheck.pose.backend import BackendSpec
+from formcheck.scoring import ScoreOptions
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "formcheck[ray]")')
 
@@ -30,7 +32,7 @@ def test_ray_reports_equal_the_local_ones(local_ray, samples_dir, models_dir, tm
     from formcheck.trace import load_trace
 
     cfg = get_exercise("bridge")
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False, use_cache=False)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, use_cache=False)
     clips = [samples_dir / BRIDGE, samples_dir / SQUAT]
     traces = [tmp_path / "bridge.npz", tmp_path / "squat.npz"]
     reports = score_many_ray(clips, cfg, opts, trace_outs=traces)

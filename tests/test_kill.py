@@ -32,9 +32,10 @@ LIVE_CLIP = "squat_front_20reps_onscreen_counter.mp4"  # 43 s played at real tim
 PATIENCE_S = 600.0  # only bounds a hang; a loaded machine is slow, never wrong
 
 
-def _env(tmp_path: Path, models_dir: Path) -> dict[str, str]:
+def _env(tmp_path: Path, models_dir: Path, workers: str = "threads") -> dict[str, str]:
     env = dict(os.environ)
     env.update(FORMCHECK_MODEL_DIR=str(models_dir), FORMCHECK_CACHE_DIR=str(tmp_path / "cache"))
+    env["FORMCHECK_WORKERS"] = workers  # landmarkers on threads (default) or in worker processes
     return env
 
 
@@ -135,7 +136,8 @@ def test_score_with_workers_killed_by_sigterm_reports_what_it_measured_and_leave
     clips, models_dir, tmp_path
 ):
     args = ["score", str(clips / LONG_CLIP), "-e", "pelvic_tilt", "--model", "lite", "--jobs", "2"]
-    run = _Run([*args, "--json", "r.json", "--trace-out", "t.npz"], tmp_path, _env(tmp_path, models_dir))
+    env = _env(tmp_path, models_dir, workers="processes")
+    run = _Run([*args, "--json", "r.json", "--trace-out", "t.npz"], tmp_path, env)
     run.wait_for(lambda: _progress_shown(run) and descendants(run.proc.pid), "progress with a worker process")
     workers = descendants(run.proc.pid)
     run.proc.send_signal(signal.SIGTERM)
@@ -148,6 +150,21 @@ def test_score_with_workers_killed_by_sigterm_reports_what_it_measured_and_leave
     trace = load_trace(tmp_path / "t.npz")
     assert len(trace) == report["frames"]
     assert not wait_gone(workers), "worker processes outlived the run"
+    assert not list((tmp_path / "cache").glob("*.npz")), "an interrupted trace was cached as whole"
+
+
+def test_score_with_landmarker_threads_killed_by_sigterm_reports_what_it_measured(clips, models_dir, tmp_path):
+    args = ["score", str(clips / LONG_CLIP), "-e", "pelvic_tilt", "--model", "lite", "--jobs", "2"]
+    run = _Run([*args, "--json", "r.json", "--trace-out", "t.npz"], tmp_path, _env(tmp_path, models_dir))
+    run.wait_for(lambda: _progress_shown(run), "progress")
+    assert not descendants(run.proc.pid)  # the landmarkers are threads: no worker process
+    run.proc.send_signal(signal.SIGTERM)
+    code, out, err = run.finish()
+    assert code == 130, err
+    assert "INCOMPLETE: ended by SIGTERM" in out and "Traceback" not in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["complete"] is False and report["ended_by"] == "SIGTERM"
+    assert len(load_trace(tmp_path / "t.npz")) == report["frames"]
     assert not list((tmp_path / "cache").glob("*.npz")), "an interrupted trace was cached as whole"
 
 
@@ -166,7 +183,7 @@ def test_score_with_a_video_killed_by_sigterm_leaves_a_playable_video(clips, mod
 
 def test_workers_exit_when_the_parent_is_killed_with_sigkill(clips, models_dir, tmp_path):
     args = ["score", str(clips / LONG_CLIP), "-e", "pelvic_tilt", "--model", "lite", "--jobs", "2", "--no-cache"]
-    run = _Run(args, tmp_path, _env(tmp_path, models_dir))
+    run = _Run(args, tmp_path, _env(tmp_path, models_dir, workers="processes"))
     run.wait_for(lambda: _progress_shown(run) and descendants(run.proc.pid), "progress with a worker process")
     below = descendants(run.proc.pid)
     assert below

@@ -7,6 +7,7 @@ import pytest
 
 from formcheck.config import get_exercise
 from formcheck.live import LiveOptions, run_live
+from formcheck.pose.backend import BackendSpec
 
 pytestmark = pytest.mark.real
 
@@ -15,7 +16,10 @@ BRIDGE = "bridge_side_physioplus.mp4"  # 3 s at 30 fps
 
 def test_live_run_reports_latency_inference_and_dropped_frames(samples_dir, models_dir):
     opts = LiveOptions(
-        source=str(samples_dir / BRIDGE), model="lite", model_dir=models_dir, window=False, keep_trace=False
+        source=str(samples_dir / BRIDGE),
+        pose=BackendSpec(model="lite", model_dir=models_dir),
+        window=False,
+        keep_trace=False,
     )
     report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert report["complete"]
@@ -31,8 +35,8 @@ def test_live_run_reports_latency_inference_and_dropped_frames(samples_dir, mode
 
 
 def test_live_run_keeps_the_trace_when_asked(samples_dir, models_dir):
-    opts = LiveOptions(source=str(samples_dir / BRIDGE), model="lite", model_dir=models_dir, window=False,
-                       max_seconds=1.0)  # fmt: skip
+    opts = LiveOptions(source=str(samples_dir / BRIDGE), pose=BackendSpec(model="lite", model_dir=models_dir),
+                       window=False, max_seconds=1.0)  # fmt: skip
     _report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert len(trace) == stats.frames > 0
     assert np.all(np.diff(trace.t_s) > 0)
@@ -69,7 +73,7 @@ def test_live_recording_lasts_as_long_as_the_session_whatever_was_dropped(
     monkeypatch.setattr(
         "formcheck.sources.video.open_live_source", lambda spec, loop=False: _ScriptedSource(frames, times, 10.0)
     )
-    opts = LiveOptions(source="scripted", model="lite", model_dir=models_dir, window=False,
+    opts = LiveOptions(source="scripted", pose=BackendSpec(model="lite", model_dir=models_dir), window=False,
                        record=tmp_path / "rec.mp4")  # fmt: skip
     report, stats, trace = run_live(get_exercise("bridge"), opts)
     assert stats.frames == 6 and report["live"]["frames_dropped"] == 15
@@ -78,3 +82,48 @@ def test_live_recording_lasts_as_long_as_the_session_whatever_was_dropped(
     rec.release()
     assert fps == pytest.approx(10.0) and n == 21  # 0.0 .. 2.0 s at 10 fps: plays 2.1 s, not 0.6 s
     assert np.allclose(trace.t_s, np.asarray(times) - times[0])
+
+
+# ------------------------------------------------------------ replaying a trace as if live (no model)
+def _small_trace(tmp_path, name: str = "squat", **options):
+    """A synthetic recording saved as a trace, its frame size made small (same aspect) so that
+    drawing the replay costs little."""
+    from formcheck import synthetic
+    from formcheck.trace import save_trace
+
+    trace = getattr(synthetic, name)(**options)
+    trace.meta.width, trace.meta.height = 320, 180
+    path = tmp_path / f"{name}.trace.npz"
+    save_trace(trace, path)
+    return trace, path
+
+
+def test_live_replays_a_trace_with_no_model_and_reports_what_rescoring_does(tmp_path, monkeypatch):
+    from formcheck.rescoring import rescore_trace
+
+    monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(tmp_path / "no-models-here"))
+    trace, path = _small_trace(tmp_path, reps=3)
+    cfg = get_exercise("squat")
+    report, stats, kept = run_live(cfg, LiveOptions(source=str(path), window=False, signals=True))
+    expected = rescore_trace(path, cfg, signals=True)
+    assert report["model"] == f"replay:{path.name}"
+    assert stats.frames == len(trace) and stats.dropped == 0 and len(kept) == len(trace)
+    assert report["reps"] == expected["reps"] == 3
+    for key in ("rep_details", "cues", "signals", "measurable_frames"):
+        assert report[key] == expected[key], key
+
+
+def test_live_cli_writes_json_and_csv_of_a_replayed_trace(tmp_path, capsys):
+    import csv
+    import json
+
+    from formcheck.cli import main
+
+    _trace, path = _small_trace(tmp_path, reps=2)
+    rc = main(["live", "-e", "squat", "--source", str(path), "--no-window",
+               "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv")])  # fmt: skip
+    assert rc == 0
+    assert json.loads((tmp_path / "r.json").read_text())["reps"] == 2
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    assert [r["index"] for r in rows] == ["1", "2"]
+    assert "reps: 2" in capsys.readouterr().out

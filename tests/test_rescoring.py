@@ -11,6 +11,7 @@ from formcheck.analysis import Analyzer, analyze_trace, smooth_trace, trace_meas
 from formcheck.batchsmooth import smooth_landmarks
 from formcheck.config import get_exercise
 from formcheck.measures.body import measure_index
+from formcheck.pose.backend import BackendSpec
 from formcheck.rescoring import PreparedTrace
 from formcheck.smoothing import LandmarkSmoother, OneEuroParams, SmoothingConfig
 from formcheck.trace import export_csv, save_trace
@@ -135,13 +136,14 @@ def test_a_prepared_trace_rescores_with_new_thresholds_without_recomputing_measu
 
 @pytest.mark.real
 def test_scoring_a_video_twice_runs_inference_once(samples_dir, models_dir, tmp_path, monkeypatch):
-    from formcheck.scoring import ScoreOptions, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import ScoreOptions
 
     monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FORMCHECK_NO_CACHE", raising=False)
     video = samples_dir / "straight_leg_raise_supine_side_count_overlay.mp4"
     cfg = get_exercise("straight_leg_raise")
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False)
     first = score_video(video, cfg, opts)
     second = score_video(video, cfg, opts)
     assert first.report["inference"] == "ran" and first.inference_ran

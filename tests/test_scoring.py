@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.errors import VideoError
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.estimator import PoseEstimator
-from formcheck.scoring import ScoreOptions, score_video
+from formcheck.scoring import ScoreOptions
 
 pytestmark = pytest.mark.real
 
@@ -26,7 +28,8 @@ def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monke
         return real_detect(self, frame, t_s)
 
     monkeypatch.setattr(PoseEstimator, "detect", flaky)
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False)
+    # Every frame inferred, so that 300 detect calls are 300 frames.
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, rate=None)
     result = score_video(samples_dir / SLR, get_exercise("straight_leg_raise"), opts)
     assert result.report["complete"] is False
     assert "GPU fell off" in result.report["error"]
@@ -40,6 +43,39 @@ def test_a_failure_midway_keeps_what_was_measured(samples_dir, models_dir, monke
 
 
 def test_missing_video_fails_before_loading_a_model(tmp_path):
-    opts = ScoreOptions(model=str(tmp_path / "no-model-needed.task"), progress=False)
+    opts = ScoreOptions(pose=BackendSpec(model=str(tmp_path / "no-model-needed.task")), progress=False)
     with pytest.raises(VideoError, match="no such file"):
         score_video(tmp_path / "missing.mp4", get_exercise("wall_squat"), opts)
+
+
+def test_an_annotated_video_is_analysed_once_by_the_drawing_chain(tmp_path, monkeypatch):
+    """With --video-out the frames are analysed one by one for the drawing; that analysis is
+    the report's (the whole-trace chain does not run again) and equals rescoring the trace."""
+    import cv2
+    import numpy as np
+
+    from formcheck import scoring, synthetic
+    from formcheck.config import get_exercise
+    from formcheck.rescoring import rescore_trace
+    from formcheck.trace import save_trace
+
+    trace = synthetic.squat(reps=2)
+    save_trace(trace, tmp_path / "s.npz")
+    out = cv2.VideoWriter(str(tmp_path / "v.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 36))
+    for _ in range(len(trace)):
+        out.write(np.full((36, 64, 3), 90, np.uint8))
+    out.release()
+
+    def no_second_chain(*args, **kwargs):
+        raise AssertionError("the whole-trace analysis ran after the per-frame one")
+
+    monkeypatch.setattr(scoring, "analyze_trace", no_second_chain)
+    cfg = get_exercise("squat")
+    opts = ScoreOptions(pose=BackendSpec("replay", str(tmp_path / "s.npz")), video_out=tmp_path / "a.mp4",
+                        progress=False, use_cache=False, signals=True)  # fmt: skip
+    report = score_video(tmp_path / "v.mp4", cfg, opts).report
+    monkeypatch.undo()
+    expected = rescore_trace(trace, cfg, signals=True)
+    assert report["reps"] == 2 and (tmp_path / "a.mp4").stat().st_size > 0
+    for key in ("rep_details", "cues", "measurable_frames", "signals"):
+        assert report[key] == expected[key], key

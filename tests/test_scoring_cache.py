@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from formcheck import synthetic
+from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.errors import IncompleteInputError
-from formcheck.scoring import ScoreOptions, cache_ticket, finish_score, score_video
+from formcheck.pose.backend import BackendSpec
+from formcheck.scoring import ScoreOptions, cache_ticket, finish_score
 from formcheck.trace import TraceCache
 
 
@@ -52,7 +54,8 @@ def test_an_unchanged_video_is_cached_under_the_content_it_had(tmp_path):
     assert result.report["complete"] is True and "input_incomplete" not in result.report
     assert TraceCache().info().entries == 1
     # Without a ticket (no content hash taken before decoding) nothing is cached.
-    finish_score(video, get_exercise("wall_squat"), ScoreOptions(progress=False, model="lite"), trace, None)
+    lite = ScoreOptions(progress=False, pose=BackendSpec(model="lite"))
+    finish_score(video, get_exercise("wall_squat"), lite, trace, None)
     assert TraceCache().info().entries == 1
 
 
@@ -73,7 +76,7 @@ def test_an_incomplete_input_is_marked_for_the_exit_code_and_not_cached(tmp_path
 def test_a_video_cut_short_reports_what_decoded_and_where_it_stopped(models_dir, test_videos, jobs):
     """A 20 s clip (two segments: two chunks with jobs=2) cut at 40 % of its bytes."""
     cut = test_videos.cut(test_videos.mp4(frames=200, fps=10.0), 0.4)
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False, jobs=jobs)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, jobs=jobs)
     result = score_video(cut, get_exercise("squat"), opts)
     report = result.report
     assert report["complete"] is False and report["input_incomplete"] is True
@@ -87,7 +90,7 @@ def test_a_video_cut_short_reports_what_decoded_and_where_it_stopped(models_dir,
 @pytest.mark.real
 def test_the_real_clip_cut_at_30_percent_is_incomplete(samples_dir, models_dir, test_videos):
     cut = test_videos.cut(samples_dir / "squat_side_stock_livingroom.mp4", 0.3)
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False, jobs=1)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, jobs=1)
     report = score_video(cut, get_exercise("squat"), opts).report
     assert report["complete"] is False
     assert report["error"] == "cut.mp4: decoding stopped at 4.0 s of 13.8 s (the file is truncated or corrupt)"

@@ -7,26 +7,33 @@ import pytest
 
 from formcheck.analysis import smooth_trace
 from formcheck.pose.frame import PoseFrame
-from formcheck.smoothing import LandmarkSmoother, OneEuroFilter, OneEuroParams, SmoothingConfig
+from formcheck.smoothing import LandmarkSmoother, OneEuroParams, SmoothingConfig
 from formcheck.synthetic import heel_slide
 
 FPS = 30.0
 
 
-def _run(f: OneEuroFilter, xs: np.ndarray, fps: float = FPS) -> np.ndarray:
-    return np.array([f(x, i / fps) for i, x in enumerate(xs)])
+def _run(xs: np.ndarray, params: OneEuroParams = OneEuroParams(), fps: float = FPS) -> np.ndarray:
+    """The live filter over image coordinates: ``xs`` (T, 66) or (T, 1) values per frame."""
+    sm = LandmarkSmoother(SmoothingConfig(image=params))
+    out = []
+    for i, x in enumerate(xs):
+        img = np.broadcast_to(np.asarray(x, np.float64).reshape(-1), (66,)).reshape(33, 2)
+        f = PoseFrame(i / fps, img.copy(), np.zeros((33, 3)), np.ones(33), np.ones(33))
+        out.append(sm(f).image_xy.reshape(-1)[: np.size(x)])
+    return np.array(out)
 
 
 def test_constant_input_passes_through_unchanged() -> None:
-    xs = np.full((90, 33, 2), 0.37)
-    out = _run(OneEuroFilter(), xs)
+    xs = np.full((90, 66), 0.37)
+    out = _run(xs)
     np.testing.assert_allclose(out, xs, rtol=0, atol=1e-12)  # a·x + (1−a)·x, up to rounding
 
 
 def test_jitter_at_rest_is_reduced() -> None:
     rng = np.random.default_rng(0)
     xs = 0.5 + rng.normal(0.0, 0.005, size=(300, 66))
-    out = _run(OneEuroFilter(OneEuroParams(min_cutoff_hz=1.0, beta=2.0)), xs)
+    out = _run(xs, OneEuroParams(min_cutoff_hz=1.0, beta=2.0))
     settled = out[30:]
     assert settled.std(axis=0).mean() < 0.35 * xs[30:].std(axis=0).mean()
     assert abs(settled.mean() - 0.5) < 1e-3  # no bias
@@ -35,25 +42,31 @@ def test_jitter_at_rest_is_reduced() -> None:
 def test_a_moving_point_is_followed_with_little_lag() -> None:
     t = np.arange(90) / FPS
     xs = (0.2 + 0.3 * t)[:, None]  # 0.3 image heights per second
-    out = _run(OneEuroFilter(OneEuroParams(min_cutoff_hz=1.0, beta=2.0)), xs)
+    out = _run(xs, OneEuroParams(min_cutoff_hz=1.0, beta=2.0))
     assert abs(out[-1, 0] - xs[-1, 0]) < 0.02
 
 
+def _still(t: float, img: np.ndarray) -> PoseFrame:
+    return PoseFrame(t, img, np.zeros((33, 3)), np.ones(33), np.ones(33))
+
+
 def test_nan_passes_through_and_restarts_only_that_element() -> None:
-    f = OneEuroFilter()
+    sm = LandmarkSmoother()
     for i in range(30):
-        f(np.array([1.0, 1.0]), i / FPS)
-    assert np.isnan(f(np.array([np.nan, 1.0]), 30 / FPS)[0])
-    out = f(np.array([5.0, 5.0]), 31 / FPS)
-    assert out[0] == 5.0  # restarted: not dragged from its old position
-    assert 1.0 < out[1] < 5.0  # still smoothed
+        sm(_still(i / FPS, np.full((33, 2), 1.0)))
+    lost = np.full((33, 2), 1.0)
+    lost[5, 0] = np.nan
+    assert np.isnan(sm(_still(30 / FPS, lost)).image_xy[5, 0])
+    out = sm(_still(31 / FPS, np.full((33, 2), 5.0))).image_xy
+    assert out[5, 0] == 5.0  # restarted: not dragged from its old position
+    assert 1.0 < out[5, 1] < 5.0  # still smoothed
 
 
 def test_timestamps_that_do_not_increase_restart_the_filter() -> None:
-    f = OneEuroFilter()
-    f(np.array([0.0]), 1.0)
-    f(np.array([0.0]), 1.1)
-    assert f(np.array([3.0]), 1.1)[0] == 3.0
+    sm = LandmarkSmoother()
+    sm(_still(1.0, np.zeros((33, 2))))
+    sm(_still(1.1, np.zeros((33, 2))))
+    assert np.all(sm(_still(1.1, np.full((33, 2), 3.0))).image_xy == 3.0)
 
 
 def _frame(t: float, value: float, n_people: int = 1, jump: bool = False) -> PoseFrame:

@@ -1,8 +1,15 @@
-"""The per-frame chain after pose estimation: smoothing → measures → checker.
+"""The chain after pose estimation: smoothing → measures → checker, defined once.
 
-Live, ``score`` and ``rescore`` all run this same chain, so the same frames give the same
-events whichever way they arrive. :func:`analyze_trace` runs it over a saved trace without
-inference (re-scoring and tuning).
+Two drivers run the same stages: :class:`Analyzer` feeds one PoseFrame at a time (live,
+and drawing the annotated video), :func:`trace_measures` + :func:`analyze_trace` run them
+over a whole saved trace at once (``score``, ``rescore``, tuning). Each stage is one
+function used by both: :func:`landmark_usable` and :func:`mask_unusable` (what may be
+measured, judged on the raw landmarks), the identity guard (:mod:`formcheck.pose.identity`),
+One Euro smoothing (:func:`formcheck.smoothing.one_euro_step`, stepped frame by frame or over
+the whole trace by :mod:`formcheck.batchsmooth`), :func:`compute_measures` (vectorised over
+any number of frames; live passes one), :func:`distrust_jumps`, :func:`drawn_landmarks` and
+:func:`frame_issue`; then the same checker. The two give the same numbers bit for bit and
+the same events; ``tests/test_analysis.py`` holds them to it for every exercise of the catalog.
 """
 
 from __future__ import annotations
@@ -18,7 +25,14 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.landmarks import SIDES
 from formcheck.measures import visibility
-from formcheck.measures.body import MEASURE_NAMES, MEASURES, compute_measures, landmark_usable, measure_index
+from formcheck.measures.body import (
+    MEASURE_NAMES,
+    MEASURES,
+    MIN_VISIBILITY,
+    compute_measures,
+    landmark_usable,
+    measure_index,
+)
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace
 from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
@@ -57,7 +71,7 @@ class Analyzer:
         cfg: ExerciseConfig,
         aspect: float,
         smoothing: SmoothingConfig = SmoothingConfig(),
-        min_visibility: float = 0.5,
+        min_visibility: float = MIN_VISIBILITY,
     ) -> None:
         self.cfg = cfg
         self.aspect = aspect
@@ -81,18 +95,12 @@ class Analyzer:
         sm = self.smoother(
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
-        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)[0]
-        # Unusable landmarks keep their raw place: for drawing, and to say which way is out of
-        # view; someone else's body is not drawn (it is not the one measured).
-        sm = PoseFrame(
-            sm.t_s, np.where(usable[0][:, None], sm.image_xy, sm.image_xy if other else pose.image_xy), sm.world_xyz,
-            sm.visibility, sm.presence, sm.n_people, sm.identity_jump,
-        )  # fmt: skip
-        if pose.identity_jump:
-            values[:] = np.nan  # landmarks across a discontinuity are not trustworthy
-        issue = visibility.SWITCHED if pose.identity_jump or other else visibility.diagnose(
-            sm.image_xy, usable[0], self.required, sm.has_person
-        )
+        values = compute_measures(sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures)
+        values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
+        img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0], other)
+        sm = PoseFrame(sm.t_s, img, sm.world_xyz, sm.visibility, sm.presence, sm.n_people, sm.identity_jump)
+        person = has_person(pose.n_people, pose.image_xy)
+        issue = frame_issue(img, usable[0], self.required, person, bool(pose.identity_jump) or other)
         mf = MeasureFrame(pose.t_s, values, pose.n_people, issue)
         return AnalyzedFrame(sm, mf, self.checker.update(mf))
 
@@ -103,8 +111,37 @@ class Analyzer:
 def trace_other_person(trace: PoseTrace, usable: np.ndarray) -> np.ndarray:
     """(T,) bool: frames whose body is taken for someone other than the person being
     measured (:mod:`formcheck.pose.identity`), judged on the raw landmarks."""
-    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
-    return other_person_frames(trace.t_s, has_person, trace.identity_jump, trace.image_xy, usable, trace.meta.aspect)
+    person = has_person(trace.n_people, trace.image_xy)
+    return other_person_frames(trace.t_s, person, trace.identity_jump, trace.image_xy, usable, trace.meta.aspect)
+
+
+def has_person(n_people: np.ndarray | int, image_xy: np.ndarray) -> np.ndarray | bool:
+    """Whether each frame (or the one frame) has a tracked person with landmarks."""
+    person = (np.asarray(n_people) > 0) & np.isfinite(image_xy[..., 0, 0])
+    return bool(person) if person.ndim == 0 else person
+
+
+def distrust_jumps(values: np.ndarray, identity_jump: np.ndarray) -> np.ndarray:
+    """(T, M) measures with the frames at a discontinuity set to NaN (in place): landmarks
+    across a cut or a person switch are not trustworthy."""
+    values[identity_jump] = np.nan
+    return values
+
+
+def drawn_landmarks(
+    smoothed_xy: np.ndarray, raw_xy: np.ndarray, usable: np.ndarray, other: np.ndarray | bool = False
+) -> np.ndarray:
+    """Image landmarks to draw and to explain with: smoothed where usable; the unusable ones
+    keep their raw place (to say which way is out of view). Frames of ``other`` (someone
+    else's body, :mod:`formcheck.pose.identity`) keep the smoothed ones, NaN: not drawn."""
+    keep = usable | np.asarray(other)[..., None]
+    return np.where(keep[..., None], smoothed_xy, raw_xy)
+
+
+def frame_issue(img: np.ndarray, usable: np.ndarray, required: np.ndarray, person: bool, switched: bool) -> str:
+    """Why one frame cannot be measured ("" when it can): a person switch or someone else in
+    view, or what hides the landmarks the exercise needs (:func:`visibility.diagnose`)."""
+    return visibility.SWITCHED if switched else visibility.diagnose(img, usable, required, person)
 
 
 def mask_unusable(image_xy: np.ndarray, world_xyz: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,10 +161,10 @@ def smooth_trace(
     """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace, bit-identical
     to :class:`LandmarkSmoother` fed frame by frame; only ``landmarks`` (default: all) are
     smoothed, the others are returned as they are (see :mod:`formcheck.batchsmooth`)."""
-    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
     return smooth_landmarks(
-        trace.t_s, trace.image_xy, trace.world_xyz, has_person, trace.identity_jump, smoothing, landmarks
-    )
+        trace.t_s, trace.image_xy, trace.world_xyz, has_person(trace.n_people, trace.image_xy),
+        trace.identity_jump, smoothing, landmarks,
+    )  # fmt: skip
 
 
 #: Landmarks some measure uses: the only ones re-scoring needs smoothed.
@@ -137,7 +174,7 @@ MEASURE_LANDMARKS = np.array(sorted({int(i) for m in MEASURES for i in m.landmar
 def trace_measures(
     trace: PoseTrace,
     smoothing: SmoothingConfig = SmoothingConfig(),
-    min_visibility: float = 0.5,
+    min_visibility: float = MIN_VISIBILITY,
     only: Collection[str] | None = None,
     check: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,22 +187,22 @@ def trace_measures(
     if check:
         check_trace(trace, "trace_measures")
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
-    usable[trace_other_person(trace, usable)] = False  # someone else: not measured, as if out of view
+    other = trace_other_person(trace, usable)
+    usable[other] = False  # someone else: not measured, as if out of view
     img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
     masked = PoseTrace(
         trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
     )
     img, world = smooth_trace(masked, smoothing, MEASURE_LANDMARKS)
-    values = compute_measures(img, world, usable, trace.meta.aspect, only)
-    values[trace.identity_jump] = np.nan  # landmarks across a discontinuity are not trustworthy
-    return values, usable, np.where(usable[..., None], img, trace.image_xy)
+    values = distrust_jumps(compute_measures(img, world, usable, trace.meta.aspect, only), trace.identity_jump)
+    return values, usable, drawn_landmarks(img, trace.image_xy, usable, other)
 
 
 def analyze_trace(
     trace: PoseTrace,
     cfg: ExerciseConfig,
     smoothing: SmoothingConfig = SmoothingConfig(),
-    min_visibility: float = 0.5,
+    min_visibility: float = MIN_VISIBILITY,
     measures: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     on_frame: Callable[[int, RepChecker], None] | None = None,
 ) -> RepChecker:
@@ -182,14 +219,14 @@ def analyze_trace(
     values, usable, img = measures
     required = required_landmarks(cfg)
     checker = RepChecker(cfg)
-    has_person = (trace.n_people > 0) & np.isfinite(trace.image_xy[:, 0, 0])
-    # Why each frame is not measurable, worked out only for the frames that are not.
-    issues = [""] * len(trace)
-    for i in np.flatnonzero(~usable[:, required].all(axis=1) & ~trace.identity_jump).tolist():
-        issues[i] = visibility.diagnose(img[i], usable[i], required, bool(has_person[i]))
+    person = has_person(trace.n_people, trace.image_xy)
     other = trace_other_person(trace, landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility))
-    for i in np.flatnonzero(trace.identity_jump | other).tolist():
-        issues[i] = visibility.SWITCHED
+    switched = trace.identity_jump | other
+    # Why each frame is not measurable, worked out only for the frames that are not
+    # (frame_issue is "" when every required landmark is usable and nobody switched).
+    issues = [""] * len(trace)
+    for i in np.flatnonzero(~usable[:, required].all(axis=1) | switched).tolist():
+        issues[i] = frame_issue(img[i], usable[i], required, bool(person[i]), bool(switched[i]))
     update = checker.update
     frames = zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True)
     if on_frame is None:

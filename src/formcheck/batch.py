@@ -41,6 +41,9 @@ import numpy as np
 
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, IncompleteInputError, ModelError
+from formcheck.pose.adaptive import inferred_mask, record
+from formcheck.pose.backend import backend_model_id
+from formcheck.pose.continuity import mark_joins
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.scoring import (
     ScoreOptions,
@@ -51,6 +54,7 @@ from formcheck.scoring import (
     check_video_path,
     expected_frames,
     finish_score,
+    for_exercise,
     note_video_error,
     options_per_video,
     render_inference,
@@ -60,10 +64,12 @@ from formcheck.scoring import (
 from formcheck.sources.video import VideoFileSource
 from formcheck.trace import CacheTicket
 
-__all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_videos"]
+__all__ = ["default_jobs", "iter_scores", "plan_chunks", "score_video", "score_videos"]
 
 log = logging.getLogger(__name__)
 
+#: Chunks of a long video per landmarker (each a run of whole segments).
+CHUNKS_PER_LANDMARKER = 2
 #: Workers report progress at most this often (seconds).
 _PROGRESS_EVERY_S = 0.25
 
@@ -110,15 +116,14 @@ class _Part:
     interrupted: bool = False
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    analyzed: Any = None  # a rendering task's finished analysis (InferenceRun.analyzed)
     video_error: str | None = None  # the annotated video could not be written (the scoring stands)
     input_incomplete: bool = False  # the error is an IncompleteInputError (a truncated video)
     ticket: CacheTicket | None = None  # the video's content hash, when the task took it
 
 
 def _empty_trace(video: Path, opts: ScoreOptions) -> PoseTrace:
-    from formcheck.scoring import model_id
-
-    return PoseTrace.from_frames([], TraceMeta(str(video), model_id(opts.model)))
+    return PoseTrace.from_frames([], TraceMeta(str(video), backend_model_id(opts.pose)))
 
 
 def _run_task(task: _Task, progress, stop) -> _Part:
@@ -143,6 +148,7 @@ def _run_task(task: _Task, progress, stop) -> _Part:
         interrupted=isinstance(error, KeyboardInterrupt),
         first_key=run.first_key,
         next_key=run.next_key,
+        analyzed=run.analyzed,
         video_error=run.video_error,
         input_incomplete=isinstance(error, IncompleteInputError),
         ticket=ticket,
@@ -209,15 +215,25 @@ class _Video:
     ticket: CacheTicket | None = None  # content hash before decoding (taken here or by its task)
 
 
+#: Landmarkers run on threads of this process (MediaPipe releases the GIL while it infers):
+#: no worker interpreters to start, libraries and buffers held once. ``FORMCHECK_WORKERS=
+#: processes`` runs them in worker processes instead (plus a thread of this process).
+def _use_processes() -> bool:
+    return os.environ.get("FORMCHECK_WORKERS", "threads").strip().lower() == "processes"
+
+
 class _Runner:
-    """Runs tasks on ``jobs`` landmarkers: worker processes plus a thread of this process."""
+    """Runs tasks on ``jobs`` landmarkers: threads of this process (default), or worker
+    processes plus a thread of this process."""
 
     def __init__(self, tasks: list[_Task], jobs: int, bar, frame_bar: bool) -> None:
         self._todo = deque(sorted(tasks, key=lambda t: -t.weight))  # biggest first: the last ones end together
         self._lock = threading.Lock()
         self._done: queue.Queue[tuple[_Task, _Part]] = queue.Queue()
         self._bar = bar if frame_bar else None  # a bar counting frames (else the caller counts videos)
-        n_workers = min(jobs, len(tasks)) - 1
+        landmarkers = min(jobs, len(tasks))
+        n_workers = landmarkers - 1 if _use_processes() else 0
+        self._n_threads = 1 if n_workers > 0 else landmarkers
         self._ctx = multiprocessing.get_context("spawn")
         self._stop = self._ctx.Event() if n_workers > 0 else threading.Event()
         self._progress_q = self._ctx.Queue() if n_workers > 0 else None
@@ -232,7 +248,7 @@ class _Runner:
         self._n_workers = n_workers
         self._running: dict[cf.Future, _Task] = {}
         self._local_frames = 0
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def _take(self) -> _Task | None:
         with self._lock:
@@ -271,7 +287,7 @@ class _Runner:
     def results(self) -> Iterator[tuple[_Task, _Part]]:
         """Each task's part as it finishes. On Ctrl-C, running tasks return what they did
         so far (marked interrupted) and the tasks not started are dropped."""
-        if self._n_workers == 0:
+        if self._n_workers == 0 and self._n_threads <= 1:
             # One landmarker: run here, in the calling thread (no extra threads, no pool).
             update = self._bar.update if self._bar is not None else self._local_progress
             while (task := self._take()) is not None:
@@ -281,11 +297,15 @@ class _Runner:
                     return
             return
         self._submit_more()
-        self._thread = threading.Thread(target=self._local_loop, name="formcheck-infer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._local_loop, name=f"formcheck-infer-{k}", daemon=True)
+            for k in range(self._n_threads)
+        ]
+        for th in self._threads:
+            th.start()
         while True:
             try:
-                while self._running or self._thread.is_alive() or not self._done.empty():
+                while self._running or any(th.is_alive() for th in self._threads) or not self._done.empty():
                     if self._running:
                         finished, _ = cf.wait(list(self._running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
                     else:  # only this process's thread is left: sleep on its results
@@ -316,8 +336,8 @@ class _Runner:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for th in self._threads:
+            th.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self._progress_q is not None:
@@ -333,8 +353,6 @@ def _assemble(video: _Video) -> tuple[PoseTrace, BaseException | str | None, boo
     frame of each part gets the jump check against the previous part's last frame, which
     its own landmarker could not make.
     """
-    from formcheck.pose.estimator import hip_centre, is_jump
-
     kept: list[_Part] = []
     error = None
     for i in range(video.n_parts):
@@ -356,18 +374,16 @@ def _assemble(video: _Video) -> tuple[PoseTrace, BaseException | str | None, boo
     if not traces:
         return _empty_trace(video.path, video.opts), error, True
     trace = _concat(traces)
-    aspect = trace.meta.aspect
-    for f in np.cumsum([len(t) for t in traces])[:-1]:
-        has_prev = trace.n_people[f - 1] > 0 and np.isfinite(trace.image_xy[f - 1, 0, 0])
-        has_now = trace.n_people[f] > 0 and np.isfinite(trace.image_xy[f, 0, 0])
-        if has_prev and has_now:
-            prev_hip = hip_centre(trace.image_xy[f - 1], aspect)
-            trace.identity_jump[f] |= is_jump(prev_hip, hip_centre(trace.image_xy[f], aspect))
+    mark_joins(trace, np.cumsum([len(t) for t in traces])[:-1])
     return trace, error, True
 
 
 def _concat(traces: list[PoseTrace]) -> PoseTrace:
     meta = traces[0].meta
+    rate = meta.extra.get("rate") if meta.extra else None
+    if rate is not None:  # which frames each chunk inferred, put end to end
+        meta = replace(meta, extra=dict(meta.extra))
+        record(meta, np.concatenate([inferred_mask(t) for t in traces]), rate)
     return PoseTrace(
         *(np.concatenate([getattr(t, name) for t in traces]) for name in _TRACE_ARRAYS),
         meta=meta,
@@ -408,7 +424,9 @@ def _plan(videos: dict[int, _Video], cfg: ExerciseConfig, jobs: int) -> tuple[li
             tasks.append(_Task(i, 0, v.path, v.opts, cfg=cfg, weight=info.duration_s))
             v.n_parts = 1
             continue
-        chunks = plan_chunks(segment_starts(info), per_video)
+        # Two chunks per landmarker where the video has the segments: the adaptive rate makes
+        # chunks of equal length unequal in work, and whoever is free takes the next one.
+        chunks = plan_chunks(segment_starts(info), CHUNKS_PER_LANDMARKER * per_video)
         for k, (a, b) in enumerate(chunks):
             weight = min(b, info.duration_s) - a
             tasks.append(_Task(i, k, v.path, v.opts, a, b, weight=weight))
@@ -426,13 +444,13 @@ def iter_scores(
     ``(index, result)`` as each video finishes, in no particular order.
 
     ``opts`` is one ScoreOptions for all videos or one per video (e.g. each its own
-    ``video_out``). Results are the same as :func:`formcheck.scoring.score_video` with
+    ``video_out``). Results are the same as :func:`score_video` with
     ``jobs=1``. Missing files raise VideoError before any work starts; a file that cannot
     be decoded gives a report with ``complete: false``. A video's trace is held here only
     until the video is done: consume the results as they come for thousands of videos.
     """
     paths = [Path(v) for v in videos]
-    all_opts = options_per_video(opts, len(paths))
+    all_opts = [for_exercise(o, cfg) for o in options_per_video(opts, len(paths))]
     if jobs is None:
         jobs = all_opts[0].jobs if all_opts else 1
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
@@ -490,7 +508,8 @@ def iter_scores(
             del to_infer[task.video_index]
             if not total_frames:
                 bar.update(1)
-            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error, v.ticket)
+            analyzed = v.parts[0].analyzed if v.n_parts == 1 and aligned else None
+            result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error, v.ticket, analyzed=analyzed)
             yield task.video_index, note_video_error(result, _video_error(v))
     finally:
         runner.close()
@@ -523,3 +542,25 @@ def score_videos(
     """:func:`iter_scores` collected in input order (holds every trace: for a few videos)."""
     out: dict[int, ScoreResult] = dict(iter_scores(videos, cfg, opts, jobs))
     return [out[i] for i in sorted(out)]
+
+
+def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
+    """Score one recorded video: count and check the reps of ``cfg``'s exercise.
+
+    Inference is skipped when the trace cache already holds this video with this model.
+    With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
+    a long video is scored in chunks in parallel processes (same report).
+    """
+    opts = for_exercise(opts or ScoreOptions(), cfg)
+    video = Path(video)
+    check_video_path(video)
+    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
+    cached = cached_result(video, cfg, opts, ticket=ticket)
+    if cached is not None:
+        return cached
+    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
+    if opts.jobs != 1:
+        return score_videos([video], cfg, opts)[0]
+    run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
+    result = finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket, analyzed=run.analyzed)
+    return note_video_error(result, run.video_error)

@@ -13,11 +13,12 @@ before it ended with on the same frame; the state (last output, smoothed derivat
 determines everything after it, so the chunk's outputs are then exactly those of the
 sequential filter. A chunk that fails the check (rare: a slow cutoff, a long warm-up) is
 recomputed from the true state. The arithmetic of a step is that of
-:class:`formcheck.smoothing._OneEuroCore` operation by operation (IEEE results do not depend
+:func:`formcheck.smoothing.one_euro_step` operation by operation (IEEE results do not depend
 on the array's shape), so ``LandmarkSmoother`` fed frame by frame, as live does, and this
-batch path give identical numbers; ``tests/test_rescoring.py`` holds them to it.
+batch path give identical numbers; ``tests/test_rescoring.py`` and ``tests/test_analysis.py``
+hold them to it.
 
-Restarts follow :meth:`formcheck.smoothing.LandmarkSmoother.smooth`: a frame with an identity
+Restarts follow :class:`formcheck.smoothing.LandmarkSmoother`: a frame with an identity
 jump starts the filter afresh, a frame without a person passes through unchanged and the
 next frame starts afresh; a landmark that is NaN passes NaN and restarts on its next
 finite value.
@@ -65,9 +66,9 @@ def smooth_landmarks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed (T, 33, 2) image and (T, 33, 3) world float64 landmarks of a whole trace.
 
-    Identical to :meth:`LandmarkSmoother.smooth` (and to feeding ``LandmarkSmoother`` one
-    frame at a time) for the landmarks in ``landmarks`` (default: all 33); the others are
-    returned unsmoothed, which saves time when only the measures' landmarks matter.
+    Identical to feeding ``LandmarkSmoother`` one frame at a time for the landmarks in
+    ``landmarks`` (default: all 33); the others are returned unsmoothed, which saves time
+    when only the measures' landmarks matter.
     ``chunk``/``warmup`` (frames) override the automatic chunking (tests).
     """
     n = int(t_s.shape[0])

@@ -1,7 +1,7 @@
 """Exercise definitions loaded from TOML into typed, validated dataclasses.
 
 One exercise = one TOML file (see ``src/formcheck/exercises/*.toml``; the format is
-documented in ``exercises/README.md``). Every number a therapist may want to change is a
+documented in ``docs/exercises.md``). Every number a therapist may want to change is a
 named threshold with a unit, an allowed range and a help text; ``--set key=value`` and
 profile files override them, and an invalid value is rejected naming the key, the value and
 the allowed range.
@@ -659,12 +659,34 @@ def available_exercises(
     return out
 
 
+def user_exercise_folder() -> Path:
+    """Where a user keeps their own exercise files: ``<user config>/formcheck/exercises``."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("formcheck")) / "exercises"
+
+
+def user_exercise_files(on_skip: Callable[[str], None] | None = None) -> list[Path]:
+    """The exercise TOML files in :func:`user_exercise_folder` (an unreadable folder is
+    reported through ``on_skip``, default :func:`warnings.warn`, and gives none)."""
+    folder = user_exercise_folder()
+    try:
+        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
+    except OSError as e:  # an unreadable folder is reported like a broken file in it
+        problem = f"cannot list the user exercise folder ({e.strerror or e}); it was skipped"
+        (on_skip or _warn_skipped)(f"{folder}: {problem}")
+        return []
+
+
 def get_exercise(
     name: str,
     extra_files: Iterable[Path] = (),
     user_files: Iterable[Path] = (),
     on_skip: Callable[[str], None] | None = None,
 ) -> ExerciseConfig:
+    """The exercise ``name`` from the package (and the files given). For the exercise as the
+    user configured it (their exercise folder, a profile, overrides) use
+    :func:`formcheck.profiles.load_exercise`."""
     exercises = available_exercises(extra_files, user_files, on_skip)
     return pick_exercise(name, exercises)
 

@@ -1,6 +1,6 @@
 """Scoring thousands of recordings on a Ray cluster (``pip install "formcheck[ray]"``).
 
-Each video is one Ray task that scores it with :func:`formcheck.scoring.score_video` in
+Each video is one Ray task that scores it with :func:`formcheck.batch.score_video` in
 one process (one landmarker, one CPU) and returns its report, so Ray's scheduler spreads
 the videos over every CPU of every node, retries tasks of lost nodes and streams the
 results back. The reports are the ones ``formcheck score`` writes for the same videos.
@@ -46,7 +46,8 @@ def _ray():
 def _score_one(video: str, cfg: ExerciseConfig, opts: ScoreOptions, trace_out: str | None) -> dict[str, Any]:
     """One Ray task: score one video in this worker process; a video that cannot be read
     gives a report with ``complete: false`` (a bad model fails the whole run)."""
-    from formcheck.scoring import finish_score, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import finish_score
 
     try:
         result = score_video(video, cfg, opts)

@@ -41,6 +41,7 @@ from typing import Any
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig, read_toml
 from formcheck.errors import ConfigError
+from formcheck.pose.backend import BackendSpec
 from formcheck.rescoring import PreparedTrace
 
 __all__ = [
@@ -476,8 +477,7 @@ def leave_one_out(
 def prepare_clips(
     clips: Iterable[Clip],
     cfg: ExerciseConfig,
-    model: str = "full",
-    model_dir: Path | None = None,
+    pose: BackendSpec | None = None,
     progress: bool = True,
     on_status: Callable[[str], None] | None = None,
 ) -> list[PreparedTrace]:
@@ -490,7 +490,7 @@ def prepare_clips(
     for c in clips:
         if not c.path.exists():
             raise FormcheckError(f"{c.path}: labelled recording not found (use --videos-dir to say where they are)")
-        trace, how = trace_for_recording(c.path, cfg, model, model_dir, progress)
+        trace, how = trace_for_recording(c.path, cfg, pose, progress)
         if on_status is not None:
             said = {"trace": "trace file", "cached": "pose from the trace cache", "ran": "pose inference ran (cached)"}
             on_status(f"{c.file}: {said[how]}")

@@ -9,6 +9,7 @@ the terminal when there is none): q/Esc quit, space pause, r reset, p "it hurts,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -22,8 +23,11 @@ from formcheck.analysis import Analyzer
 from formcheck.checkers.events import CheckerState, Event, EventKind
 from formcheck.config import ExerciseConfig
 from formcheck.errors import CameraError, FormcheckError
+from formcheck.pose.backend import BackendSpec, open_backend
+from formcheck.pose.continuity import Continuity
 from formcheck.pose.frame import TraceBuilder, TraceMeta
-from formcheck.report import build_report
+from formcheck.report import SignalRecorder, build_report
+from formcheck.sources.info import FrameSource
 
 KEY_QUIT = {ord("q"), ord("Q"), 27}
 KEY_PAUSE = ord(" ")
@@ -57,16 +61,16 @@ class LiveHooks:
 
 @dataclass(slots=True)
 class LiveOptions:
-    source: str = "0"
-    model: str = "lite"
-    model_dir: Path | None = None
-    num_poses: int = 1
+    source: str = "0"  # camera index, stream URL, video file, or a trace file (replayed, no model)
+    #: Which pose backend and model (default: MediaPipe's lite model; a trace source replays).
+    pose: BackendSpec = field(default_factory=lambda: BackendSpec(model="lite"))
     window: bool = True
     record: Path | None = None
     debug: bool = False
     max_seconds: float | None = None  # stop after this much stream time (tests, kiosks)
     keep_trace: bool = True  # False: memory stays flat however long the session (no trace returned)
     loop: bool = False  # a video file source plays over and over (demos, soak tests)
+    signals: bool = False  # the report carries the exercise's per-frame signal (report.SignalSeries)
     hooks: LiveHooks = field(default_factory=LiveHooks)
     window_name: str | None = None  # default "formcheck - <exercise title>"; a routine keeps one window
     close_window: bool = True  # False: leave the window open for what comes next (a routine)
@@ -96,29 +100,34 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     """
     import cv2
 
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.models import resolve_model
     from formcheck.sinks.overlay import Annotator, OverlayInfo
-    from formcheck.sources.video import open_live_source, use_one_opencv_thread
+    from formcheck.sources.video import use_one_opencv_thread
 
     use_one_opencv_thread()
     if opts.window:
         _check_display()
-    model_path = resolve_model(opts.model, opts.model_dir)
-    src = open_live_source(opts.source, loop=opts.loop)
+    spec, src = _open_source(opts)
+    try:
+        backend = open_backend(spec)
+    except BaseException:
+        src.close()
+        raise
+    continuity = Continuity()
+    captured = src.info.live  # frames stamped with capture time: latency is measurable
     w, h = src.info.width, src.info.height
     analyzer = Analyzer(cfg, w / h)
     annotator = Annotator.for_exercise(cfg, (w, h), debug=opts.debug)
-    builder = TraceBuilder(TraceMeta(str(opts.source), opts.model, src.info.fps, w, h))
+    model = backend.model_id
+    builder = TraceBuilder(TraceMeta(str(opts.source), model, src.info.fps, w, h))
+    series = SignalRecorder(cfg) if opts.signals else None
     stats = LiveStats(latency_ms=array("d"), inference_ms=array("d"))
     latency: float | None = None  # the last frame's, shown on the next one
-    sink = None
     win = opts.window_name or f"formcheck - {cfg.title}"
     hooks = opts.hooks
     legend = KEYS_LEGEND.replace("q: quit", "n: next    q: quit") if hooks.next_key else KEYS_LEGEND
     ended_by = "source_end"
     error: str | None = None
-    video_error: str | None = None
+    recording: _Recording | None = None
     t0: float | None = None
     paused = False
     fps_ema = 0.0
@@ -127,17 +136,21 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
 
     keys = TerminalKeys()
     try:
-        if opts.record is not None:
-            from formcheck.sinks.video import VideoSink
+        with contextlib.ExitStack() as stack:  # closed in reverse: sink, backend, source
+            stack.callback(src.close)
+            est = stack.enter_context(backend)
+            sink = None
+            if opts.record is not None:
+                from formcheck.sinks.video import VideoSink
 
-            sink = VideoSink(opts.record, src.info.fps or 30.0, (w, h)).__enter__()
-        if opts.window:
-            from formcheck.sinks.window import use_system_fonts
+                recording = _Recording(VideoSink(opts.record, src.info.fps or 30.0, (w, h)))
+                sink = stack.enter_context(recording)
+            if opts.window:
+                from formcheck.sinks.window import use_system_fonts
 
-            use_system_fonts()
-            cv2.namedWindow(win, cv2.WINDOW_NORMAL)
-            cv2.resizeWindow(win, *_window_size(w, h))
-        with PoseEstimator(model_path, num_poses=opts.num_poses) as est:
+                use_system_fonts()
+                cv2.namedWindow(win, cv2.WINDOW_NORMAL)
+                cv2.resizeWindow(win, *_window_size(w, h))
             for t_cap, frame in src:
                 if t0 is None:
                     t0 = t_cap
@@ -150,11 +163,13 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     shown = annotator.annotate(frame, None, analyzer.checker.state(), info)
                 else:
                     t_inf = time.monotonic()
-                    pose = est.detect(frame, t_s)
+                    pose = continuity.mark(frame, est.detect(frame, t_s))
                     stats.inference_ms.append((time.monotonic() - t_inf) * 1000.0)
                     if opts.keep_trace:
                         builder.append(pose)
                     out = analyzer.update(pose)
+                    if series is not None:
+                        series.append(out.measures.t_s, out.measures.values)
                     if hooks.on_events is not None and out.events:
                         hooks.on_events(out.events)
                     _print_events(out.events, opts.window)
@@ -174,7 +189,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     key = cv2.waitKey(1) & 0xFF
                     if cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
                         key = 27
-                if not paused:
+                if not paused and captured:
                     latency = (time.monotonic() - t_cap) * 1000.0  # capture → on screen (or drawn, no window)
                     stats.latency_ms.append(latency)
                 tkey = keys.poll()
@@ -220,12 +235,6 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     finally:
         keys.close()
         stats.dropped = src.dropped
-        src.close()
-        if sink is not None:
-            try:
-                sink.__exit__(None, None, None)
-            except FormcheckError as e:  # the recording failed (disk full): the session's report stands
-                video_error = str(e)
         if opts.window and opts.close_window:
             cv2.destroyAllWindows()
     end_events = analyzer.finish()
@@ -234,14 +243,51 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     report = build_report(
         analyzer.checker,
         source=str(opts.source),
-        model=opts.model,
+        model=model,
         complete=error is None,
         error=error,
         extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped, "ended_by": ended_by}},
+        signals=series.build() if series is not None else None,
     )
-    if video_error is not None:
-        report["video_out_error"] = video_error
+    if recording is not None and recording.error is not None:
+        report["video_out_error"] = recording.error
     return report, stats, builder.build()
+
+
+class _Recording:
+    """The ``--record`` video as a context: however the session ends (quit, camera lost,
+    Ctrl-C), what was recorded is kept; a failure to finish the file (disk full) is kept in
+    ``error`` and the session's report stands."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.error: str | None = None
+
+    def __enter__(self) -> Any:
+        return self.sink.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.sink.__exit__(None, None, None)
+        except FormcheckError as e:
+            self.error = str(e)
+
+
+def _open_source(opts: LiveOptions) -> tuple[BackendSpec, FrameSource]:
+    """The frame source and the backend spec: a trace file is replayed (its poses, no
+    model, every frame, at its own pace when a window shows it); anything else is a camera,
+    stream or video file for ``opts.pose``."""
+    from formcheck.rescoring import is_trace_file
+
+    if is_trace_file(opts.source):
+        from formcheck.pose.replay import TraceFrameSource
+        from formcheck.trace import load_trace
+
+        trace = load_trace(Path(opts.source))
+        return BackendSpec("replay", str(opts.source)), TraceFrameSource(trace, realtime=opts.window)
+    from formcheck.sources.video import open_live_source
+
+    return opts.pose, open_live_source(opts.source, loop=opts.loop)
 
 
 def _window_size(w: int, h: int) -> tuple[int, int]:

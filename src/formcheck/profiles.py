@@ -24,18 +24,21 @@ range. ``formcheck tune`` and ``formcheck fit`` write profiles (:func:`profile_t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formcheck.config import ExerciseConfig, available_exercises, read_toml
+from formcheck.config import ExerciseConfig, available_exercises, pick_exercise, read_toml, user_exercise_files
 from formcheck.errors import ConfigError
 
 #: Keys allowed in the ``[profile]`` table.
 PROFILE_KEYS = ("name", "notes")
 
-__all__ = ["PROFILE_KEYS", "Profile", "apply_profile", "load_profile", "parse_profile", "profile_toml", "save_profile"]
+__all__ = [
+    "PROFILE_KEYS", "Profile", "apply_profile", "load_exercise", "load_profile", "parse_profile", "profile_toml",
+    "save_profile",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,28 @@ def load_profile(path: Path | str, exercises: Mapping[str, ExerciseConfig] | Non
     path = Path(path)
     data = read_toml(path, "profile file")
     return parse_profile(data, str(path), exercises if exercises is not None else available_exercises())
+
+
+def load_exercise(
+    name: str,
+    *,
+    files: Iterable[Path | str] = (),
+    profile: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    user_folder: bool = True,
+    on_skip: Callable[[str], None] | None = None,
+) -> ExerciseConfig:
+    """The exercise as the user configured it, lowest precedence first: the package's TOML,
+    the user exercise folder (:func:`formcheck.config.user_exercise_files`; a broken file
+    there is skipped through ``on_skip``), the exercise ``files`` given, the ``profile``,
+    then ``overrides`` (``{"hold_s": 8}``). What the command line does with ``-e``,
+    ``--exercises-file``, ``--profile`` and ``--set``."""
+    user = user_exercise_files(on_skip) if user_folder else []
+    exercises = available_exercises([Path(f) for f in files], user_files=user, on_skip=on_skip)
+    cfg = pick_exercise(name, exercises)
+    if profile is not None:
+        cfg = apply_profile(cfg, load_profile(profile, exercises))
+    return cfg.with_overrides(dict(overrides)) if overrides else cfg
 
 
 def apply_profile(cfg: ExerciseConfig, profile: Profile) -> ExerciseConfig:

@@ -30,9 +30,10 @@ from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.errors import TraceError
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
 from formcheck.pose.validate import check_trace
-from formcheck.report import build_report
+from formcheck.report import build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 
 __all__ = ["TRACE_SUFFIXES", "PreparedTrace", "is_trace_file", "rescore_trace", "trace_duration_s"]
@@ -103,11 +104,16 @@ class PreparedTrace:
         """The finished checker of ``cfg`` over the whole recording."""
         return analyze_trace(self.trace, cfg, measures=self.measures, on_frame=on_frame)
 
-    def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None) -> dict[str, Any]:
-        """The ``score`` report of ``cfg`` over the recording."""
+    def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None, signals: bool = False) -> dict[str, Any]:
+        """The ``score`` report of ``cfg`` over the recording (with its per-frame signal
+        series when ``signals``)."""
         checker = checker if checker is not None else self.checker(cfg)
         report = build_report(
-            checker, source=self.source, model=self.trace.meta.model, duration_s=trace_duration_s(self.trace)
+            checker,
+            source=self.source,
+            model=self.trace.meta.model,
+            duration_s=trace_duration_s(self.trace),
+            signals=signal_series(cfg, self.trace.t_s, self.measures[0]) if signals else None,
         )
         report["inference"] = "none"
         if self.trace_path is not None:
@@ -133,6 +139,7 @@ def rescore_trace(
     trace_or_path: PoseTrace | PreparedTrace | str | os.PathLike[str],
     cfg: ExerciseConfig,
     smoothing: SmoothingConfig = SmoothingConfig(),
+    signals: bool = False,
 ) -> dict[str, Any]:
     """Score a saved pose trace with ``cfg``'s thresholds: the same report as ``score``.
 
@@ -145,26 +152,27 @@ def rescore_trace(
         prepared = PreparedTrace.from_trace(trace_or_path, smoothing, cfg=cfg)
     else:
         prepared = PreparedTrace.load(trace_or_path, smoothing, cfg=cfg)
-    return prepared.report(cfg)
+    return prepared.report(cfg, signals=signals)
 
 
 def trace_for_recording(
     path: str | os.PathLike[str],
     cfg: ExerciseConfig,
-    model: str = "full",
-    model_dir: Path | None = None,
+    pose: BackendSpec | None = None,
     progress: bool = True,
 ) -> tuple[PoseTrace, str]:
     """The pose trace of a recording: read from a trace file, or for a video from the trace
     cache — running pose inference (once; the result is cached) when it is not there yet.
 
+    ``pose`` names the backend and model for videos (default: MediaPipe's full model).
     Returns the trace and how it was obtained: "trace", "cached" or "ran".
     """
     if is_trace_file(path):
         return _load_sized(path), "trace"
-    from formcheck.scoring import ScoreOptions, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import ScoreOptions
 
-    result = score_video(Path(path), cfg, ScoreOptions(model=model, model_dir=model_dir, progress=progress))
+    result = score_video(Path(path), cfg, ScoreOptions(pose=pose or BackendSpec(), progress=progress))
     if not result.report["complete"] and not result.report.get("nothing_measurable"):  # the trace is whole
         from formcheck.errors import VideoError
 

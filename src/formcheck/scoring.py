@@ -1,4 +1,5 @@
-"""Offline scoring of recorded videos: source → pose → analysis → sinks.
+"""Offline scoring of recorded videos: source → pose → analysis → sinks (the machinery;
+the entry point, :func:`formcheck.batch.score_video`, is also ``formcheck.score_video``).
 
 One video in one process is a three-stage pipeline: decoding runs on its own thread one
 bounded queue ahead of inference, and with ``video_out`` drawing and encoding run on a
@@ -16,23 +17,27 @@ never on the number of jobs or the machine.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from formcheck.analysis import Analyzer, analyze_trace
+from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import ExerciseConfig
 from formcheck.errors import FormcheckError, IncompleteInputError, VideoError
-from formcheck.pose.frame import PoseTrace, TraceBuilder, TraceMeta
-from formcheck.report import build_report
+from formcheck.pose.adaptive import RateController, RatePolicy, Watch, fill_skipped, policy_key, record
+from formcheck.pose.backend import BackendSpec, backend_model_id, open_backend
+from formcheck.pose.continuity import Continuity
+from formcheck.pose.frame import PoseFrame, PoseTrace, TraceBuilder, TraceMeta
+from formcheck.report import SignalRecorder, SignalSeries, build_report, signal_series
 from formcheck.smoothing import SmoothingConfig
 from formcheck.sources.video import VideoFileSource, VideoInfo, use_one_opencv_thread
 from formcheck.trace import CacheTicket
@@ -40,9 +45,8 @@ from formcheck.trace import CacheTicket
 
 @dataclass(slots=True)
 class ScoreOptions:
-    model: str = "full"  # lite | full | heavy | path to a .task file
-    model_dir: Path | None = None
-    num_poses: int = 1
+    #: Which pose backend and model (default: MediaPipe's full model).
+    pose: BackendSpec = field(default_factory=BackendSpec)
     video_out: Path | None = None
     progress: bool = True
     use_cache: bool = True
@@ -50,6 +54,26 @@ class ScoreOptions:
     #: Processes for pose inference: 1 scores in this process; None uses every core
     #: (``formcheck score`` defaults to every core). Any value gives the same report.
     jobs: int | None = 1
+    #: The report carries the exercise's per-frame signal series (report.SignalSeries).
+    signals: bool = False
+    #: Adaptive inference rate (formcheck.pose.adaptive); None infers every frame
+    #: (``--every-frame``). An annotated video (``video_out``) always infers every frame.
+    rate: RatePolicy | None = field(default_factory=RatePolicy)
+    #: What the adaptive rate follows: the exercise's measures and thresholds, set by
+    #: :func:`for_exercise` (score_video and iter_scores call it). None: every frame.
+    watch: Watch | None = None
+
+
+def for_exercise(opts: ScoreOptions, cfg: ExerciseConfig) -> ScoreOptions:
+    """``opts`` with the adaptive rate watching ``cfg``'s measures and thresholds."""
+    if opts.rate is None or opts.watch is not None:
+        return opts
+    return replace(opts, watch=Watch.of(cfg))
+
+
+def adaptive(opts: ScoreOptions) -> bool:
+    """Whether scoring with ``opts`` infers at the adaptive rate (else every frame)."""
+    return opts.rate is not None and opts.watch is not None and opts.video_out is None
 
 
 @dataclass(slots=True)
@@ -90,6 +114,23 @@ def segment_starts(info: VideoInfo) -> list[float]:
     return [duration * i / n for i in range(1, n)]
 
 
+def restart_frames(trace: PoseTrace) -> np.ndarray:
+    """(T,) bool: the frames of a video's trace where its landmarker restarted (the first
+    frame at or after each of :func:`segment_starts`, the duration taken from the trace)."""
+    from types import SimpleNamespace
+
+    n = len(trace)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    duration = float(trace.t_s[-1] - trace.t_s[0]) + float(np.median(np.diff(trace.t_s)))
+    for g in segment_starts(SimpleNamespace(duration_s=duration)):  # type: ignore[arg-type]
+        i = int(np.searchsorted(trace.t_s, trace.t_s[0] + g))
+        if i < n:
+            out[i] = True
+    return out
+
+
 def expected_frames(info: VideoInfo, start_s: float = 0.0, end_s: float = math.inf) -> int:
     """About how many frames a time range of a video holds (from the container's counts)."""
     if start_s <= 0 and math.isinf(end_s):
@@ -107,55 +148,62 @@ def frame_key(t_s: float, frame: np.ndarray) -> tuple[float, int]:
     return float(t_s), zlib.crc32(np.ascontiguousarray(frame).data)
 
 
-def _decode_ahead(source: VideoFileSource, depth: int = 2) -> Iterator[tuple[float, np.ndarray]]:
-    """Yields the source's frames, decoded on a background thread ``depth`` frames ahead."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class _DecodeAhead:
+    """The source's frames, decoded on a background thread ``depth`` frames ahead. The
+    thread starts at once (not at the first frame asked for), so decoding overlaps what the
+    caller does first, e.g. loading the model. :meth:`close` stops it (iterating to the end,
+    or leaving the loop, closes too)."""
 
-    def work() -> None:
+    def __init__(self, source: VideoFileSource, depth: int = 2) -> None:
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._source = source
+        self._thread = threading.Thread(target=self._work, name="formcheck-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self) -> None:
         try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for item in self._source:
+                if not self._put(item):
                     return
-            q.put(_END)
+            self._put(_END)
         except BaseException as e:  # hand decoder errors to the consumer
-            q.put(e)
+            self._put(e)
 
-    th = threading.Thread(target=work, name="formcheck-decode", daemon=True)
-    th.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        th.join(timeout=5.0)
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        try:
+            while True:
+                item = self._q.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+
+
+def _decode_ahead(source: VideoFileSource, depth: int = 2) -> _DecodeAhead:
+    return _DecodeAhead(source, depth)
 
 
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total or None, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True)
-
-
-def model_id(model: str) -> str:
-    """A model's identity for reports and the trace cache: its name, or a custom file's hash."""
-    if model in ("lite", "full", "heavy"):
-        return model
-    from formcheck.trace import file_sha256
-
-    path = Path(model)
-    return f"{path.name}:{file_sha256(path)[:16]}" if path.is_file() else path.name
 
 
 def infer_trace(
@@ -189,6 +237,9 @@ class InferenceRun:
     error: BaseException | None = None
     first_key: tuple[float, int] | None = None
     next_key: tuple[float, int] | None = None
+    #: The finished analysis of the trace when it already ran frame by frame (while drawing
+    #: the annotated video): the checker and the signal series (None unless asked for).
+    analyzed: tuple[RepChecker, SignalSeries | None] | None = None
     #: Why the annotated video could not be written (scoring went on without it), or None.
     video_error: str | None = None
 
@@ -210,9 +261,6 @@ def run_inference(
     is told of frames done (default: a progress bar when ``opts.progress``); a set
     ``stop`` event ends the run as if interrupted.
     """
-    from formcheck.pose.estimator import PoseEstimator
-    from formcheck.pose.models import resolve_model
-
     video = Path(video)
     use_one_opencv_thread()
     source = VideoFileSource(
@@ -220,38 +268,78 @@ def run_inference(
     )
     info = source.info
     restarts = [g for g in segment_starts(info) if start_s < g < end_s]
-    meta = TraceMeta(str(video), model_id(opts.model), info.fps, info.width, info.height)
+    meta = TraceMeta(str(video), backend_model_id(opts.pose), info.fps, info.width, info.height)
     expected = expected_frames(info, start_s, end_s)
     builder = TraceBuilder(meta, capacity=max(16, expected + 8))
     run = InferenceRun(builder.build(), info)
     bar = None
+    frames = _decode_ahead(source)  # decoding starts while the model loads
     try:
-        model_path = resolve_model(opts.model, opts.model_dir, progress=opts.progress)
+        backend = open_backend(opts.pose, progress=opts.progress)
     except BaseException:
+        frames.close()
         source.close()
         raise
+    continuity = Continuity()
+    aspect = info.width / info.height if info.width > 0 and info.height > 0 else 1.0
+    rate = (
+        RateController(opts.rate, opts.watch, aspect, info.fps) if adaptive(opts) and on_frame is None else None
+    )  # type: ignore[arg-type]
+    inferred: list[bool] = []
+    # The last frame skipped, inferred after all when a cut or a restart follows it, or the
+    # stream ends (so interpolation never spans either): (index, t, frame, cut).
+    pending: tuple[int, float, np.ndarray, bool] | None = None
+
+    def infer(i: int, t: float, frame: np.ndarray, cut: bool) -> None:
+        pose = continuity.mark_scanned(est.detect(frame, t), cut, aspect)
+        if i == len(builder):
+            builder.append(pose)
+            inferred.append(True)
+        else:
+            builder.set(i, pose)
+            inferred[i] = True
+        if rate is not None:
+            rate.inferred(pose)
+        if on_frame is not None:
+            on_frame(t, frame, pose)
+
     try:
         if progress is None:
             bar = _progress(max(expected, 0), video.name, opts.progress)
             progress = bar.update
-        with PoseEstimator(model_path, num_poses=opts.num_poses) as est:
-            for t, frame in _decode_ahead(source):
+        with backend as est:
+            for t, frame in frames:
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt
                 if t < start_s:
-                    est.observe(frame, t)
+                    continuity.observe(frame, t)
                     continue
                 if run.first_key is None:
                     run.first_key = frame_key(t, frame)
+                cut = continuity.scan(frame, t)
                 if restarts and t >= restarts[0]:
                     while restarts and t >= restarts[0]:
                         restarts.pop(0)
+                    if pending is not None:
+                        infer(*pending)
+                        pending = None
                     est.restart()
-                pose = est.detect(frame, t)
-                builder.append(pose)
-                if on_frame is not None:
-                    on_frame(t, frame, pose)
+                    if rate is not None:
+                        rate.reset()
+                if cut and pending is not None:
+                    infer(*pending)
+                pending = None
+                i = len(builder)
+                if rate is None or cut or rate.due(t):
+                    infer(i, t, frame, cut)
+                else:
+                    builder.append(PoseFrame.empty(t))
+                    inferred.append(False)
+                    pending = (i, t, frame, cut)
                 progress(1)
+            if pending is not None:
+                infer(*pending)
+                pending = None
     except (FormcheckError, OSError, RuntimeError, ValueError, KeyboardInterrupt) as e:
         run.error = e
     finally:
@@ -266,6 +354,10 @@ def run_inference(
     if run.error is None and source.next_frame is not None:
         run.next_key = frame_key(*source.next_frame)
     run.trace = builder.build()
+    if rate is not None:
+        mask = np.array(inferred, dtype=bool)
+        run.trace = fill_skipped(run.trace, mask)
+        record(run.trace.meta, mask[: len(run.trace)], policy_key(opts.rate, opts.watch))
     return run
 
 
@@ -277,6 +369,8 @@ class _Renderer:
         self.cfg, self.opts, self.fps = cfg, opts, fps
         self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        #: After close(): the analysis of every frame drawn (see InferenceRun.analyzed).
+        self.analyzed: tuple[RepChecker, SignalSeries | None] | None = None
         self._thread = threading.Thread(target=self._work, name="formcheck-encode", daemon=True)
         self._thread.start()
 
@@ -289,29 +383,34 @@ class _Renderer:
         from formcheck.sinks.overlay import Annotator
         from formcheck.sinks.video import VideoSink
 
-        sink = annotator = analyzer = None
+        analyzer = None
+        signals = SignalRecorder(self.cfg) if self.opts.signals else None
+        ended = False  # the producer's end mark was taken from the queue
         try:
-            while (item := self._q.get()) is not _END:
-                if self.error is not None:
-                    continue  # drain, so the producer never blocks
-                _t, frame, pose = item
-                if analyzer is None:
-                    h, w = frame.shape[:2]
-                    analyzer = Analyzer(self.cfg, w / h, self.opts.smoothing)
-                    annotator = Annotator.for_exercise(self.cfg, (w, h))
-                    sink = VideoSink(self.opts.video_out, self.fps, (w, h)).__enter__()
-                out = analyzer.update(pose)
-                sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
-        except BaseException as e:
+            with contextlib.ExitStack() as stack:  # the sink is closed (or discarded on an error) here
+                sink = annotator = None
+                while (item := self._q.get()) is not _END:
+                    _t, frame, pose = item
+                    if analyzer is None:
+                        h, w = frame.shape[:2]
+                        analyzer = Analyzer(self.cfg, w / h, self.opts.smoothing)
+                        annotator = Annotator.for_exercise(self.cfg, (w, h))
+                        sink = stack.enter_context(VideoSink(self.opts.video_out, self.fps, (w, h)))
+                    out = analyzer.update(pose)
+                    if signals is not None:
+                        signals.append(out.measures.t_s, out.measures.values)
+                    sink.write(annotator.annotate(frame, out.pose, analyzer.checker.state()))
+                ended = True
+        except BaseException as e:  # e.g. the disk filled: reported, never a thread traceback
             self.error = e
-            while self._q.get() is not _END:
-                pass
-        finally:
-            if sink is not None:
-                try:
-                    sink.__exit__(None, None, None)
-                except BaseException as e:  # e.g. the disk filled: reported, never a thread traceback
-                    self.error = self.error or e
+            while not ended and self._q.get() is not _END:
+                pass  # drain, so the producer never blocks
+            return
+        if analyzer is not None:
+            # The analysis of record: every frame of the trace went through it, so it is the
+            # whole-trace analysis (tests/test_analysis.py), and need not run a second time.
+            analyzer.finish()
+            self.analyzed = (analyzer.checker, signals.build() if signals is not None else None)
 
     def close(self) -> None:
         self._q.put(_END)
@@ -336,6 +435,7 @@ def render_inference(
     if renderer.error is not None:  # the measurement stands; the video is reported as not written
         e = renderer.error
         run.video_error = str(e) if isinstance(e, FormcheckError) else f"Cannot write video {opts.video_out}: {e}."
+    run.analyzed = renderer.analyzed  # None when the drawing failed: the trace is analysed instead
     return run
 
 
@@ -344,29 +444,6 @@ def note_video_error(result: ScoreResult, error: str | None) -> ScoreResult:
     if error:
         result.report["video_out_error"] = error
     return result
-
-
-def score_video(video: str | Path, cfg: ExerciseConfig, opts: ScoreOptions | None = None) -> ScoreResult:
-    """Score one recorded video: count and check the reps of ``cfg``'s exercise.
-
-    Inference is skipped when the trace cache already holds this video with this model.
-    With ``opts.video_out`` an annotated copy is written. With ``opts.jobs`` other than 1
-    a long video is scored in chunks in parallel processes (same report).
-    """
-    opts = opts or ScoreOptions()
-    video = Path(video)
-    check_video_path(video)
-    ticket = cache_ticket(video, opts)  # the content hash before decoding: the cache key
-    cached = cached_result(video, cfg, opts, ticket=ticket)
-    if cached is not None:
-        return cached
-    VideoFileSource(video).close()  # fail early on a missing/corrupt file, before loading a model
-    if opts.jobs != 1:
-        from formcheck.batch import score_videos
-
-        return score_videos([video], cfg, opts)[0]
-    run = render_inference(video, cfg, opts) if opts.video_out is not None else run_inference(video, opts)
-    return note_video_error(finish_score(video, cfg, opts, run.trace, run.error, ticket=ticket), run.video_error)
 
 
 def options_per_video(opts: ScoreOptions | Sequence[ScoreOptions] | None, n: int) -> list[ScoreOptions]:
@@ -388,7 +465,8 @@ def check_video_path(video: Path) -> None:
 
 
 def _cache_extra(opts: ScoreOptions) -> str:
-    return f"poses={opts.num_poses};{SEGMENTING}"
+    rate = policy_key(opts.rate, opts.watch) if adaptive(opts) else policy_key(None, None)
+    return f"poses={opts.pose.num_poses};{SEGMENTING};rate={rate}"
 
 
 def cache_ticket(video: Path, opts: ScoreOptions) -> CacheTicket | None:
@@ -406,7 +484,7 @@ def cached_trace(video: Path, opts: ScoreOptions, ticket: CacheTicket | None = N
     cache = _cache(opts)
     if cache is None or opts.video_out is not None:
         return None
-    return cache.get(video, model_id(opts.model), _cache_extra(opts), ticket=ticket)
+    return cache.get(video, backend_model_id(opts.pose), _cache_extra(opts), ticket=ticket)
 
 
 def cached_result(
@@ -420,8 +498,10 @@ def cached_result(
     trace = trace if trace is not None else cached_trace(video, opts, ticket)
     if trace is None:
         return None
-    checker = analyze_trace(trace, cfg, opts.smoothing)
-    report = build_report(checker, source=str(video), model=model_id(opts.model), duration_s=_duration(trace))
+    checker, signals = _analyze(trace, cfg, opts)
+    report = build_report(
+        checker, source=str(video), model=backend_model_id(opts.pose), duration_s=_duration(trace), signals=signals
+    )
     report["inference"] = "cached"
     return ScoreResult(report, trace, checker, inference_ran=False)
 
@@ -433,20 +513,23 @@ def finish_score(
     trace: PoseTrace,
     error: BaseException | str | None,
     ticket: CacheTicket | None = None,
+    analyzed: tuple[RepChecker, SignalSeries | None] | None = None,
 ) -> ScoreResult:
     """The report of a trace just inferred.
 
     The trace is cached when it is complete and ``ticket`` (:func:`cache_ticket`, taken
     before decoding) shows the file still holds the content it had then; a video that
     changed while it was scored gets ``complete: false`` (the trace may mix two files).
+    ``analyzed``: the checker (and signals) of the trace when its frames were already
+    analysed one by one while drawing; else the analysis runs over the trace, identical to
+    rescoring it later.
     """
-    # The analysis of record runs over the trace: identical to rescoring it later.
-    checker = analyze_trace(trace, cfg, opts.smoothing)
+    checker, signals = analyzed if analyzed is not None else _analyze(trace, cfg, opts)
     cache = _cache(opts)
     if error is None and ticket is not None and cache is not None and not cache.unchanged(ticket):
         error = IncompleteInputError(f"{video.name} changed while it was being scored (the result may mix two files)")
     complete = error is None
-    mid = model_id(opts.model)
+    mid = backend_model_id(opts.pose)
     report = build_report(
         checker,
         source=str(video),
@@ -454,6 +537,7 @@ def finish_score(
         duration_s=_duration(trace),
         complete=complete,
         error=None if complete else _describe(error),
+        signals=signals,
     )
     report["inference"] = "ran"
     if isinstance(error, IncompleteInputError):
@@ -461,6 +545,13 @@ def finish_score(
     if complete and cache is not None and ticket is not None and len(trace):
         cache.put(video, mid, trace, _cache_extra(opts), ticket=ticket)
     return ScoreResult(report, trace, checker, inference_ran=True)
+
+
+def _analyze(trace: PoseTrace, cfg: ExerciseConfig, opts: ScoreOptions) -> tuple[RepChecker, SignalSeries | None]:
+    """The finished checker over the trace, and the signal series when asked for."""
+    measures = trace_measures(trace, opts.smoothing, only=cfg.measures_used())
+    checker = analyze_trace(trace, cfg, opts.smoothing, measures=measures)
+    return checker, signal_series(cfg, trace.t_s, measures[0]) if opts.signals else None
 
 
 def _duration(trace: PoseTrace) -> float:

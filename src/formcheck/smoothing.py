@@ -51,8 +51,9 @@ def one_euro_step(
     b2: np.ndarray,
 ) -> None:
     """One One Euro update, element-wise and in place: the single definition used by the
-    live filter and by whole-trace smoothing (:mod:`formcheck.batchsmooth`), so the two
-    agree bit for bit. ``dx_out`` may be ``dx_prev``; ``b1``, ``b2`` are scratch buffers.
+    live filter (:class:`LandmarkSmoother`) and by whole-trace smoothing
+    (:mod:`formcheck.batchsmooth`), so the two agree bit for bit. ``dx_out`` may be
+    ``dx_prev``; ``b1``, ``b2`` are scratch buffers.
 
     dx = (x − prev)/dt; dx̂ = a_d·dx + (1 − a_d)·dx̂_prev; cutoff = min_cutoff + beta·|dx̂|;
     a = 1 / (1 + 1/(2π·cutoff·dt)); x̂ = a·x + (1 − a)·prev.
@@ -78,13 +79,10 @@ def one_euro_step(
 
 
 class _OneEuroCore:
-    """One Euro state over a flat float64 vector with per-element parameters.
-
-    The live path (:meth:`step`, one frame at a time) and the batch path (:meth:`run`, a
-    whole trace) share :meth:`_advance`, so they give bit-identical results. The arithmetic
-    is the textbook formula, operation for operation and in the same order, written with
-    preallocated buffers because a frame's 165 values make numpy's per-call overhead the
-    whole cost.
+    """One Euro state over a flat float64 vector with per-element parameters, stepped one
+    frame at a time (:meth:`step`). The arithmetic is :func:`one_euro_step`, the textbook
+    formula operation for operation, with preallocated buffers because a frame's 165 values
+    make numpy's per-call overhead the whole cost.
     """
 
     __slots__ = ("_b1", "_b2", "beta", "d_cutoff", "d_scalar", "dx", "min_cutoff", "nan_state", "started", "t", "x")
@@ -149,75 +147,6 @@ class _OneEuroCore:
         x_nan = bool(np.isnan(x).any())
         self._advance(x, np.array(dt), np.asarray(a_d), np.asarray(1.0 - a_d), x_nan, out)
 
-    def run(self, x: np.ndarray, t_s: np.ndarray, restart: np.ndarray, skip: np.ndarray, out: np.ndarray) -> None:
-        """Filter rows of ``x`` (T, K) taken at ``t_s`` into ``out``, exactly like calling
-        :meth:`step` on each row; ``restart`` rows reset first, ``skip`` rows (no person)
-        are copied through after the reset."""
-        n = x.shape[0]
-        if n == 0:
-            return
-        times = np.asarray(t_s, dtype=np.float64)
-        dt = np.empty(n)
-        dt[0] = 0.0
-        np.subtract(times[1:], times[:-1], out=dt[1:])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.d_scalar is not None:
-                a_d = 1.0 / (1.0 + 1.0 / (_TWO_PI * self.d_scalar * dt))
-                one_minus = 1.0 - a_d
-                a_d_rows, om_rows = a_d[:, None], one_minus[:, None]
-            else:  # per-element derivative cutoffs: computed per frame below
-                a_d_rows = om_rows = None
-        dt_rows = dt[:, None]
-        x_nan = np.isnan(x).any(axis=1).tolist()
-        t_list = times.tolist()
-        restart_l = np.asarray(restart, dtype=bool).tolist()
-        skip_l = np.asarray(skip, dtype=bool).tolist()
-        for i in range(n):
-            if restart_l[i]:
-                self.reset()
-                if skip_l[i]:
-                    out[i] = x[i]
-                    continue
-            t = t_list[i]
-            if not self.started or t <= self.t:
-                self._begin(x[i], t, out[i])
-                continue
-            # A started filter's previous sample is always row i - 1 (a skipped row resets it).
-            self.t = t
-            if a_d_rows is not None and om_rows is not None:
-                self._advance(x[i], dt_rows[i], a_d_rows[i], om_rows[i], x_nan[i], out[i])
-            else:
-                ad = self._a_d(float(dt[i]))
-                self._advance(x[i], dt_rows[i], np.asarray(ad), np.asarray(1.0 - ad), x_nan[i], out[i])
-
-
-class OneEuroFilter:
-    """Vectorized One Euro filter over an array of any fixed shape.
-
-    NaN inputs pass through as NaN and restart the filter for those elements, so a
-    landmark that disappears and comes back is not dragged from its old position.
-    """
-
-    def __init__(self, params: OneEuroParams = OneEuroParams()) -> None:
-        self.p = params
-        self._core: _OneEuroCore | None = None
-
-    def reset(self) -> None:
-        if self._core is not None:
-            self._core.reset()
-
-    def __call__(self, x: np.ndarray, t_s: float) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        flat = x.reshape(-1)
-        if self._core is None or self._core.min_cutoff.shape[0] != flat.shape[0]:
-            n = flat.shape[0]
-            self._core = _OneEuroCore(
-                np.full(n, self.p.min_cutoff_hz), np.full(n, self.p.beta), np.full(n, self.p.d_cutoff_hz)
-            )
-        out = np.empty(flat.shape)
-        self._core.step(flat, t_s, out)
-        return out.reshape(x.shape)
-
 
 @dataclass(frozen=True, slots=True)
 class SmoothingConfig:
@@ -230,8 +159,8 @@ class LandmarkSmoother:
     """Smooths a PoseFrame's image and world landmarks; restarts when the person changes.
 
     Image and world coordinates run through one One Euro state (33 × 2 + 33 × 3 values,
-    each with its own parameters). :meth:`smooth` does a whole trace with exactly the same
-    arithmetic as feeding its frames one by one.
+    each with its own parameters). A whole trace is smoothed by
+    :func:`formcheck.batchsmooth.smooth_landmarks` with the same numbers, bit for bit.
     """
 
     _N_IMG = N_LANDMARKS * 2
@@ -271,27 +200,3 @@ class LandmarkSmoother:
             frame.n_people,
             frame.identity_jump,
         )
-
-    def smooth(
-        self,
-        t_s: np.ndarray,
-        image_xy: np.ndarray,
-        world_xyz: np.ndarray,
-        has_person: np.ndarray,
-        identity_jump: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """A whole trace at once: (T,) times, (T, 33, 2) image, (T, 33, 3) world, (T,) bool
-        flags → smoothed (T, 33, 2) and (T, 33, 3) float64 arrays, identical to calling the
-        smoother frame by frame (frames without a person pass through unchanged)."""
-        n = t_s.shape[0]
-        x = np.empty((n, self._N))
-        x[:, : self._N_IMG] = image_xy.reshape(n, -1)
-        x[:, self._N_IMG :] = world_xyz.reshape(n, -1)
-        if not self.config.enabled:
-            out = x
-        else:
-            out = np.empty_like(x)
-            no_person = ~np.asarray(has_person, dtype=bool)
-            restart = np.asarray(identity_jump, dtype=bool) | no_person
-            self._core.run(x, t_s, restart, no_person, out)
-        return out[:, : self._N_IMG].reshape(n, N_LANDMARKS, 2), out[:, self._N_IMG :].reshape(n, N_LANDMARKS, 3)

@@ -12,6 +12,7 @@ from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.config import get_exercise
 from formcheck.measures.body import landmark_usable
 from formcheck.measures.visibility import SWITCHED
+from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
 from formcheck.pose.identity import IdentityGuard, body_features, frame_features, other_person_frames
 
@@ -175,7 +176,8 @@ def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples
     someone else is in view."""
     import cv2
 
-    from formcheck.scoring import ScoreOptions, score_video
+    from formcheck.batch import score_video
+    from formcheck.scoring import ScoreOptions
 
     left = cv2.VideoCapture(str(samples_dir / "squat_side_stock_livingroom.mp4"))
     right = cv2.VideoCapture(str(samples_dir / "lunge_forward_front_incorrect_then_correct.mp4"))
@@ -195,7 +197,7 @@ def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples
         out.write(frame)
         i += 1
     out.release()
-    opts = ScoreOptions(model="lite", model_dir=models_dir, progress=False, use_cache=False, jobs=1)
+    opts = ScoreOptions(pose=BackendSpec(model="lite", model_dir=models_dir), progress=False, use_cache=False, jobs=1)
     result = score_video(path, get_exercise("squat"), opts)
     trace, report = result.trace, result.report
     hip_x = (trace.image_xy[:, 23, 0] + trace.image_xy[:, 24, 0]) / 2

@@ -19,7 +19,9 @@ COMMANDS = (
 )  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of ``only`` that one (its module alone is
+    imported: a ``score`` run does not pay for importing ``live``, ``tune``, ``fit``...)."""
     parser = argparse.ArgumentParser(
         prog="formcheck",
         description="Checks back-pain relief exercises through a camera: reps, holds, speed and form.",
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the native libraries' log lines (MediaPipe, OpenCV, FFmpeg), hidden by default",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             mod = importlib.import_module(f"formcheck.cli.{name}")
         except ModuleNotFoundError as e:
@@ -42,8 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(argv: list[str]) -> str | None:
+    """The sub-command ``argv`` names, when its first word that is not an option is one."""
+    for word in argv:
+        if word == "--debug":
+            continue
+        return word if word in COMMANDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

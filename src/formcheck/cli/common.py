@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from formcheck.config import ExerciseConfig, available_exercises, parse_set_options, pick_exercise
+from formcheck.cli.finishing import write_or_say
+from formcheck.config import ExerciseConfig, available_exercises, parse_set_options
+from formcheck.config import user_exercise_files as config_user_exercise_files
+from formcheck.outputs import is_stdout
+from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
+from formcheck.report import Report
+from formcheck.sinks.writers import ReportWriter, get_writer, registered_writers, write_report
 
 
 def add_exercise_options(p: argparse.ArgumentParser) -> None:
@@ -37,6 +45,12 @@ def add_exercise_options(p: argparse.ArgumentParser) -> None:
 
 def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument(
+        "--backend",
+        default=DEFAULT_BACKEND,
+        metavar="NAME",
+        help=f"pose backend (default: {DEFAULT_BACKEND}; `replay` plays a trace file given as --model)",
+    )
+    p.add_argument(
         "--model",
         default=default,
         help=f"pose model: lite, full, heavy or a path to a .task file (default: {default})",
@@ -56,17 +70,25 @@ def add_model_options(p: argparse.ArgumentParser, default: str) -> None:
     )
 
 
-def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
-    """The exercise with its overrides, lowest precedence first: package TOML (or
-    --exercises-file), then --profile, then --set."""
-    exercises = exercise_catalog(list(getattr(args, "exercises_file", [])))
-    cfg = pick_exercise(args.exercise, exercises)
-    if getattr(args, "profile", None) is not None:
-        from formcheck.profiles import apply_profile, load_profile
+def pose_spec_from_args(args: argparse.Namespace) -> BackendSpec:
+    """The pose backend the options name (an unknown backend is a ConfigError naming the valid ones)."""
+    get_backend(args.backend)
+    return BackendSpec(args.backend, args.model, args.model_dir, args.people)
 
-        cfg = apply_profile(cfg, load_profile(args.profile, exercises))
-    overrides = parse_set_options(args.set)
-    return cfg.with_overrides(overrides) if overrides else cfg
+
+def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
+    """The exercise with its overrides, lowest precedence first: package TOML, the user
+    exercise folder, --exercises-file, then --profile, then --set (the Python API's
+    :func:`formcheck.profiles.load_exercise`, with broken user files warned about on stderr)."""
+    from formcheck.profiles import load_exercise
+
+    return load_exercise(
+        args.exercise,
+        files=list(getattr(args, "exercises_file", [])),
+        profile=getattr(args, "profile", None),
+        overrides=parse_set_options(args.set),
+        on_skip=_warn,
+    )
 
 
 def exercise_catalog(named_files: list[Path]) -> dict[str, ExerciseConfig]:
@@ -82,14 +104,7 @@ def _warn(message: str) -> None:
 
 def user_exercise_files() -> list[Path]:
     """Exercise TOML files in the user config folder (``<config>/formcheck/exercises/*.toml``)."""
-    from platformdirs import user_config_dir
-
-    folder = Path(user_config_dir("formcheck")) / "exercises"
-    try:
-        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
-    except OSError as e:  # an unreadable folder is reported like a broken file in it
-        _warn(f"{folder}: cannot list the user exercise folder ({e.strerror or e}); it was skipped")
-        return []
+    return config_user_exercise_files(on_skip=_warn)
 
 
 _user_exercise_files = user_exercise_files  # the old private name
@@ -166,3 +181,60 @@ def stamp_report(report: dict, args: argparse.Namespace) -> dict:
     report.setdefault("generated_utc", utc_now())
     report.setdefault("patient", {"name": patient, "notes": notes, "profile": str(profile) if profile else None})
     return report
+
+
+# ---------------------------------------------------------------- report outputs (one option per writer)
+def _dest(writer: ReportWriter) -> str:
+    return writer.option.lstrip("-").replace("-", "_") + "_out"
+
+
+def add_writer_options(p: argparse.ArgumentParser) -> None:
+    """One output option per registered writer (``--json PATH``, ``--csv PATH``, ...)."""
+    for w in registered_writers():
+        p.add_argument(w.option, dest=_dest(w), metavar="PATH", help=w.help)
+
+
+def requested_outputs(args: argparse.Namespace) -> dict[str, str]:
+    """The writers the options ask for: ``{writer name: path}``."""
+    out = {}
+    for w in registered_writers():
+        path = getattr(args, _dest(w), None)
+        if path is not None:
+            out[w.name] = str(path)
+    return out
+
+
+def output_options(args: argparse.Namespace) -> dict[str, str]:
+    """The requested outputs by option (``{"--json": path}``), for up-front checks."""
+    return {get_writer(name).option: path for name, path in requested_outputs(args).items()}
+
+
+def stdout_options() -> tuple[str, ...]:
+    """The writer options for which ``-`` means stdout (for :func:`formcheck.outputs.check_outputs`)."""
+    return tuple(w.option for w in registered_writers() if w.allows_stdout)
+
+
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    """The report options every command shares: one per writer, and ``--signals``."""
+    add_writer_options(p)
+    p.add_argument(
+        "--signals",
+        action="store_true",
+        help="add the exercise's per-frame signal (t_s and values) to the report, e.g. for a plot",
+    )
+
+
+def write_requested(
+    args: argparse.Namespace, reports: Sequence[Report | Mapping[str, Any]], single: bool | None = None
+) -> bool:
+    """Write every output the options ask for; a failure is printed as one line and the
+    others are still written. Returns True when all were written."""
+    ok = True
+    for name, path in requested_outputs(args).items():
+        ok &= write_or_say(write_report, name, reports, path, single=single)
+    return ok
+
+
+def to_stdout(args: argparse.Namespace) -> bool:
+    """True when a writer writes to stdout (the summary then stays off it)."""
+    return any(is_stdout(p) for p in requested_outputs(args).values())

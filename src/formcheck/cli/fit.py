@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_clips,
     )
     from formcheck.profiles import profile_toml, save_profile
-    from formcheck.tune import _package_exercise
+    from formcheck.tuning import _package_exercise
 
     cfg = exercise_from_args(args)
     clips = load_labels(args.labels, cfg.name, args.videos_dir)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"fit {cfg.name} to {len(clips)} labelled clip(s) from {args.labels}")
     print("  searching: " + ", ".join(f"{p.name} {p.lo:g}..{p.hi:g}" for p in params))
     prepared = prepare_clips(
-        clips, cfg, args.model, args.model_dir, progress=not args.no_progress, on_status=lambda s: print(f"  {s}")
+        clips, cfg, pose_spec_from_args(args), progress=not args.no_progress, on_status=lambda s: print(f"  {s}")
     )
     t0 = time.perf_counter()
     ev = Evaluator(cfg, clips, prepared)

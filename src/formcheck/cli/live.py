@@ -11,15 +11,21 @@ from formcheck.cli.common import (
     add_history_options,
     add_html_option,
     add_model_options,
+    add_report_options,
     exercise_from_args,
     history_from_args,
+    output_options,
+    pose_spec_from_args,
     stamp_report,
+    stdout_options,
+    to_stdout,
     write_html_page,
+    write_requested,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs, is_stdout
-from formcheck.report import summary_text, write_json
+from formcheck.outputs import check_outputs
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,11 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_history_options(p)
     add_html_option(p)
     add_model_options(p, default="lite")
-    p.add_argument("--source", default="0", help="camera index, stream URL or video file (default: 0)")
+    p.add_argument(
+        "--source",
+        default="0",
+        help="camera index, stream URL, video file, or a pose trace .npz/.csv (replayed: no model) (default: 0)",
+    )
     p.add_argument("--record", type=Path, metavar="PATH", help="also write the annotated video here")
     p.add_argument("--no-window", action="store_true", help="no window: print cues and reps to the terminal")
     p.add_argument("--debug", action="store_true", help="show fps, latency and dropped frames")
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here at the end")
+    add_report_options(p)
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace at the end (.npz)")
     p.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--voice", action="store_true", help="speak counts, hold countdowns and cues (espeak-ng)")
@@ -52,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = exercise_from_args(args)
     source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
     check_outputs(
-        {"--json": args.json_out, "--trace-out": args.trace_out, "--record": args.record, "--html": args.html_out},
+        {**output_options(args), "--trace-out": args.trace_out, "--record": args.record, "--html": args.html_out},
         inputs=command_inputs(args, source_file),
-        allow_stdout=("--json",),
+        allow_stdout=stdout_options(),
     )
     check_video_suffix(args.record, "--record")
     history = history_from_args(args, "live")
@@ -68,14 +78,13 @@ def run(args: argparse.Namespace) -> int:
     listeners = [f for f in (set_rec.on_events if set_rec else None, voice.on_events if voice else None) if f]
     opts = LiveOptions(
         source=args.source,
-        model=args.model,
-        model_dir=args.model_dir,
-        num_poses=args.people,
+        pose=pose_spec_from_args(args),
         window=not args.no_window,
         record=args.record,
         debug=args.debug,
         max_seconds=args.max_seconds,
         keep_trace=args.trace_out is not None or args.html_out is not None,  # else memory stays flat
+        signals=args.signals or args.html_out is not None,  # the HTML page plots the report's signal
         hooks=LiveHooks(on_events=(lambda events: [f(events) for f in listeners]) if listeners else None),
     )
     try:
@@ -98,12 +107,13 @@ def run(args: argparse.Namespace) -> int:
             from formcheck.trace import save_trace
 
             outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
-        if args.json_out:
-            outputs_ok &= write_or_say(write_json, report, args.json_out)
         if args.html_out:
             video = args.record if args.record is not None else (source_file[0] if source_file else None)
             outputs_ok &= write_or_say(write_html_page, args.html_out, report, cfg, trace, video, args)
-        if not is_stdout(args.json_out):
+            if not args.signals:
+                report.pop("signals", None)  # asked for by the page only
+        outputs_ok &= write_requested(args, [report])
+        if not to_stdout(args):
             print(summary_text(report))
     interrupted = "ended_by" in report
     return exit_code(

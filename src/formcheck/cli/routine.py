@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import add_history_options, add_model_options, exercise_catalog, history_from_args
+from formcheck.cli.common import (
+    add_history_options,
+    add_model_options,
+    exercise_catalog,
+    history_from_args,
+    pose_spec_from_args,
+)
 from formcheck.errors import ConfigError
 
 
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
         voice = VoiceCues.start()
     opts = RoutineOptions(
-        sources=sources, model=args.model, model_dir=args.model_dir, num_poses=args.people,
+        sources=sources, pose=pose_spec_from_args(args),
         window=not args.no_window, debug=args.debug,
         voice=voice,
     )  # fmt: skip

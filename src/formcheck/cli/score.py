@@ -14,15 +14,21 @@ from formcheck.cli.common import (
     add_history_options,
     add_html_option,
     add_model_options,
+    add_report_options,
     exercise_from_args,
     history_from_args,
+    output_options,
+    pose_spec_from_args,
     stamp_report,
+    stdout_options,
+    to_stdout,
     write_html_page,
+    write_requested,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
 from formcheck.interrupts import deferred, ended_by
-from formcheck.outputs import OutputError, check_outputs, is_stdout
-from formcheck.report import summary_text, write_csv, write_json
+from formcheck.outputs import OutputError, check_outputs
+from formcheck.report import summary_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,12 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_history_options(p)
     add_html_option(p, several=True)
     add_model_options(p, default="full")
-    p.add_argument("--json", dest="json_out", metavar="PATH", help="write the JSON report here ('-' = stdout)")
-    p.add_argument("--csv", dest="csv_out", metavar="PATH", help="write one CSV row per rep here ('-' = stdout)")
+    add_report_options(p)
     p.add_argument("--video-out", type=Path, metavar="PATH", help="write an annotated video (a folder for several)")
     p.add_argument("--trace-out", type=Path, metavar="PATH", help="save the pose trace (.npz; a folder for several)")
     p.add_argument("--no-cache", action="store_true", help="always run pose inference (ignore the trace cache)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="run pose inference on every frame (default: at full rate only around movement, rep boundaries, "
+        "threshold crossings and cuts, interpolating in between; see docs/performance.md)",
+    )
     p.add_argument(
         "-j",
         "--jobs",
@@ -108,6 +119,7 @@ def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path 
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.pose.adaptive import RatePolicy
     from formcheck.scoring import ScoreOptions
     from formcheck.trace import save_trace
 
@@ -116,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
     video_outs = [_per_video(args.video_out, video, many, ".annotated.mp4") for video in args.videos]
     trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
     html_outs = [_per_video(args.html_out, video, many, ".html") for video in args.videos]
-    outputs: dict[str, Path | str | None] = {"--json": args.json_out, "--csv": args.csv_out}
+    outputs: dict[str, Path | str | None] = {**output_options(args)}
     for video, video_out, trace_out, html_out in zip(args.videos, video_outs, trace_outs, html_outs, strict=True):
         which = f" ({video.name})" if many else ""
         outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
         outputs[f"--html{which}"] = html_out
-    check_outputs(outputs, inputs=command_inputs(args, args.videos))
+    check_outputs(outputs, inputs=command_inputs(args, args.videos), allow_stdout=stdout_options())
     for folder in {p.parent for p in (*video_outs, *trace_outs, *html_outs) if p is not None and many}:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -131,16 +143,16 @@ def run(args: argparse.Namespace) -> int:
         check_video_suffix(video_outs[0], "--video-out")
     opts = [
         ScoreOptions(
-            model=args.model,
-            model_dir=args.model_dir,
-            num_poses=args.people,
+            pose=pose_spec_from_args(args),
             video_out=video_out,
             progress=not args.no_progress,
             use_cache=not args.no_cache,
+            signals=args.signals or args.html_out is not None,  # the HTML page plots the report's signal
+            rate=None if args.every_frame else RatePolicy(),
         )
         for video_out in video_outs
     ]
-    quiet = is_stdout(args.json_out) or is_stdout(args.csv_out)
+    quiet = to_stdout(args)
     reports: list[dict | None] = [None] * len(args.videos)
     outputs_ok = True
     shown = 0
@@ -163,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
             if html_outs[i] is not None:
                 with deferred():
                     outputs_ok &= write_or_say(write_html_page, html_outs[i], report, cfg, trace, args.videos[i], args)
+            if not args.signals:
+                report.pop("signals", None)  # asked for by the page only
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
                 _show(reports[shown], quiet)
                 shown += 1
@@ -180,10 +194,7 @@ def run(args: argparse.Namespace) -> int:
                 _show(r, quiet)
         if not done:
             return exit_code(interrupted=interrupted, failed=True)
-        if args.json_out:
-            outputs_ok &= write_or_say(write_json, done if many else done[0], args.json_out)
-        if args.csv_out:
-            outputs_ok &= write_or_say(write_csv, done, args.csv_out)
+        outputs_ok &= write_requested(args, done, single=not many)
     unscored = len(reports) - len(done)
     bad = [r for r in done if not r["complete"]]
     partial = any(r.get("frames") and not r.get("nothing_measurable") for r in bad)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args
+from formcheck.cli.common import add_exercise_options, add_model_options, exercise_from_args, pose_spec_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [p for p in command_inputs(args, [args.recording]) if p != args.profile]
     check_outputs({"--out": args.out or default_profile_path(cfg.name)}, inputs=inputs)
     prepared, video = prepare_recording(
-        args.recording, cfg, args.model, args.model_dir, progress=not args.no_progress, on_status=print
+        args.recording, cfg, pose_spec_from_args(args), progress=not args.no_progress, on_status=print
     )
     session = TunerSession(prepared, cfg)
     out = args.out or default_profile_path(cfg.name)

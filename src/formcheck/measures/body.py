@@ -165,19 +165,18 @@ def measure_index(name: str) -> int:
         raise ValueError(f"unknown measure {name!r}; known measures: {', '.join(MEASURE_NAMES)}") from None
 
 
-# Precomputed index arrays so each frame costs a handful of numpy calls.
-_J_A = np.array([m.landmarks[0] for m in MEASURES[: 2 * len(_JOINTS)]])
-_J_B = np.array([m.landmarks[1] for m in MEASURES[: 2 * len(_JOINTS)]])
-_J_C = np.array([m.landmarks[2] for m in MEASURES[: 2 * len(_JOINTS)]])
+# Precomputed index arrays so each frame costs a handful of numpy calls. Every column is
+# found by its measure's name (never by position), so a measure is added in one place: its
+# MeasureDef, and the lines that compute it.
+_JOINT_NAMES = tuple(f"{stem}_{side}_deg" for stem, _abc, _k, _d in _JOINTS for side in ("left", "right"))
+_JOINT_COLS = np.array([_INDEX[n] for n in _JOINT_NAMES], dtype=np.intp)
+_J_A, _J_B, _J_C = (np.array([MEASURES[i].landmarks[k] for i in _JOINT_COLS]) for k in range(3))
 _J_FLEX = np.array([kind == "flex" for _s, _t, kind, _d in _JOINTS for _ in (0, 1)])
-_NJ = 2 * len(_JOINTS)
 _REQUIRED = np.zeros((len(MEASURES), N_LANDMARKS), dtype=np.float32)
 for _i, _m in enumerate(MEASURES):
     _REQUIRED[_i, list(_m.landmarks)] = 1.0
 _HAS_REQ = _REQUIRED.sum(axis=1) > 0
-_I_LIFT = _INDEX["leg_lift_left_deg"]
-_I_CAT = _INDEX["heel_lift_left_cm"]  # first column of the catalog measures
-_CAT_INDEX = {name: i - _I_CAT for name, i in _INDEX.items() if i >= _I_CAT}
+_CATALOG_COLS = np.array([_INDEX[m.name] for m in _catalog_defs()], dtype=np.intp)
 _HIPS = [L.LEFT_HIP, L.RIGHT_HIP]
 _KNEES = [L.LEFT_KNEE, L.RIGHT_KNEE]
 _ANKLES = [L.LEFT_ANKLE, L.RIGHT_ANKLE]
@@ -186,8 +185,13 @@ _TOES = [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
 _WRISTS = [L.LEFT_WRIST, L.RIGHT_WRIST]
 
 
+#: A landmark needs at least this visibility and presence (MediaPipe's scores, 0-1) to be used:
+#: the one definition for the analysis (live and whole-trace) and the overlay.
+MIN_VISIBILITY = 0.5
+
+
 def landmark_usable(
-    image_xy: np.ndarray, visibility: np.ndarray, presence: np.ndarray, min_visibility: float = 0.5
+    image_xy: np.ndarray, visibility: np.ndarray, presence: np.ndarray, min_visibility: float = MIN_VISIBILITY
 ) -> np.ndarray:
     """(T, 33) bool: a landmark is usable when visible, present AND inside the image.
 
@@ -278,18 +282,17 @@ def compute_measures(
     if plan.lift:
         _leg_lift(out, w, iso, msh, mhip, side_w)
 
-    base = _INDEX["trunk_lean_deg"]
-    out[:, base] = g.from_vertical_deg(mhip, msh)
-    out[:, base + 1] = g.signed_tilt_deg(ls, rs)
-    out[:, base + 2] = g.signed_tilt_deg(lh, rh)
-    out[:, base + 3] = width_ratio
+    out[:, _INDEX["trunk_lean_deg"]] = g.from_vertical_deg(mhip, msh)
+    out[:, _INDEX["shoulder_tilt_deg"]] = g.signed_tilt_deg(ls, rs)
+    out[:, _INDEX["hip_tilt_deg"]] = g.signed_tilt_deg(lh, rh)
+    out[:, _INDEX["shoulder_width_ratio"]] = width_ratio
 
     # Invalidate every measure whose landmarks are not all usable: one matrix product.
     missing = (~usable).astype(np.float32) @ _REQUIRED.T  # (T, M) count of unusable landmarks
     out[(missing > 0) & _HAS_REQ] = np.nan
 
-    for combined, li in plan.means:
-        out[:, combined] = _mean_either(out[:, li], out[:, li + 1])
+    for combined, left, right in plan.means:
+        out[:, combined] = _mean_either(out[:, left], out[:, right])
     _catalog_measures(out, iso, w, usable, side_w, only)
     return out
 
@@ -302,11 +305,14 @@ class _Plan:
     joint_abc: np.ndarray  # (3J,) landmark triples of those angles: all a, then all b, then all c
     joint_flex: np.ndarray  # (J,) bool: 180 − angle
     lift: bool
-    means: tuple[tuple[int, int], ...]  # (combined column, left column); right = left + 1
+    means: tuple[tuple[int, int, int], ...]  # (combined column, left column, right column)
 
 
 #: Measures computed from two others (their left and right versions).
-_MEANS = {"knee_flex_deg": "knee_flex_left_deg", "hip_flex_deg": "hip_flex_left_deg"}
+_MEANS = {
+    "knee_flex_deg": ("knee_flex_left_deg", "knee_flex_right_deg"),
+    "hip_flex_deg": ("hip_flex_left_deg", "hip_flex_right_deg"),
+}
 _LIFT = ("leg_lift_left_deg", "lift_height_left_cm", "leg_lift_right_deg", "lift_height_right_cm")
 
 
@@ -315,19 +321,19 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     """The work for ``only`` (None = everything). Per frame of live video the fixed cost of
     each numpy call dominates, so skipping what an exercise never reads is what counts."""
     need = set(MEASURE_NAMES) if only is None else set(only)
-    for combined, left in _MEANS.items():
+    for combined, sides in _MEANS.items():
         if combined in need:
-            need.update((left, MEASURE_NAMES[_INDEX[left] + 1]))
+            need.update(sides)
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
             need.update((f"{stem}_left_deg", f"{stem}_right_deg"))
-    joints = np.array([i for i in range(_NJ) if MEASURE_NAMES[i] in need], dtype=np.intp)
+    k = np.array([i for i, name in enumerate(_JOINT_NAMES) if name in need], dtype=np.intp)
     return _Plan(
-        joints,
-        np.concatenate([_J_A[joints], _J_B[joints], _J_C[joints]]),
-        _J_FLEX[joints],
+        _JOINT_COLS[k],
+        np.concatenate([_J_A[k], _J_B[k], _J_C[k]]),
+        _J_FLEX[k],
         any(n in need for n in _LIFT),
-        tuple((_INDEX[c], _INDEX[left]) for c, left in _MEANS.items() if c in need),
+        tuple((_INDEX[c], _INDEX[left], _INDEX[right]) for c, (left, right) in _MEANS.items() if c in need),
     )
 
 
@@ -347,7 +353,8 @@ def _leg_lift(
     lift2 = g.angle_between_deg(leg_i, trunk_i)
     lift = _blend(lift3, lift2, side_w) * _up_sign(trunk_i, leg_i)  # (T, 2)
     height_cm = g.norm_m(leg_w) * np.sin(np.radians(lift)) * 100.0
-    out[:, _I_LIFT : _I_LIFT + 4] = np.stack([lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]], axis=1)
+    for name, values in zip(_LIFT, (lift[:, 0], height_cm[:, 0], lift[:, 1], height_cm[:, 1]), strict=True):
+        out[:, _INDEX[name]] = values
 
 
 def _mean_either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -411,12 +418,11 @@ def _catalog_columns(
     by arithmetic; either-side measures then combine whichever side is finite. Written for
     few numpy calls: at T = 1 (live) their fixed cost dominates, hence also ``only``.
     """
-    out[:, _I_CAT:] = np.nan
+    out[:, _CATALOG_COLS] = np.nan
     want = _catalog_groups(None if only is None else frozenset(only))
     I = np.where(usable[..., None], iso, np.nan)  # noqa: E741 - (T, 33, 2) masked image
     W = np.where(usable[..., None], w, np.nan)  # (T, 33, 3) masked world
-    c = out[:, _I_CAT:]  # view into the catalog's columns
-    col = _CAT_INDEX
+    c, col = out, _INDEX  # c[:, col[name]]: the measure's column
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)

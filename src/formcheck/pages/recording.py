@@ -27,19 +27,32 @@ class PageInfo:
     when: str = ""  # the recording's date and time (default: now)
 
 
-def _signal_series(trace: PoseTrace, cfg: ExerciseConfig) -> dict[str | None, np.ndarray]:
+def _signal_series(
+    report: Mapping[str, Any], trace: PoseTrace, cfg: ExerciseConfig
+) -> tuple[np.ndarray, dict[str | None, np.ndarray]]:
+    """(t_s, the signal by side): the report's own signal series (``signals``, as the checker
+    saw it); a report without one (written without ``--signals`` by an older formcheck or the
+    Python API) has it measured from the trace."""
+    sides = cfg.rep.sides or (None,)
+    sig = report.get("signals")
+    if sig is not None:
+        def arr(v) -> np.ndarray:
+            return np.array([np.nan if x is None else x for x in v], dtype=np.float64)
+
+        names = {s: cfg.rep.signal_for(s) if s else cfg.rep.signal for s in sides}
+        if all(n in sig["series"] for n in names.values()):
+            return arr(sig["t_s"]), {s: arr(sig["series"][n]) for s, n in names.items()}
     from formcheck.analysis import trace_measures
     from formcheck.measures.body import measure_index
 
     values, _usable, _img = trace_measures(trace, only=cfg.measures_used())
-    sides = cfg.rep.sides or (None,)
-    return {s: values[:, measure_index(cfg.rep.signal_for(s))] for s in sides}
+    return trace.t_s, {s: values[:, measure_index(cfg.rep.signal_for(s))] for s in sides}
 
 
 def _plot(trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> str:
     plt = mpl()
     u = cfg.rep.unit
-    series = _signal_series(trace, cfg)
+    t_s, series = _signal_series(report, trace, cfg)
     fig, ax = plt.subplots(figsize=(11, 3.6))
     lo, hi = cfg.value(f"target_min_{u}"), cfg.value(f"target_max_{u}")
     if cfg.rep.relative:  # thresholds count from each rep's own starting level: no fixed line to draw
@@ -58,7 +71,7 @@ def _plot(trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> s
             ax.axhline(v, color="#555", linestyle=style, linewidth=1, label=f"{role} of a rep ({v:g} {u})")
     colors = {None: "#1f6feb", "left": "#1f6feb", "right": "#bf3989"}
     for side, v in series.items():
-        ax.plot(trace.t_s, v, color=colors.get(side, "#1f6feb"), linewidth=1.4, label=side or cfg.rep.signal)
+        ax.plot(t_s, v, color=colors.get(side, "#1f6feb"), linewidth=1.4, label=side or cfg.rep.signal)
     ymax = ax.get_ylim()[1]
     for r in report["rep_details"]:
         ok = r["ok"]
@@ -73,14 +86,14 @@ def _plot(trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> s
     return png_uri(fig)
 
 
-def _key_time(trace: PoseTrace, cfg: ExerciseConfig, rep: Mapping[str, Any], series) -> float:
+def _key_time(t_s: np.ndarray, cfg: ExerciseConfig, rep: Mapping[str, Any], series) -> float:
     """The rep's key frame: where its signal is furthest from where a rep ends."""
-    sel = (trace.t_s >= rep["start_s"]) & (trace.t_s <= rep["end_s"])
+    sel = (t_s >= rep["start_s"]) & (t_s <= rep["end_s"])
     v = series.get(rep["side"], next(iter(series.values())))[sel]
     if not sel.any() or not np.isfinite(v).any():
         return (rep["start_s"] + rep["end_s"]) / 2
     end = cfg.value(f"end_{cfg.rep.unit}") or 0.0
-    return float(trace.t_s[sel][int(np.nanargmax(np.abs(v - end)))])
+    return float(t_s[sel][int(np.nanargmax(np.abs(v - end)))])
 
 
 def _thumbnails(video: Path, trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> list[str]:
@@ -88,7 +101,7 @@ def _thumbnails(video: Path, trace: PoseTrace, cfg: ExerciseConfig, report: Mapp
 
     from formcheck.landmarks import SKELETON_EDGES
 
-    series = _signal_series(trace, cfg)
+    t_s, series = _signal_series(report, trace, cfg)
     cap = cv2.VideoCapture(str(video))
     out = []
     try:
@@ -96,7 +109,7 @@ def _thumbnails(video: Path, trace: PoseTrace, cfg: ExerciseConfig, report: Mapp
             return []
         t0 = float(trace.t_s[0]) if len(trace) else 0.0
         for r in report["rep_details"]:
-            t = _key_time(trace, cfg, r, series)
+            t = _key_time(t_s, cfg, r, series)
             cap.set(cv2.CAP_PROP_POS_MSEC, max(0.0, t) * 1000.0)
             ok, frame = cap.read()
             if not ok:

@@ -1,7 +1,10 @@
-"""MediaPipe Pose Landmarker (Tasks API, VIDEO mode) → PoseFrame numpy arrays.
+"""MediaPipe Pose Landmarker (Tasks API, VIDEO mode) → PoseFrame numpy arrays: the
+``mediapipe`` pose backend (:mod:`formcheck.pose.backend`; registered by
+:mod:`formcheck.pose.mediapipe_backend`).
 
 The only module that imports MediaPipe. One estimator per stream: VIDEO mode tracks the
-person between frames and needs strictly increasing timestamps.
+person between frames and needs strictly increasing timestamps. Cuts and identity jumps are
+marked after it, for every backend alike (:mod:`formcheck.pose.continuity`).
 """
 
 from __future__ import annotations
@@ -21,18 +24,8 @@ import numpy as np
 from formcheck.errors import ModelError
 from formcheck.landmarks import N_LANDMARKS
 from formcheck.landmarks import Landmark as L
+from formcheck.pose.continuity import hip_centre
 from formcheck.pose.frame import PoseFrame
-
-# A tracked person whose hip centre moves this far (in frame heights) between consecutive
-# frames has been swapped for someone else: MediaPipe follows one person and may jump.
-_JUMP_FRACTION = 0.25
-# Hard cuts between shots (edited videos): mean absolute difference of a coarse thumbnail
-# (0-255). Natural motion in front of a fixed camera stays under ~10; cuts score 40+.
-_CUT_SCORE = 25.0
-# After a cut MediaPipe keeps "tracking" for a few frames while its landmarks slide off
-# the body: distrust the landmarks this long.
-_CUT_SETTLE_S = 0.25
-_THUMB_STRIDE = 16
 
 
 @contextlib.contextmanager
@@ -93,17 +86,6 @@ def import_mediapipe():
         _undefer()
 
 
-def hip_centre(image_xy: np.ndarray, aspect: float) -> np.ndarray:
-    """(2,) hip centre of (33, 2) normalized image landmarks, in frame heights."""
-    return np.asarray(image_xy, dtype=np.float64)[[L.LEFT_HIP, L.RIGHT_HIP]].mean(axis=0) * (aspect, 1.0)
-
-
-def is_jump(prev_hip: np.ndarray | None, hip: np.ndarray) -> bool:
-    """True when the tracked person's hip centre moved too far since the previous frame
-    to be the same person (``prev_hip`` None: no one was tracked in the previous frame)."""
-    return prev_hip is not None and float(np.hypot(*(hip - prev_hip))) > _JUMP_FRACTION
-
-
 #: Landmarkers not closed yet. MediaPipe's own finalizer, when it runs during interpreter
 #: shutdown, prints a traceback ("Exception ignored in PoseLandmarker.__del__") and native
 #: "DestroyAccelerator" lines past formcheck's log filter: close them before that.
@@ -121,10 +103,11 @@ atexit.register(close_all)
 
 
 class PoseEstimator:
-    """Wraps ``vision.PoseLandmarker`` in VIDEO mode.
+    """Wraps ``vision.PoseLandmarker`` in VIDEO mode (a :class:`formcheck.pose.backend.PoseBackend`).
 
     Args:
         model_path: a ``pose_landmarker_*.task`` bundle (see :mod:`formcheck.pose.models`).
+        model_id: the bundle's id for reports and the trace cache (default: the file name).
         num_poses: people to detect. 1 is fastest (the detector runs only when tracking is
             lost); 2 lets formcheck notice a second person and keep following the first, at
             about twice the inference cost.
@@ -134,6 +117,7 @@ class PoseEstimator:
         self,
         model_path: Path,
         num_poses: int = 1,
+        model_id: str | None = None,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
@@ -143,6 +127,7 @@ class PoseEstimator:
 
         self._mp = mp
         self.model_path = Path(model_path)
+        self.model_id = model_id or self.model_path.name
         opts = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=vision.RunningMode.VIDEO,
@@ -156,9 +141,6 @@ class PoseEstimator:
         self._lm = self._create()
         _OPEN.add(self)
         self._last_hip: np.ndarray | None = None  # whom to follow among several people
-        self._prev_hip: np.ndarray | None = None  # the previous frame's hip centre, for jumps
-        self._thumb: np.ndarray | None = None
-        self._cut_until = -np.inf
         self._rgb: np.ndarray | None = None
 
     def _create(self):
@@ -183,19 +165,12 @@ class PoseEstimator:
         filters), so landmarks after frame *t* depend on every frame before it. After a
         restart they depend only on the frames from here on, which is what lets a video
         be scored in independent chunks that give exactly the landmarks of one pass
-        (see :func:`formcheck.scoring.segment_starts`). Cut detection and the jump check
-        against the previous frame carry on across a restart; whom to follow among
-        several people is chosen afresh (the largest).
+        (see :func:`formcheck.scoring.segment_starts`). Whom to follow among several
+        people is chosen afresh (the largest).
         """
         self._lm.close()
         self._lm = self._create()
         self._last_hip = None
-
-    def observe(self, frame_bgr: np.ndarray, t_s: float) -> None:
-        """Feed a frame to cut detection only, without inference: primes a chunk that
-        starts mid-video so cuts just before it are known, as in one pass."""
-        self._cut(frame_bgr[::_THUMB_STRIDE, ::_THUMB_STRIDE, ::-1], t_s)
-        self._prev_hip = None
 
     def detect(self, frame_bgr: np.ndarray, t_s: float) -> PoseFrame:
         """Landmarks of the tracked person in one frame (BGR, as OpenCV decodes)."""
@@ -205,15 +180,6 @@ class PoseEstimator:
             self._rgb = np.empty_like(frame_bgr)
         cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
         return self.detect_rgb(self._rgb, t_s)
-
-    def _cut(self, thumb_rgb: np.ndarray, t_s: float) -> bool:
-        """True while the frame follows a hard cut between shots by under _CUT_SETTLE_S.
-        ``thumb_rgb`` is the frame subsampled by _THUMB_STRIDE (RGB order)."""
-        thumb = thumb_rgb.astype(np.int16)
-        prev, self._thumb = self._thumb, thumb
-        if prev is not None and prev.shape == thumb.shape and float(np.abs(thumb - prev).mean()) > _CUT_SCORE:
-            self._cut_until = t_s + _CUT_SETTLE_S
-        return t_s <= self._cut_until
 
     def detect_rgb(self, rgb: np.ndarray, t_s: float) -> PoseFrame:
         mp = self._mp
@@ -227,19 +193,16 @@ class PoseEstimator:
         else:
             result = self._lm.detect_for_video(image, ts_ms)
         people = result.pose_landmarks
-        cut = self._cut(rgb[::_THUMB_STRIDE, ::_THUMB_STRIDE], t_s)
         if not people:
-            self._last_hip = self._prev_hip = None
+            self._last_hip = None
             return PoseFrame.empty(t_s)
         aspect = rgb.shape[1] / rgb.shape[0]
         k = self._choose(people, aspect)
         img = np.array([(p.x, p.y, p.visibility or 0.0, p.presence or 0.0) for p in people[k]], dtype=np.float64)
         world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[k]], dtype=np.float64)
-        hip = hip_centre(img[:, :2], aspect)
-        jump = is_jump(self._prev_hip, hip)
-        self._last_hip = self._prev_hip = hip
+        self._last_hip = hip_centre(img[:, :2], aspect)
         assert img.shape[0] == N_LANDMARKS
-        return PoseFrame(t_s, img[:, :2], world, img[:, 2], img[:, 3], len(people), jump or cut)
+        return PoseFrame(t_s, img[:, :2], world, img[:, 2], img[:, 3], len(people))
 
     def _choose(self, people: list, aspect: float) -> int:
         """With several people, keep following the one nearest the last tracked hip centre

@@ -180,6 +180,18 @@ class TraceBuilder:
     def __len__(self) -> int:
         return self._n
 
+    def set(self, i: int, f: PoseFrame) -> None:
+        """Replace frame ``i`` (already appended; e.g. a placeholder filled in later)."""
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        self._t[i] = f.t_s
+        self._img[i] = f.image_xy
+        self._world[i] = f.world_xyz
+        self._vis[i] = f.visibility
+        self._pres[i] = f.presence
+        self._people[i] = f.n_people
+        self._jump[i] = f.identity_jump
+
     def build(self) -> PoseTrace:
         n = self._n
         return PoseTrace(

@@ -17,12 +17,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from formcheck.checkers.events import CheckerState, Event
 from formcheck.live import KEY_NEXT, KEY_PAIN, KEY_PAUSE, KEY_QUIT, PAIN_ADVICE, LiveHooks, LiveOptions, run_live
 from formcheck.measures import visibility
+from formcheck.pose.protocol import BackendSpec
 from formcheck.routines.model import Routine, Step
 
 #: Stream seconds the person must be measurable, in the right view and position, before the
@@ -41,9 +41,8 @@ class RoutineOptions:
     stands in for the camera); ``clock``/``sleep`` drive the rest countdown (tests inject them)."""
 
     sources: Sequence[str]
-    model: str = "lite"
-    model_dir: Path | None = None
-    num_poses: int = 1
+    #: Which pose backend and model for every set (default: MediaPipe's lite model; a trace source replays).
+    pose: BackendSpec = field(default_factory=lambda: BackendSpec(model="lite"))
     window: bool = True
     debug: bool = False
     voice: Any = None  # a formcheck.voice.VoiceCues: counts, holds, cues and announcements spoken
@@ -239,13 +238,13 @@ def run_routine(routine: Routine, opts: RoutineOptions, history: Any = None) -> 
                 if not opts.window:
                     sets = f", set {k + 1} of {step.sets}" if step.sets > 1 else ""
                     print(f"== Exercise {i + 1} of {n}: {cfg.title}{sets} - {step.dose_text()} ==", flush=True)
-                set_rec = history.begin_set(cfg, opts.sources[i], opts.model) if history is not None else None
+                set_rec = history.begin_set(cfg, opts.sources[i], opts.pose.model) if history is not None else None
                 last_set = set_rec
                 if voice is not None:
                     voice.set_exercise(cfg.value("hold_s"))
                 hooks = _SetHooks(routine, i, k + 1, step, _fan_out(set_rec, voice.on_events if voice else None))
                 live = LiveOptions(
-                    source=opts.sources[i], model=opts.model, model_dir=opts.model_dir, num_poses=opts.num_poses,
+                    source=opts.sources[i], pose=opts.pose,
                     window=opts.window, debug=opts.debug, keep_trace=False, hooks=hooks.live_hooks(),
                     window_name=win, close_window=False,
                 )  # fmt: skip

@@ -25,6 +25,7 @@ import numpy as np
 
 from formcheck.checkers.events import CheckerState, RepResult
 from formcheck.landmarks import SKELETON_EDGES
+from formcheck.measures.body import MIN_VISIBILITY, landmark_usable
 from formcheck.pose.frame import PoseFrame
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ class Annotator:
         *,
         signal_label: str = "",
         fault_texts: Mapping[str, str] | None = None,
-        min_visibility: float = 0.5,
+        min_visibility: float = MIN_VISIBILITY,
     ) -> None:
         w, h = frame_size
         if w <= 0 or h <= 0:
@@ -290,8 +291,7 @@ class Annotator:
         if not finite.any():
             return
         if usable is None:
-            inside = ((xy >= 0.0) & (xy <= 1.0)).all(axis=1)
-            usable = inside & (pose.visibility >= self.min_visibility) & (pose.presence >= self.min_visibility)
+            usable = landmark_usable(xy, pose.visibility, pose.presence, self.min_visibility)
         # Fixed-point pixels; clipped so far-off landmarks cannot overflow int32.
         px = np.nan_to_num(xy * (lay.w * _ONE, lay.h * _ONE), nan=0.0)
         px = np.clip(px, -4 * lay.u * _ONE, 8 * lay.u * _ONE).astype(np.int32)

@@ -12,42 +12,15 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from formcheck.errors import CameraError, VideoError
+from formcheck.sources.info import FrameSource, VideoInfo
 
-
-@dataclass(frozen=True, slots=True)
-class VideoInfo:
-    """What a source reports about itself. ``frames`` is an estimate (0 = unknown/live)."""
-
-    source: str
-    width: int
-    height: int
-    fps: float
-    frames: int
-    live: bool
-
-    @property
-    def aspect(self) -> float:
-        return self.width / self.height if self.height else 1.0
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.fps if self.fps > 0 and self.frames > 0 else 0.0
-
-
-class FrameSource(Protocol):
-    info: VideoInfo
-
-    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["CameraSource", "FrameSource", "VideoFileSource", "VideoInfo", "open_live_source", "open_source"]
 
 
 def use_one_opencv_thread() -> None:
@@ -305,6 +278,20 @@ class VideoFileSource:
         self.close()
 
 
+def fresh_frame_deadline(now: float, frame_t: float, period: float) -> float | None:
+    """The live sources' freshness rule: None when the newest frame (captured at ``frame_t``)
+    is fresh enough to take at ``now``; else the time until which to wait for the next one.
+
+    A frame over half an interval old is passed over: the next is due within half an
+    interval (at ``frame_t + period``), so waiting up to ``frame_t + 1.5 * period`` gets a
+    frame at most half an interval old, however the consumer's pace falls against the
+    camera's. With no interval known yet (``period`` 0) every frame is taken.
+    """
+    if period <= 0 or now - frame_t <= period / 2:
+        return None
+    return frame_t + 1.5 * period
+
+
 class CameraSource:
     """A webcam or network stream read on its own thread, keeping only the newest frame.
 
@@ -420,11 +407,11 @@ class CameraSource:
                     raise CameraError(f"no frame from {self.spec} for {self.timeout_s:g} s (disconnected?)")
                 self._cond.wait(left)
             period = self._period
-            if self.fresh_wait and period > 0 and self._seq > self._taken:
-                # Over half an interval old: the next frame is due within half an interval.
+            if self.fresh_wait and self._seq > self._taken:
                 now = time.monotonic()
-                if now - self._t > period / 2:
-                    seq, wait_until = self._seq, self._t + 1.5 * period
+                wait_until = fresh_frame_deadline(now, self._t, period)
+                if wait_until is not None:
+                    seq = self._seq
                     while self._seq == seq and self._running and not self._eof and now < wait_until:
                         self._cond.wait(wait_until - now)
                         now = time.monotonic()
