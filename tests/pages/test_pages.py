@@ -73,6 +73,40 @@ def test_recording_page_escapes_user_strings_and_embeds_everything(squat):
     assert f"formcheck {report['formcheck_version']}" in html and "Wall squat" in html
 
 
+def test_recording_page_plots_the_reports_own_signal_series(tmp_path, monkeypatch):
+    """The plot draws the report's SignalSeries (what the checker saw), not a second measuring of the trace."""
+    import formcheck.analysis
+    from formcheck.synthetic import wall_squat
+    from formcheck.trace import save_trace
+
+    path = tmp_path / "squat.npz"
+    save_trace(wall_squat(reps=3), path)
+    cfg = get_exercise("wall_squat")
+    report = rescore_trace(path, cfg, signals=True)
+
+    def no_second_chain(*a, **k):
+        raise AssertionError("the page measured the trace again")
+
+    monkeypatch.setattr(formcheck.analysis, "trace_measures", no_second_chain)
+    html = recording_page(report, cfg, load_trace(path))
+    assert html.count("data:image/png;base64,") == 1
+    with pytest.raises(AssertionError, match="measured the trace again"):  # without a series it must measure
+        recording_page({k: v for k, v in report.items() if k != "signals"}, cfg, load_trace(path))
+
+
+def test_rescore_html_keeps_signals_out_of_the_json_unless_asked(squat, tmp_path):
+    _cfg, _trace, _report = squat  # the fixture saved the trace here
+    trace = tmp_path / "squat.npz"
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    assert main(["rescore", str(trace), "-e", "wall_squat", "--html", str(page), "--json", str(out),
+                 "--patient", "Ann"]) == 0  # fmt: skip
+    import json
+
+    data = json.loads(out.read_text())
+    assert "signals" not in data and data["patient"]["name"] == "Ann" and data["generated_utc"].endswith("+00:00")
+    assert page.read_text().count("data:image/png;base64,") == 1
+
+
 @pytest.mark.real
 def test_score_html_page_has_key_frames_and_renders_in_chromium(samples_dir, models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("FORMCHECK_MODEL_DIR", str(models_dir))
