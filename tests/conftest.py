@@ -17,6 +17,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _private_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every formcheck it starts) keeps its session history out of the real
+    user data folder: ``XDG_DATA_HOME`` points at a temporary folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 def _need(path: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is absent (the shared models and sample clips live next to the repository)")

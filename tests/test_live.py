@@ -30,7 +30,7 @@ def test_live_run_reports_latency_inference_and_dropped_frames(samples_dir, mode
     assert np.median(lat) < np.median(inf) + 60.0  # and little else, even on a busy CI machine
     # Every camera frame was either shown or dropped for a newer one: nothing queued.
     assert stats.frames + stats.dropped == pytest.approx(91, abs=3)
-    assert report["live"] == {"frames_shown": stats.frames, "frames_dropped": stats.dropped}
+    assert report["live"] == {"frames_shown": stats.frames, "frames_dropped": stats.dropped, "ended_by": "source_end"}
     assert len(trace) == 0  # not kept unless asked: memory stays flat in long sessions
 
 

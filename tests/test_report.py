@@ -14,7 +14,7 @@ import pytest
 from formcheck import synthetic
 from formcheck.checkers.events import Event, EventKind, RepResult
 from formcheck.config import ExerciseConfig, builtin_exercises, get_exercise
-from formcheck.report import REPORT_VERSION, Report, report_from_checker, summary_text
+from formcheck.report import REPORT_VERSION, PatientInfo, Report, report_from_checker, summary_text
 from formcheck.rescoring import rescore_trace
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "report.schema.json").read_text())
@@ -71,6 +71,19 @@ def test_every_readme_key_is_in_the_report_and_in_each_rep(synthetic_reports) ->
 def test_the_typed_report_round_trips_its_json_form_exactly(synthetic_reports, name: str) -> None:
     report = synthetic_reports[name]
     assert Report.from_dict(report).to_dict() == report
+
+
+def test_who_and_when_are_typed_fields_that_round_trip_and_validate(synthetic_reports) -> None:
+    stamped = {**synthetic_reports["wall_squat"], "generated_utc": "2026-12-04T18:00:00+00:00",
+               "patient": {"name": "Ana", "notes": "knee", "profile": "ana.toml"}}  # fmt: skip
+    typed = Report.from_dict(stamped)
+    assert typed.generated_utc == "2026-12-04T18:00:00+00:00"
+    assert typed.patient == PatientInfo("Ana", "knee", "ana.toml")
+    assert "patient" not in typed.extra and "generated_utc" not in typed.extra
+    assert typed.to_dict() == stamped
+    validate(stamped)
+    with pytest.raises(jsonschema.ValidationError):
+        validate({**stamped, "patient": {"name": 3, "notes": "", "profile": None}})
 
 
 def test_the_signal_series_has_one_value_per_frame_and_nulls_where_not_measurable(synthetic_reports) -> None:

@@ -1,8 +1,10 @@
 """The live loop: camera (or a file played at real-time pace) → pose → analysis → window.
 
 Always works on the newest frame (the capture thread drops what inference could not take),
-so latency stays at about one inference and no queue builds up. Keys: q/Esc quit,
-space pause, r reset, p "it hurts, stop" (ends the set and records a pain stop).
+so latency stays at about one inference and no queue builds up. Keys (in the window, or in
+the terminal when there is none): q/Esc quit, space pause, r reset, p "it hurts, stop"
+(ends the set, records a pain stop and shows the seeds' advice); a routine adds n (next).
+:class:`LiveHooks` lets the history, a routine and voice cues follow the set as it happens.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import os
 import sys
 import time
 from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from formcheck.analysis import Analyzer, is_segmented, is_world_exact
-from formcheck.checkers.events import EventKind
+from formcheck.checkers.events import CheckerState, Event, EventKind
 from formcheck.config import ExerciseConfig
 from formcheck.errors import CameraError, FormcheckError
 from formcheck.pose.backend import BackendSpec, open_backend
@@ -30,6 +33,30 @@ KEY_QUIT = {ord("q"), ord("Q"), 27}
 KEY_PAUSE = ord(" ")
 KEY_RESET = {ord("r"), ord("R")}
 KEY_PAIN = {ord("p"), ord("P")}
+KEY_NEXT = {ord("n"), ord("N")}
+
+#: The seeds' advice, shown (and printed) when the person stops because it hurts.
+PAIN_ADVICE = "Stop if it hurts - don't push through the pain. Tell your therapist."
+
+KEYS_LEGEND = "p: it hurts - stop    space: pause    r: reset    q: quit"
+
+
+@dataclass(slots=True)
+class LiveHooks:
+    """Seams for what follows a set as it happens (history, routines, voice cues).
+
+    Attributes:
+        on_events: called with every frame's checker events (reps, holds, cues, a pain stop)
+            as they happen, and with the events of the set's end.
+        done: ends the set when it returns True (e.g. a routine's dose is met).
+        status: a line shown on screen above the keys legend (e.g. a routine's progress).
+        next_key: "n" ends the set early (a routine moves on) and is shown in the legend.
+    """
+
+    on_events: Callable[[Sequence[Event]], None] | None = None
+    done: Callable[[CheckerState], bool] | None = None
+    status: Callable[[CheckerState], str] | None = None
+    next_key: bool = False
 
 
 @dataclass(slots=True)
@@ -44,6 +71,9 @@ class LiveOptions:
     keep_trace: bool = True  # False: memory stays flat however long the session (no trace returned)
     loop: bool = False  # a video file source plays over and over (demos, soak tests)
     signals: bool = False  # the report carries the exercise's per-frame signal (report.SignalSeries)
+    hooks: LiveHooks = field(default_factory=LiveHooks)
+    window_name: str | None = None  # default "formcheck - <exercise title>"; a routine keeps one window
+    close_window: bool = True  # False: leave the window open for what comes next (a routine)
 
 
 @dataclass(slots=True)
@@ -95,13 +125,19 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
     series = SignalRecorder(cfg) if opts.signals else None
     stats = LiveStats(latency_ms=array("d"), inference_ms=array("d"))
     latency: float | None = None  # the last frame's, shown on the next one
-    win = f"formcheck - {cfg.title}"
+    win = opts.window_name or f"formcheck - {cfg.title}"
+    hooks = opts.hooks
+    legend = KEYS_LEGEND.replace("q: quit", "n: next    q: quit") if hooks.next_key else KEYS_LEGEND
+    ended_by = "source_end"
     error: str | None = None
     recording: _Recording | None = None
     t0: float | None = None
     paused = False
     fps_ema = 0.0
     last_shown = time.monotonic()
+    from formcheck.sources.keys import TerminalKeys
+
+    keys = TerminalKeys()
     try:
         with contextlib.ExitStack() as stack:  # closed in reverse: sink, backend, source
             stack.callback(src.close)
@@ -123,9 +159,10 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     t0 = t_cap
                 t_s = t_cap - t0
                 if opts.max_seconds is not None and t_s > opts.max_seconds:
+                    ended_by = "max_seconds"
                     break
                 if paused:
-                    info = OverlayInfo(paused=True, message="Paused - press space to continue")
+                    info = OverlayInfo(paused=True, message="Paused - press space to continue", keys=legend)
                     shown = annotator.annotate(frame, None, analyzer.checker.state(), info)
                 else:
                     t_inf = time.monotonic()
@@ -136,29 +173,32 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     out = analyzer.update(pose)
                     if series is not None:
                         series.append(out.measures.t_s, out.measures.values)
+                    if hooks.on_events is not None and out.events:
+                        hooks.on_events(out.events)
                     _print_events(out.events, opts.window)
                     now = time.monotonic()
                     dt = now - last_shown
                     last_shown = now
                     fps_ema = 0.9 * fps_ema + 0.1 * (1.0 / dt) if fps_ema else 1.0 / max(dt, 1e-3)
-                    info = OverlayInfo(fps=fps_ema, latency_ms=latency, dropped=src.dropped)
-                    shown = annotator.annotate(frame, out.pose, analyzer.checker.state(), info)
+                    state = analyzer.checker.state()
+                    status = hooks.status(state) if hooks.status is not None else ""
+                    info = OverlayInfo(fps=fps_ema, latency_ms=latency, dropped=src.dropped, keys=legend, status=status)
+                    shown = annotator.annotate(frame, out.pose, state, info)
                 stats.frames += 1
                 if sink is not None:
                     sink.write(shown, t_s)  # at its real time: dropped frames do not shorten the video
-                if not opts.window:
-                    if not paused and captured:
-                        latency = (time.monotonic() - t_cap) * 1000.0  # capture → drawn (no screen)
-                        stats.latency_ms.append(latency)
-                    if analyzer.checker.stopped:
-                        break
-                    continue
-                cv2.imshow(win, shown)
-                key = cv2.waitKey(1) & 0xFF
+                if opts.window:
+                    cv2.imshow(win, shown)
+                    key = cv2.waitKey(1) & 0xFF
+                    if cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
+                        key = 27
                 if not paused and captured:
-                    latency = (time.monotonic() - t_cap) * 1000.0  # capture → on screen
+                    latency = (time.monotonic() - t_cap) * 1000.0  # capture → on screen (or drawn, no window)
                     stats.latency_ms.append(latency)
-                if key in KEY_QUIT or cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
+                tkey = keys.poll()
+                key = tkey if tkey is not None else (key if opts.window else None)
+                if key in KEY_QUIT:
+                    ended_by = "quit"
                     break
                 if key == KEY_PAUSE:
                     paused = not paused
@@ -166,10 +206,26 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
                     analyzer.checker.reset()
                     analyzer.smoother.reset()
                 elif key in KEY_PAIN:
-                    _print_events(analyzer.checker.stop(t_s), opts.window)
-                    shown = annotator.annotate(frame, None, analyzer.checker.state(), OverlayInfo())
-                    cv2.imshow(win, shown)
-                    cv2.waitKey(1500)
+                    ended_by = "pain_stop"
+                    stop_events = analyzer.checker.stop(t_s)
+                    if hooks.on_events is not None:
+                        hooks.on_events(stop_events)
+                    _print_events(stop_events, opts.window)
+                    print(PAIN_ADVICE, file=sys.stderr if opts.window else sys.stdout, flush=True)
+                    if opts.window:
+                        info = OverlayInfo(message=PAIN_ADVICE)
+                        shown = annotator.annotate(frame, None, analyzer.checker.state(), info)
+                        cv2.imshow(win, shown)
+                        cv2.waitKey(2500)
+                    break
+                elif hooks.next_key and key in KEY_NEXT:
+                    ended_by = "next"
+                    break
+                if analyzer.checker.stopped:
+                    ended_by = analyzer.checker.stopped[1]
+                    break
+                if hooks.done is not None and not paused and hooks.done(analyzer.checker.state()):
+                    ended_by = "done"
                     break
     except CameraError as e:
         error = str(e)
@@ -178,18 +234,22 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         from formcheck.interrupts import interruption_text
 
         error = interruption_text(e)
+        ended_by = "interrupted"
     finally:
+        keys.close()
         stats.dropped = src.dropped
-        if opts.window:
+        if opts.window and opts.close_window:
             cv2.destroyAllWindows()
-    analyzer.finish()
+    end_events = analyzer.finish()
+    if hooks.on_events is not None and end_events:
+        hooks.on_events(end_events)
     report = build_report(
         analyzer.checker,
         source=str(opts.source),
         model=model,
         complete=error is None,
         error=error,
-        extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped}},
+        extra={"live": {"frames_shown": stats.frames, "frames_dropped": stats.dropped, "ended_by": ended_by}},
         signals=series.build() if series is not None else None,
         input_info=InputInfo.from_extra(extra),
     )

@@ -245,6 +245,22 @@ class InputInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientInfo:
+    """Whose recording a report is: the patient's name, the profile's notes and the profile file."""
+
+    name: str
+    notes: str = ""
+    profile: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "notes": self.notes, "profile": self.profile}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PatientInfo:
+        return cls(d["name"], d.get("notes") or "", d.get("profile"))
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """One checked recording or session: the typed form of the JSON report.
 
@@ -261,6 +277,9 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = REPORT_VERSION
     input: InputInfo | None = None
+    #: When the report was made (ISO 8601, UTC) and whose it is; set by the commands (None: not stamped).
+    generated_utc: str | None = None
+    patient: PatientInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         s = self.session
@@ -289,6 +308,10 @@ class Report:
         }
         if self.input is not None:
             d.update(self.input.to_dict())
+        if self.generated_utc is not None:
+            d["generated_utc"] = self.generated_utc
+        if self.patient is not None:
+            d["patient"] = self.patient.to_dict()
         d.update(self.extra)
         if self.signals is not None:
             d["signals"] = self.signals.to_dict()
@@ -314,6 +337,8 @@ class Report:
             extra,
             d.get("report_version", REPORT_VERSION),
             InputInfo.from_dict(d),
+            d.get("generated_utc"),
+            PatientInfo.from_dict(d["patient"]) if d.get("patient") is not None else None,
         )
 
 
@@ -321,6 +346,7 @@ _FIXED_KEYS = frozenset((
     "exercise", "source", "model", "duration_s", "frames", "measurable_frames", "measurable_fraction", "reps",
     "reps_by_side", "reps_ok", "target_reps", "rep_details", "cues", "stopped", "complete", "error", "thresholds",
     "note", "formcheck_version", "report_version", "signals", "synthesized", "input_note", "world_exact", "segmented",
+    "generated_utc", "patient",
 ))  # fmt: skip
 
 

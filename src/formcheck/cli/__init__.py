@@ -13,7 +13,10 @@ import sys
 from formcheck.errors import FormcheckError
 
 #: Modules under formcheck.cli providing sub-commands, in help order.
-COMMANDS = ("live", "score", "rescore", "tune", "fit", "importer", "exercises", "samples", "models", "cache")
+COMMANDS = (
+    "live", "routine", "score", "rescore", "tune", "fit", "importer", "history", "progress",
+    "exercises", "samples", "models", "cache",
+)  # fmt: skip
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

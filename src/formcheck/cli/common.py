@@ -110,6 +110,79 @@ def user_exercise_files() -> list[Path]:
 _user_exercise_files = user_exercise_files  # the old private name
 
 
+def add_history_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="session history database (default: history.sqlite3 in the user data folder)",
+    )
+    p.add_argument("--no-history", action="store_true", help="do not store this session in the history")
+    p.add_argument(
+        "--patient",
+        default=None,
+        metavar="NAME",
+        help="whose session this is, in the history (default: the profile's name, else 'me')",
+    )
+
+
+def history_from_args(args: argparse.Namespace, mode: str, routine: str | None = None):
+    """A :class:`~formcheck.history.HistoryRecorder` for this run, or None with --no-history."""
+    if getattr(args, "no_history", False):
+        return None
+    from formcheck.history import HistoryRecorder, SessionInfo, default_db_path
+
+    patient, notes = patient_from_args(args)
+    profile = getattr(args, "profile", None)
+    info = SessionInfo(
+        patient=patient, mode=mode, routine=routine, profile=str(profile) if profile else None, notes=notes
+    )
+    return HistoryRecorder(args.db or default_db_path(), info)
+
+
+def patient_from_args(args: argparse.Namespace) -> tuple[str, str]:
+    """(patient name, notes): --patient, else the profile's name, else the default; the profile's notes."""
+    from formcheck.history import DEFAULT_PATIENT
+
+    name, notes = "", ""
+    profile = getattr(args, "profile", None)
+    if profile is not None:
+        from formcheck.profiles import load_profile
+
+        p = load_profile(profile, exercise_catalog(list(getattr(args, "exercises_file", []))))
+        name, notes = p.name, p.notes
+    return getattr(args, "patient", None) or name or DEFAULT_PATIENT, notes
+
+
+def add_html_option(p: argparse.ArgumentParser, several: bool = False) -> None:
+    more = " (a folder for several)" if several else ""
+    p.add_argument("--html", dest="html_out", type=Path, default=None, metavar="PATH",
+                   help=f"write a self-contained HTML report here{more}: plot, per-rep table, key frames")  # fmt: skip
+
+
+def write_html_page(path: Path, report: dict, cfg: ExerciseConfig, trace, video: Path | None, args) -> None:
+    """The recording's HTML page (see formcheck.pages.recording)."""
+    from formcheck.outputs import write_text
+    from formcheck.pages.recording import PageInfo, recording_page
+
+    patient, notes = patient_from_args(args)
+    video = video if video is not None and video.is_file() else None
+    write_text(path, recording_page(report, cfg, trace, video, PageInfo(patient, notes)), what="--html")
+
+
+def stamp_report(report: dict, args: argparse.Namespace) -> dict:
+    """Who and when, on a report: the time it was made (UTC), the patient and the profile's
+    notes, the profile file. (Model and tool version are already in it.)"""
+    from formcheck.history.db import utc_now
+
+    patient, notes = patient_from_args(args)
+    profile = getattr(args, "profile", None)
+    report.setdefault("generated_utc", utc_now())
+    report.setdefault("patient", {"name": patient, "notes": notes, "profile": str(profile) if profile else None})
+    return report
+
+
 # ---------------------------------------------------------------- report outputs (one option per writer)
 def _dest(writer: ReportWriter) -> str:
     return writer.option.lstrip("-").replace("-", "_") + "_out"

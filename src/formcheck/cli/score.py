@@ -11,13 +11,18 @@ from typing import Any
 from formcheck.batch import default_jobs
 from formcheck.cli.common import (
     add_exercise_options,
+    add_history_options,
+    add_html_option,
     add_model_options,
     add_report_options,
     exercise_from_args,
+    history_from_args,
     output_options,
     pose_spec_from_args,
+    stamp_report,
     stdout_options,
     to_stdout,
+    write_html_page,
     write_requested,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
@@ -34,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
     add_exercise_options(p)
+    add_history_options(p)
+    add_html_option(p, several=True)
     add_model_options(p, default="full")
     add_report_options(p)
     p.add_argument("--video-out", type=Path, metavar="PATH", help="write an annotated video (a folder for several)")
@@ -120,12 +127,14 @@ def run(args: argparse.Namespace) -> int:
     many = len(args.videos) > 1
     video_outs = [_per_video(args.video_out, video, many, ".annotated.mp4") for video in args.videos]
     trace_outs = [_per_video(args.trace_out, video, many, ".trace.npz") for video in args.videos]
+    html_outs = [_per_video(args.html_out, video, many, ".html") for video in args.videos]
     outputs: dict[str, Path | str | None] = {**output_options(args)}
-    for video, video_out, trace_out in zip(args.videos, video_outs, trace_outs, strict=True):
+    for video, video_out, trace_out, html_out in zip(args.videos, video_outs, trace_outs, html_outs, strict=True):
         which = f" ({video.name})" if many else ""
         outputs[f"--video-out{which}"], outputs[f"--trace-out{which}"] = video_out, trace_out
+        outputs[f"--html{which}"] = html_out
     check_outputs(outputs, inputs=command_inputs(args, args.videos), allow_stdout=stdout_options())
-    for folder in {p.parent for p in (*video_outs, *trace_outs) if p is not None and many}:
+    for folder in {p.parent for p in (*video_outs, *trace_outs, *html_outs) if p is not None and many}:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -138,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             video_out=video_out,
             progress=not args.no_progress,
             use_cache=not args.no_cache,
-            signals=args.signals,
+            signals=args.signals or args.html_out is not None,  # the HTML page plots the report's signal
             rate=None if args.every_frame else RatePolicy(),
         )
         for video_out in video_outs
@@ -148,10 +157,14 @@ def run(args: argparse.Namespace) -> int:
     outputs_ok = True
     shown = 0
     interrupted = False
+    history = history_from_args(args, "score")
     try:
         for i, report, trace in _scores(args, cfg, opts):
             ended_by_signal(report)
             reports[i] = report
+            stamp_report(report, args)
+            if history is not None and report.get("frames"):  # stored as soon as scored (not an unreadable file)
+                history = _store(history, cfg, report)
             for key in ("video_out_error", "trace_out_error"):
                 if report.get(key):
                     print(f"formcheck: {report[key]}", file=sys.stderr)
@@ -159,11 +172,19 @@ def run(args: argparse.Namespace) -> int:
             if trace is not None and trace_outs[i] is not None:
                 with deferred():
                     outputs_ok &= write_or_say(save_trace, trace, trace_outs[i])
+            if html_outs[i] is not None:
+                with deferred():
+                    outputs_ok &= write_or_say(write_html_page, html_outs[i], report, cfg, trace, args.videos[i], args)
+            if not args.signals:
+                report.pop("signals", None)  # asked for by the page only
             while shown < len(reports) and reports[shown] is not None:  # summaries in the order given
                 _show(reports[shown], quiet)
                 shown += 1
     except KeyboardInterrupt:  # ended before the scheduler could collect what was measured
         interrupted = True
+    finally:
+        if history is not None:
+            history.close()
     done = [r for r in reports if r is not None]
     interrupted = interrupted or (len(done) < len(reports) and ended_by() is not None)
     interrupted = interrupted or any("ended_by" in r for r in done)
@@ -183,6 +204,20 @@ def run(args: argparse.Namespace) -> int:
         outputs_ok=outputs_ok,
         failed=bool(unscored or bad),
     )
+
+
+def _store(history, cfg, report: dict):
+    """Store one scored recording; a failing history is said once and dropped, never the scores."""
+    import sqlite3
+
+    from formcheck.history import record_report
+
+    try:
+        record_report(history, cfg, report)
+        return history
+    except sqlite3.Error as e:
+        print(f"formcheck: history not saved ({e})", file=sys.stderr)
+        return None
 
 
 def _show(report: dict[str, Any], quiet: bool) -> None:

@@ -74,6 +74,8 @@ class OverlayInfo:
         dropped: frames skipped so far to stay on the newest one (debug line).
         paused: draws a large "Paused" in the middle.
         message: a short notice shown in the middle (e.g. "Saved", "Stopped: it hurts").
+        keys: the keys legend shown under the title (e.g. "p: it hurts - stop   q: quit").
+        status: one line shown above the legend (e.g. a routine's progress).
     """
 
     fps: float | None = None
@@ -81,6 +83,8 @@ class OverlayInfo:
     dropped: int | None = None
     paused: bool = False
     message: str = ""
+    keys: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +271,7 @@ class Annotator:
         if pose is not None:
             self._skeleton(frame_bgr, pose, usable)
         y = self._counter(frame_bgr, state)
-        self._title_panel(frame_bgr, state, right_limit=self._counter_left)
+        title_bottom = self._title_panel(frame_bgr, state, right_limit=self._counter_left)
         y = self._last_rep(frame_bgr, state, y)
         if state.phase == "hold" and state.hold_target_s:
             self._hold_ring(frame_bgr, state, y)
@@ -275,6 +279,7 @@ class Annotator:
         if extra is not None:
             if self.debug:
                 self._debug_line(frame_bgr, extra, band_top)
+            self._notes(frame_bgr, (extra.status, extra.keys), title_bottom, self._counter_left)
             self._center(frame_bgr, extra)
         return frame_bgr
 
@@ -346,8 +351,8 @@ class Annotator:
         self._counter_left = x0
         return y1 + lay.pad
 
-    def _title_panel(self, img: np.ndarray, s: CheckerState, right_limit: int) -> None:
-        """Exercise title and the live signal value, top-left."""
+    def _title_panel(self, img: np.ndarray, s: CheckerState, right_limit: int) -> int:
+        """Exercise title and the live signal value, top-left. Returns the y below it."""
         lay = self._lay
         max_w = max(right_limit - 2 * lay.m - 2 * lay.pad, lay.u // 5)
         (title,), tf = _fit(self.title, lay.title, max_w, 1)
@@ -367,6 +372,24 @@ class Annotator:
         if deg:  # cv2's fonts have no "°": draw a small ring
             dx = x + _text_w(value, sf.scale, sf.thick) + deg_r
             cv2.circle(img, (dx, v_base - sf.cap + deg_r), deg_r, WHITE, max(1, sf.thick // 2 + 1), _AA)
+        return v_base + lay.pad
+
+    def _notes(self, img: np.ndarray, lines: Sequence[str], top: int, right_limit: int) -> None:
+        """Small lines (routine status, keys legend) on a dimmed strip under the title panel."""
+        lay = self._lay
+        f = lay.caption
+        max_w = max(right_limit - 2 * lay.m - 2 * lay.pad, lay.u // 4)
+        rows = [(line, fit) for text in lines if text for fitted, fit in [_fit(text, f, max_w)] for line in fitted]
+        if not rows:
+            return
+        line_h = f.cap + lay.pad
+        x0, y0 = lay.m, top + lay.pad // 2
+        w = max(_text_w(t, ft.scale, ft.thick) for t, ft in rows)
+        _dim(img, x0, y0, x0 + w + 2 * lay.pad, y0 + len(rows) * line_h + lay.pad)
+        y = y0
+        for i, (text, ft) in enumerate(rows):
+            y += line_h
+            _put(img, text, x0 + lay.pad, y, ft, YELLOW if i == 0 and lines[0] else WHITE)
 
     def _signal_text(self, s: CheckerState) -> str:
         label = f"{self.signal_label} " if self.signal_label else ""
