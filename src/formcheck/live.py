@@ -94,7 +94,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
         if opts.record is not None:
             from formcheck.sinks.video import VideoSink
 
-            sink = VideoSink(opts.record, src.info.fps or 30.0, (w, h)).__enter__()
+            sink = VideoSink(opts.record, src.info.fps or 30.0, (w, h), realtime=True).__enter__()
         if opts.window:
             from formcheck.sinks.window import use_system_fonts
 

@@ -191,8 +191,8 @@ def moving_scene(i: int, w: int = 640, h: int = 360) -> np.ndarray:
     return f
 
 
-def write_scene(path: Path, n: int = 60) -> VideoSink:
-    with VideoSink(path, 30.0, (640, 360)) as sink:
+def write_scene(path: Path, n: int = 60, realtime: bool = False) -> VideoSink:
+    with VideoSink(path, 30.0, (640, 360), realtime=realtime) as sink:
         for i in range(n):
             sink.write(moving_scene(i))
     return sink
@@ -298,8 +298,9 @@ def chromium_title(tmp_path: Path, video: Path) -> str:
 
 @needs_h264
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
-def test_the_mp4_plays_in_headless_chromium(tmp_path: Path) -> None:
-    write_scene(tmp_path / "rec.mp4", n=45)  # 1.5 s at 30 fps, 640x360
+@pytest.mark.parametrize("realtime", [False, True], ids=["recorded", "live"])
+def test_the_mp4_plays_in_headless_chromium(tmp_path: Path, realtime: bool) -> None:
+    assert write_scene(tmp_path / "rec.mp4", n=45, realtime=realtime).codec == "h264"  # 1.5 s at 30 fps
     state, ready, duration, width, height = chromium_title(tmp_path, tmp_path / "rec.mp4").split()
     assert state == "loaded" and int(ready) >= 2  # HAVE_CURRENT_DATA: a decoded frame
     assert float(duration) == pytest.approx(1.5, abs=0.05)
