@@ -200,9 +200,10 @@ class VideoSink:
             pending.discard()
             raise OutputError(f"Cannot write video {self.path}: the encoder failed ({e}).") from None
         if writer.error is not None:
+            readable = _frames_in(pending.tmp_path) if isinstance(writer.error, OSError) else 0
             pending.discard()
             if isinstance(writer.error, OSError):  # ENOSPC, EFBIG (a file-size limit)
-                raise OutputError(_short_message(self.path, writer.frames_encoded, self.frames_written))
+                raise OutputError(_short_message(self.path, readable, self.frames_written))
             raise OutputError(f"Cannot write video {self.path}: the encoder failed ({writer.error}).")
         if self.frames_written == 0:
             pending.discard()
@@ -275,7 +276,6 @@ class _CvWriter:
 
     def __init__(self, path: Path, fourcc: str, fps: float, frame_size: tuple[int, int]) -> None:
         self.codec = fourcc
-        self.frames_encoded = 0
         self._w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, frame_size)
 
     @property
@@ -284,7 +284,6 @@ class _CvWriter:
 
     def write(self, frame_bgr: np.ndarray) -> None:
         self._w.write(frame_bgr)
-        self.frames_encoded += 1
 
     def close(self) -> None:
         self._w.release()
@@ -356,7 +355,19 @@ class _AvWriter:
 
 
 def _frames_in(path: Path) -> int:
-    """Frames a finished video file holds by its container (0 if it cannot be opened)."""
+    """Frames a finished video file holds by its container (0 if it cannot be opened).
+
+    Read with PyAV when it is there: it keeps FFmpeg quiet, where OpenCV lets FFmpeg print
+    "moov atom not found" to stderr next to formcheck's own one-line message.
+    """
+    if h264_available():
+        import av
+
+        try:
+            with av.open(str(path)) as c:
+                return max(0, int(c.streams.video[0].frames)) if c.streams.video else 0
+        except av.FFmpegError:
+            return 0
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
