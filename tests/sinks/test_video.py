@@ -41,7 +41,7 @@ def read_back(path: Path) -> tuple[list[np.ndarray], float, tuple[int, int]]:
     return frames, fps, size
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".avi"])
 def test_writes_a_readable_video_with_every_frame(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"out{suffix}"
     with VideoSink(path, fps=12.5, frame_size=(W, H)) as sink:
@@ -51,6 +51,7 @@ def test_writes_a_readable_video_with_every_frame(tmp_path: Path, suffix: str) -
         tmp = sink.tmp_path
         assert tmp is not None and tmp.exists() and tmp.parent == tmp_path and tmp.name.startswith(".")
     assert sink.frames_written == 10
+    assert sink.codec == ("MJPG" if suffix == ".avi" else "h264" if video_sink.h264_available() else "mp4v")
     assert path.exists() and not tmp.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     frames, fps, size = read_back(path)
