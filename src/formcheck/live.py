@@ -146,7 +146,7 @@ def run_live(cfg: ExerciseConfig, opts: LiveOptions) -> tuple[dict[str, Any], Li
             if opts.record is not None:
                 from formcheck.sinks.video import VideoSink
 
-                recording = _Recording(VideoSink(opts.record, src.info.fps or 30.0, (w, h)))
+                recording = _Recording(VideoSink(opts.record, src.info.fps or 30.0, (w, h), realtime=True))
                 sink = stack.enter_context(recording)
             if opts.window:
                 from formcheck.sinks.window import use_system_fonts

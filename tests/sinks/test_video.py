@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -13,6 +16,7 @@ import pytest
 
 from formcheck.errors import VideoError
 from formcheck.sinks import VideoSink
+from formcheck.sinks import video as video_sink
 
 W, H = 160, 120
 
@@ -37,7 +41,7 @@ def read_back(path: Path) -> tuple[list[np.ndarray], float, tuple[int, int]]:
     return frames, fps, size
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".avi"])
 def test_writes_a_readable_video_with_every_frame(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"out{suffix}"
     with VideoSink(path, fps=12.5, frame_size=(W, H)) as sink:
@@ -47,6 +51,7 @@ def test_writes_a_readable_video_with_every_frame(tmp_path: Path, suffix: str) -
         tmp = sink.tmp_path
         assert tmp is not None and tmp.exists() and tmp.parent == tmp_path and tmp.name.startswith(".")
     assert sink.frames_written == 10
+    assert sink.codec == ("MJPG" if suffix == ".avi" else "h264" if video_sink.h264_available() else "mp4v")
     assert path.exists() and not tmp.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     frames, fps, size = read_back(path)
@@ -113,7 +118,8 @@ def test_a_video_cut_short_by_a_file_size_limit_keeps_the_old_file(tmp_path: Pat
     )
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 3, proc.stderr
-    assert "old file was left as it was" in proc.stdout and "frames reached the disk" in proc.stdout
+    assert "old file was left as it was" in proc.stdout and "of 60 frames reached the disk" in proc.stdout
+    assert proc.stderr == "" or not video_sink.h264_available()  # the one line is all the user sees (no FFmpeg noise)
     assert path.read_bytes() == b"the old video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no temp file left
 
@@ -170,3 +176,134 @@ def test_nothing_written_leaves_no_file(tmp_path: Path) -> None:
 def test_write_outside_with_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(VideoError, match="not open"):
         VideoSink(tmp_path / "out.mp4", 30.0, (W, H)).write(frame(0))
+
+
+# ---------------------------------------------------------------- H.264 (.mp4 through PyAV)
+needs_h264 = pytest.mark.skipif(not video_sink.h264_available(), reason="PyAV with libx264 is not installed")
+
+
+def moving_scene(i: int, w: int = 640, h: int = 360) -> np.ndarray:
+    """A deterministic frame like an annotated clip: a still textured background, a bar that
+    moves and a line of text, so codecs are compared on what they really get."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    f = np.stack([(xx * 255 // w), (yy * 255 // h), ((xx + yy) % 64) * 4], axis=-1).astype(np.uint8)
+    x = (i * 7) % (w - 40)
+    f[h // 3 : 2 * h // 3, x : x + 40] = (0, 200, 255)
+    cv2.putText(f, f"rep {i // 10}", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 2)
+    return f
+
+
+def write_scene(path: Path, n: int = 60, realtime: bool = False) -> VideoSink:
+    with VideoSink(path, 30.0, (640, 360), realtime=realtime) as sink:
+        for i in range(n):
+            sink.write(moving_scene(i))
+    return sink
+
+
+@needs_h264
+def test_mp4_is_h264_yuv420p_with_the_index_first_and_every_frame_at_its_time(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "rec.mp4"
+    times = [0.0, 0.1, 0.5, 0.6]  # frame 1 is held from 0.1 s to 0.4 s (dropped frames)
+    with VideoSink(path, 10.0, (W, H)) as sink:
+        for i, t in enumerate(times):
+            sink.write(frame(i), t_s=t)
+    assert sink.codec == "h264" and sink.frames_written == 7
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert (stream.codec_context.width, stream.codec_context.height) == (W, H)
+        decoded = [(float(f.pts * f.time_base), float(f.to_ndarray(format="bgr24").mean())) for f in c.decode(stream)]
+    assert [t for t, _ in decoded] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert [m for _, m in decoded] == pytest.approx([20, 40, 40, 40, 40, 60, 80], abs=6)
+    data = path.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # +faststart: a browser can start before the end
+
+
+@needs_h264
+def test_h264_at_29_97_fps_keeps_the_exact_rate(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "ntsc.mp4"
+    with VideoSink(path, 30000 / 1001, (W, H)) as sink:
+        for i in range(5):
+            sink.write(frame(i))
+    with av.open(str(path)) as c:
+        assert c.streams.video[0].average_rate == Fraction(30000, 1001)
+        assert c.streams.video[0].frames == 5
+
+
+@needs_h264
+def test_h264_is_much_smaller_than_mpeg4_part2_of_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h264 = write_scene(tmp_path / "h264.mp4")
+    monkeypatch.setattr(video_sink, "h264_available", lambda: False)
+    mp4v = write_scene(tmp_path / "mp4v.mp4")
+    assert (h264.codec, mp4v.codec) == ("h264", "mp4v")
+    ratio = (tmp_path / "h264.mp4").stat().st_size / (tmp_path / "mp4v.mp4").stat().st_size
+    assert ratio < 0.35, f"H.264 is {ratio:.2f} of the MPEG-4 Part 2 size"
+
+
+def test_without_h264_mp4_falls_back_to_mpeg4_part2_with_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(video_sink, "h264_available", lambda: False)
+    path = tmp_path / "out.mp4"
+    with caplog.at_level(logging.WARNING, logger="formcheck.sinks.video"), VideoSink(path, 10.0, (W, H)) as sink:
+        for i in range(3):
+            sink.write(frame(i))
+    assert sink.codec == "mp4v" and len(read_back(path)[0]) == 3
+    assert len(caplog.records) == 1 and "MPEG-4 Part 2" in caplog.text and "\n" not in caplog.text.strip()
+
+
+@needs_h264
+def test_an_odd_frame_size_is_padded_to_what_yuv420p_needs(tmp_path: Path) -> None:
+    path = tmp_path / "odd.mp4"
+    with VideoSink(path, 10.0, (W - 1, H - 1)) as sink:
+        for i in range(3):
+            sink.write(np.full((H - 1, W - 1, 3), 20 + 20 * i, np.uint8))
+    frames, _, size = read_back(path)
+    assert size == (W, H) and [float(f.mean()) for f in frames] == pytest.approx([20, 40, 60], abs=6)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGE = """<!doctype html><html><head><title>pending</title></head><body>
+<video id="v" src="{src}" muted autoplay preload="auto"></video>
+<script>
+const v = document.getElementById('v');
+v.addEventListener('loadeddata', () => {{
+  document.title = `loaded ${{v.readyState}} ${{v.duration}} ${{v.videoWidth}} ${{v.videoHeight}}`;
+}});
+v.addEventListener('error', () => {{ document.title = `error ${{v.error && v.error.code}}`; }});
+</script></body></html>"""
+
+
+def chromium_title(tmp_path: Path, video: Path) -> str:
+    """The page title after headless Chromium loaded a page playing ``video``."""
+    page = tmp_path / "page.html"
+    page.write_text(PAGE.format(src=video.name))
+    assert CHROMIUM is not None
+    proc = subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+            "--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=15000", "--dump-dom", page.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    found = re.search(r"<title>(.*?)</title>", proc.stdout)
+    assert found is not None, proc.stderr[-2000:]
+    return found.group(1)
+
+
+@needs_h264
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("realtime", [False, True], ids=["recorded", "live"])
+def test_the_mp4_plays_in_headless_chromium(tmp_path: Path, realtime: bool) -> None:
+    assert write_scene(tmp_path / "rec.mp4", n=45, realtime=realtime).codec == "h264"  # 1.5 s at 30 fps
+    state, ready, duration, width, height = chromium_title(tmp_path, tmp_path / "rec.mp4").split()
+    assert state == "loaded" and int(ready) >= 2  # HAVE_CURRENT_DATA: a decoded frame
+    assert float(duration) == pytest.approx(1.5, abs=0.05)
+    assert (int(width), int(height)) == (640, 360)
