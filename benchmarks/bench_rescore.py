@@ -23,11 +23,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace, smooth_trace, trace_measures
 from formcheck.config import get_exercise
 from formcheck.pose.frame import PoseTrace
 from formcheck.smoothing import LandmarkSmoother
+from formcheck_testing import synthetic
 
 
 def session_trace(frames: int, seed: int = 1) -> PoseTrace:

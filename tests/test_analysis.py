@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.config import builtin_exercises
 from formcheck.formats.mocap import MocapSpec, mocap_trace
 from formcheck.pose.frame import PoseTrace
+from formcheck_testing import synthetic
 
 EXERCISES = builtin_exercises()
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.cli import main
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 # ============================================================================ shared helpers
 

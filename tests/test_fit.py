@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.cli import main
 from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
@@ -27,6 +26,7 @@ from formcheck.fit import (
 from formcheck.profiles import load_profile
 from formcheck.rescoring import PreparedTrace
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 WALL = get_exercise("wall_squat")
 

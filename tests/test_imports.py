@@ -118,3 +118,11 @@ def test_importing_the_pure_stages_loads_no_native_library():
         "bad = [m for m in ('cv2', 'mediapipe') if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_runtime_package_never_imports_its_test_support():
+    # formcheck_testing (synthetic bodies for tests and benchmarks) is installed beside
+    # formcheck, but nothing formcheck runs may depend on it.
+    users = sorted(m for m, deps in GRAPH.items() if any(d.split(".")[0] == "formcheck_testing" for d in deps))
+    assert not users, users
+    assert not (SRC / "formcheck" / "synthetic.py").exists()

@@ -88,8 +88,8 @@ def test_live_recording_lasts_as_long_as_the_session_whatever_was_dropped(
 def _small_trace(tmp_path, name: str = "squat", **options):
     """A synthetic recording saved as a trace, its frame size made small (same aspect) so that
     drawing the replay costs little."""
-    from formcheck import synthetic
     from formcheck.trace import save_trace
+    from formcheck_testing import synthetic
 
     trace = getattr(synthetic, name)(**options)
     trace.meta.width, trace.meta.height = 320, 180

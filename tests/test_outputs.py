@@ -14,8 +14,8 @@ import pytest
 
 from formcheck import interrupts
 from formcheck.outputs import OutputError, PendingOutput, check_outputs, new_file_mode, open_output, write_text
-from formcheck.synthetic import wall_squat
 from formcheck.trace import load_trace, save_trace
+from formcheck_testing.synthetic import wall_squat
 
 
 def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:

@@ -25,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.config import builtin_exercises
 from formcheck.landmarks import N_LANDMARKS, Landmark
@@ -33,6 +32,7 @@ from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.pose.validate import MAX_IMAGE_ABS, MAX_WORLD_ABS_M, PoseDataError
 from formcheck.report import build_report, summary_text
 from formcheck.rescoring import rescore_trace
+from formcheck_testing import synthetic
 
 EXERCISES = builtin_exercises()
 NAMES = sorted(EXERCISES)

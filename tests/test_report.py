@@ -11,11 +11,11 @@ import jsonschema
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.checkers.events import Event, EventKind, RepResult
 from formcheck.config import ExerciseConfig, builtin_exercises, get_exercise
 from formcheck.report import REPORT_VERSION, PatientInfo, Report, report_from_checker, summary_text
 from formcheck.rescoring import rescore_trace
+from formcheck_testing import synthetic
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs" / "report.schema.json").read_text())
 EXERCISES = builtin_exercises()

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.errors import IncompleteInputError
 from formcheck.pose.backend import BackendSpec
 from formcheck.scoring import ScoreOptions, cache_ticket, finish_score
 from formcheck.trace import TraceCache
+from formcheck_testing import synthetic
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from formcheck.analysis import smooth_trace
 from formcheck.pose.frame import PoseFrame
 from formcheck.smoothing import LandmarkSmoother, OneEuroParams, SmoothingConfig
-from formcheck.synthetic import heel_slide
+from formcheck_testing.synthetic import heel_slide
 
 FPS = 30.0
 

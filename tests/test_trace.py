@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck import trace as tr
 from formcheck.analysis import trace_measures
 from formcheck.errors import TraceError
@@ -16,6 +15,7 @@ from formcheck.landmarks import N_LANDMARKS, Landmark
 from formcheck.measures.body import measure_index
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
 from formcheck.trace import TraceCache, export_csv, load_trace, save_trace, traces_equal
+from formcheck_testing import synthetic
 
 L = Landmark
 

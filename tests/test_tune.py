@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.config import get_exercise
 from formcheck.errors import FormcheckError
 from formcheck.profiles import apply_profile, load_profile
@@ -26,6 +25,7 @@ from formcheck.tune import (
     skeleton_canvas,
     tunable_thresholds,
 )
+from formcheck_testing import synthetic
 
 WALL = get_exercise("wall_squat")
 

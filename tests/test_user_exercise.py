@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.cli import main
 from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
+from formcheck_testing import synthetic
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "exercises.md"
 

@@ -11,7 +11,7 @@ Re-score a saved pose trace with other thresholds, without inference (here a syn
 recording of three wall squats):
 
 >>> from formcheck import load_exercise, rescore_trace
->>> from formcheck.synthetic import wall_squat
+>>> from formcheck_testing.synthetic import wall_squat
 >>> report = rescore_trace(wall_squat(reps=3), load_exercise("wall_squat", overrides={"hold_s": 4}))
 >>> report["reps"], report["reps_ok"], report["complete"]
 (3, 3, True)

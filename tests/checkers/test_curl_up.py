@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.config import builtin_exercises
 from formcheck.pose.frame import PoseTrace
+from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["curl_up"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.config import builtin_exercises
+from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["dead_bug"]
 

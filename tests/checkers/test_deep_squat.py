@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.config import get_exercise
 from formcheck.formats.mocap import MocapSpec, mocap_trace
 from formcheck.landmarks import Landmark as L
+from formcheck_testing import synthetic
 
 CFG = get_exercise("deep_squat")
 FPS = 60.0

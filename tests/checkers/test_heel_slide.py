@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import builtin_exercises
 from formcheck.landmarks import Landmark as L
+from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["heel_slide"]
 LIMIT = CFG.value("max_speed_deg_s")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import CheckerState, EventKind
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import builtin_exercises
 from formcheck.sinks import overlay
 from formcheck.sinks.overlay import Annotator
+from formcheck_testing import synthetic
 
 EX = builtin_exercises()
 WALL = EX["wall_squat"]

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from numpy.typing import ArrayLike
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.blocks import RestLevel
 from formcheck.config import builtin_exercises
 from formcheck.landmarks import SIDES
 from formcheck.measures import visibility
 from formcheck.pose.frame import PoseTrace
+from formcheck_testing import synthetic
 
 EX = builtin_exercises()
 

@@ -10,11 +10,11 @@ import tomllib
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import EventKind
 from formcheck.config import parse_exercise
 from formcheck.errors import ConfigError
+from formcheck_testing import synthetic
 
 
 def _exercise(rep: str, thresholds: str, extra: str = "", position: str = "any", view: str = "any"):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.config import get_exercise
 from formcheck.formats.mocap import MocapSpec, mocap_trace
 from formcheck.measures.body import measure_index
+from formcheck_testing import synthetic
 
 CFG = get_exercise("standing_leg_raise")
 FPS = 60.0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
 from formcheck.config import builtin_exercises
 from formcheck.landmarks import Landmark as L
+from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["straight_leg_raise"]
 #: The advice's camera: at floor height. A 12° lift of the default body's leg puts the ankle

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.events import EventKind
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.config import builtin_exercises
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
+from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["wall_squat"]
 

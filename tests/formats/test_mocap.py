@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import analyze_trace, trace_measures
 from formcheck.config import get_exercise
 from formcheck.errors import TraceError
@@ -15,6 +14,7 @@ from formcheck.landmarks import Landmark as L
 from formcheck.measures.body import measure_index
 from formcheck.rescoring import PreparedTrace
 from formcheck.trace import load_trace, save_trace
+from formcheck_testing import synthetic
 
 FPS = 100.0
 

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.profiles import load_profile
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 from .conftest import screenshot
 

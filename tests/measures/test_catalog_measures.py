@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import trace_measures
 from formcheck.config import builtin_exercises
 from formcheck.measures.body import MEASURE_NAMES, compute_measures, landmark_usable, measure_index
+from formcheck_testing import synthetic
 
 
 def _at(trace, t_s: float) -> dict[str, float]:

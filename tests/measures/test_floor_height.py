@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import trace_measures
 from formcheck.landmarks import Landmark as L
 from formcheck.measures.body import measure_index
+from formcheck_testing import synthetic
 
 SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_HEEL, L.RIGHT_HEEL,
            L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]  # fmt: skip

@@ -52,8 +52,8 @@ def _blue(img: np.ndarray) -> int:
 @pytest.fixture
 def squat(tmp_path):
     """A synthetic wall squat, saved and re-scored as a user would."""
-    from formcheck.synthetic import wall_squat
     from formcheck.trace import save_trace
+    from formcheck_testing.synthetic import wall_squat
 
     path = tmp_path / "squat.npz"
     save_trace(wall_squat(reps=3), path)
@@ -76,8 +76,8 @@ def test_recording_page_escapes_user_strings_and_embeds_everything(squat):
 def test_recording_page_plots_the_reports_own_signal_series(tmp_path, monkeypatch):
     """The plot draws the report's SignalSeries (what the checker saw), not a second measuring of the trace."""
     import formcheck.analysis
-    from formcheck.synthetic import wall_squat
     from formcheck.trace import save_trace
+    from formcheck_testing.synthetic import wall_squat
 
     path = tmp_path / "squat.npz"
     save_trace(wall_squat(reps=3), path)

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.batch import score_video
 from formcheck.config import get_exercise
 from formcheck.pose.adaptive import (
@@ -24,6 +23,7 @@ from formcheck.pose.frame import PoseTrace
 from formcheck.rescoring import rescore_trace
 from formcheck.scoring import ScoreOptions, restart_frames
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 
 def _still(trace: PoseTrace) -> PoseTrace:

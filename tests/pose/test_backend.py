@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.batch import score_video
 from formcheck.cli import main
 from formcheck.config import get_exercise
@@ -33,6 +32,7 @@ from formcheck.pose.replay import ReplayBackend, TraceFrameSource
 from formcheck.rescoring import rescore_trace
 from formcheck.scoring import ScoreOptions
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 
 def test_the_builtin_backends_are_registered_by_name():

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from formcheck import synthetic
 from formcheck.pose.continuity import CUT_SETTLE_S, Continuity, CutDetector
 from formcheck.pose.frame import PoseFrame
+from formcheck_testing import synthetic
 
 
 def _frame(level: int) -> np.ndarray:

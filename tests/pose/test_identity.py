@@ -7,7 +7,6 @@ import dataclasses
 import numpy as np
 import pytest
 
-from formcheck import synthetic
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.config import get_exercise
 from formcheck.measures.body import landmark_usable
@@ -15,6 +14,7 @@ from formcheck.measures.visibility import SWITCHED
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
 from formcheck.pose.identity import IdentityGuard, body_features, frame_features, other_person_frames
+from formcheck_testing import synthetic
 
 
 def _other_person(trace: PoseTrace, dx: float = 0.3, scale: float = 0.75) -> np.ndarray:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import pytest
 
-from formcheck import synthetic
 from formcheck.cli import build_parser, main
 from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
@@ -24,6 +23,7 @@ from formcheck.sinks.writers import (
     writer_names,
 )
 from formcheck.trace import save_trace
+from formcheck_testing import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -363,7 +363,7 @@ def _rot(axis: np.ndarray, deg: np.ndarray) -> np.ndarray:
 def skeleton(joints: Mapping[str, ArrayLike], n: int, body: Body = Body()) -> np.ndarray:
     """Forward kinematics: joint channels → (n, 33, 3) landmarks in metres.
 
-    Coordinates are the gravity frame (f, l, u) of :mod:`this module <formcheck.synthetic>`,
+    Coordinates are the gravity frame (f, l, u) of :mod:`this module <formcheck_testing.synthetic>`,
     with the mid-hip at the origin. Channels are scalars or (n,) arrays, in degrees.
     """
     unknown = set(joints) - _JOINT_CHANNELS
