@@ -81,7 +81,8 @@ def _plot(trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> s
     label = cfg.rep.signal.replace("_{side}", "").removesuffix(f"_{u}").replace("_", " ")
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"{label} ({u})")
-    ax.legend(loc="upper right", fontsize=8, ncols=3, framealpha=0.8)
+    # Below the axes: inside them the legend hid the signal wherever it ran high.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, ncols=4, frameon=False)
     ax.grid(alpha=0.3)
     return png_uri(fig)
 
