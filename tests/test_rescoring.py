@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck import rescore_trace, synthetic
+from formcheck import rescore_trace
 from formcheck.analysis import Analyzer, analyze_trace, smooth_trace, trace_measures
 from formcheck.batchsmooth import smooth_landmarks
 from formcheck.config import get_exercise
@@ -15,6 +15,7 @@ from formcheck.pose.backend import BackendSpec
 from formcheck.rescoring import PreparedTrace
 from formcheck.smoothing import LandmarkSmoother, OneEuroParams, SmoothingConfig
 from formcheck.trace import export_csv, save_trace
+from formcheck_testing import synthetic
 
 WALL = get_exercise("wall_squat")
 SCORE_KEYS = {

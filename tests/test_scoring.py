@@ -54,10 +54,11 @@ def test_an_annotated_video_is_analysed_once_by_the_drawing_chain(tmp_path, monk
     import cv2
     import numpy as np
 
-    from formcheck import scoring, synthetic
+    from formcheck import scoring
     from formcheck.config import get_exercise
     from formcheck.rescoring import rescore_trace
     from formcheck.trace import save_trace
+    from formcheck_testing import synthetic
 
     trace = synthetic.squat(reps=2)
     save_trace(trace, tmp_path / "s.npz")

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from formcheck import rescore_trace, synthetic
+from formcheck import rescore_trace
 from formcheck.cli import main
 from formcheck.config import get_exercise
 from formcheck.trace import export_csv, save_trace
+from formcheck_testing import synthetic
 
 
 @pytest.fixture
