@@ -99,3 +99,17 @@ def test_rescore_writes_through_a_registered_writer(markdown_writer, tmp_path):
 def test_a_writer_without_the_protocol_is_refused():
     with pytest.raises(TypeError, match="ReportWriter"):
         register_writer(object())  # type: ignore[arg-type]
+
+
+def test_every_csv_row_says_when_for_whom_and_with_what_it_was_measured(reports, tmp_path):
+    from formcheck.report import PatientInfo
+
+    stamped = {**reports[0], "generated_utc": "2026-12-04T18:00:00Z"}
+    stamped["patient"] = PatientInfo("Ana Ruiz", "left knee replaced", "ana.toml").to_dict()
+    write_report("csv", [Report.from_dict(stamped), Report.from_dict(reports[1])], tmp_path / "r.csv")
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    first, last = rows[0], rows[-1]
+    assert (first["generated_utc"], first["patient"], first["patient_notes"]) == (
+        "2026-12-04T18:00:00Z", "Ana Ruiz", "left knee replaced")
+    assert first["model"] == reports[0]["model"] and first["formcheck_version"] == reports[0]["formcheck_version"]
+    assert (last["generated_utc"], last["patient"]) == ("", "")  # an unstamped report says nothing, not a guess

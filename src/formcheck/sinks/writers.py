@@ -62,10 +62,13 @@ class JsonWriter:
         return json.dumps(data[0] if single and len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
 
 
-#: CSV columns, one row per rep of every report.
+#: CSV columns, one row per rep of every report. Columns are only ever added at the end; the
+#: last ones say when, for whom and with what each row was measured, so a row taken out of
+#: its file still says whose it is.
 CSV_COLUMNS = (
     "source", "exercise", "index", "side", "start_s", "end_s", "peak", "unit", "hold_s",
     "in_target_s", "max_speed_per_s", "max_return_speed_per_s", "faults", "ok", "finished",
+    "generated_utc", "patient", "patient_notes", "model", "formcheck_version",
 )  # fmt: skip
 
 
@@ -80,11 +83,14 @@ class CsvWriter:
         w = csv.writer(buf)
         w.writerow(CSV_COLUMNS)
         for rep in reports:
-            s = rep.session
+            s, who = rep.session, rep.patient
+            stamp = [rep.generated_utc or "", who.name if who else "", who.notes if who else "", s.model,
+                     s.formcheck_version]  # fmt: skip
             for r in rep.reps:
                 w.writerow([
                     s.source, s.exercise, r.index, r.side or "", r.start_s, r.end_s, r.peak, r.unit, r.hold_s,
                     r.in_target_s, r.max_speed_per_s, r.max_return_speed_per_s, ";".join(r.faults), r.ok, r.finished,
+                    *stamp,
                 ])  # fmt: skip
         return buf.getvalue()
 
