@@ -143,7 +143,7 @@ def test_score_with_workers_killed_by_sigterm_reports_what_it_measured_and_leave
     run.proc.send_signal(signal.SIGTERM)
     code, out, err = run.finish()
     assert code == 130, err
-    assert "INCOMPLETE: ended by SIGTERM" in out and "Traceback" not in err
+    assert "INCOMPLETE: ended by SIGTERM" in out and "Traceback" not in err, (out, err)
     assert "formcheck: ended by SIGTERM; what was measured until then is reported" in err
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["complete"] is False and report["ended_by"] == "SIGTERM" and report["error"] == "ended by SIGTERM"
