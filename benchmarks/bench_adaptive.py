@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from formcheck import scoring
     from formcheck.batch import score_video
     from formcheck.config import builtin_exercises, get_exercise
-    from formcheck.pose.adaptive import inferred_mask, simulate
+    from formcheck.pose.adaptive import RatePolicy, inferred_mask, simulate
     from formcheck.pose.backend import BackendSpec
     from formcheck.rescoring import rescore_trace
     from formcheck.scoring import ScoreOptions, restart_frames
@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             got = rescore_trace(trace, cfg)
         else:
             t0 = time.perf_counter()
-            res = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, use_cache=False, jobs=args.jobs))
+            res = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, use_cache=False, jobs=args.jobs,
+                                                       rate=RatePolicy()))  # fmt: skip
             row["adaptive_s"] = round(time.perf_counter() - t0, 2)
             got, mask = res.report, inferred_mask(res.trace)
         row["frames"] = int(mask.size)

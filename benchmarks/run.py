@@ -188,8 +188,10 @@ def child_score(spec: dict) -> dict:
 
     cfg = get_exercise(spec["exercise"])
     opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=False, progress=False, jobs=spec["jobs"])
-    if spec.get("every_frame"):
-        opts.rate = None
+    if spec.get("adaptive"):
+        from formcheck.pose.adaptive import RatePolicy
+
+        opts.rate = RatePolicy()
     t0, c0 = time.perf_counter(), _cpu_s()
     [result] = score_videos([spec["clip"]], cfg, opts)
     dt, cpu = time.perf_counter() - t0, _cpu_s() - c0
@@ -537,18 +539,18 @@ def whole(args: argparse.Namespace, clip: Path, exercise: str, jobs: int, tmp: P
     for model in args.models:
         _log(f"== {model}: adaptive rate, in process and whole process ({args.repeats} repeats)")
         base = {"clip": str(clip), "model": model, "exercise": exercise}
-        shell = ["score", "-e", exercise, "--model", model, "--no-progress", "-j", str(jobs)]
+        shell = ["score", "-e", exercise, "--model", model, "--no-progress", "-j", str(jobs), "--adaptive-rate"]
         runs: dict[str, list[dict]] = {k: [] for k in ("baseline", "score", "shell", "shell_short", "score_every",
                                                          "shell_every")}  # fmt: skip
         for r in range(args.repeats):
             runs["baseline"].append(run_child("baseline", {**base, "max_frames": args.baseline_frames}))
-            runs["score"].append(run_child("score", {**base, "jobs": jobs}, sample=True))
+            runs["score"].append(run_child("score", {**base, "jobs": jobs, "adaptive": True}, sample=True))
             runs["shell"].append(run_shell([*shell, str(clip), "--json", str(tmp / "r.json")]))
             runs["shell_short"].append(run_shell([*shell, str(short), "--json", str(tmp / "s.json")]))
             if r == 0:
-                runs["score_every"].append(run_child("score", {**base, "jobs": jobs, "every_frame": True}))
+                runs["score_every"].append(run_child("score", {**base, "jobs": jobs}))
                 runs["shell_every"].append(
-                    run_shell([*shell, "--every-frame", str(clip), "--json", str(tmp / "e.json")])
+                    run_shell([*shell[:-1], str(clip), "--json", str(tmp / "e.json")])
                 )
             b = runs["baseline"][-1]
             ms = b["seconds"] / b["frames"] * 1000

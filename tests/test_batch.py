@@ -117,6 +117,18 @@ def test_a_video_scored_in_parallel_chunks_is_the_one_pass_trace_and_report(samp
 
 
 @pytest.mark.real
+def test_at_the_adaptive_rate_parallel_chunks_infer_the_frames_of_one_pass(samples_dir, models_dir):
+    from formcheck.pose.adaptive import RatePolicy, inferred_mask
+
+    cfg = get_exercise("straight_leg_raise")
+    one = score_video(samples_dir / SLR, cfg, _opts(models_dir, jobs=1, rate=RatePolicy()))
+    two = score_video(samples_dir / SLR, cfg, _opts(models_dir, jobs=2, rate=RatePolicy()))
+    assert traces_equal(one.trace, two.trace)
+    assert (inferred_mask(one.trace) == inferred_mask(two.trace)).all() and inferred_mask(one.trace).mean() < 1
+    assert one.report == two.report
+
+
+@pytest.mark.real
 def test_many_videos_in_a_process_pool_give_the_one_by_one_reports(samples_dir, models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("FORMCHECK_CACHE_DIR", str(tmp_path / "cache"))  # the workers inherit it
     clips = [samples_dir / BRIDGE, samples_dir / GOBLET]

@@ -56,9 +56,10 @@ class ScoreOptions:
     jobs: int | None = 1
     #: The report carries the exercise's per-frame signal series (report.SignalSeries).
     signals: bool = False
-    #: Adaptive inference rate (formcheck.pose.adaptive); None infers every frame
-    #: (``--every-frame``). An annotated video (``video_out``) always infers every frame.
-    rate: RatePolicy | None = field(default_factory=RatePolicy)
+    #: Adaptive inference rate (formcheck.pose.adaptive, ``--adaptive-rate``); None (the
+    #: default) infers every frame. Opt-in until its accuracy gate passes with real inference
+    #: (docs/performance.md). An annotated video (``video_out``) always infers every frame.
+    rate: RatePolicy | None = None
     #: What the adaptive rate follows: the exercise's measures and thresholds, set by
     #: :func:`for_exercise` (score_video and iter_scores call it). None: every frame.
     watch: Watch | None = None

@@ -130,7 +130,7 @@ def test_scoring_at_the_adaptive_rate_counts_the_same_with_fewer_frames_inferred
     video = _blank_video(tmp_path / "v.mp4", len(trace))
     cfg = get_exercise("squat")
     pose = BackendSpec("replay", str(tmp_path / "s.npz"))
-    adaptive = score_video(video, cfg, ScoreOptions(pose=pose, progress=False))
+    adaptive = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, rate=RatePolicy()))
     every = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, rate=None))
     assert adaptive.report["reps"] == every.report["reps"] >= 3
     for a, b in zip(adaptive.report["rep_details"], every.report["rep_details"], strict=True):
@@ -143,6 +143,6 @@ def test_scoring_at_the_adaptive_rate_counts_the_same_with_fewer_frames_inferred
     np.testing.assert_array_equal(adaptive.trace.t_s, every.trace.t_s)  # real timestamps, every frame
     assert adaptive.trace.meta.extra["rate"].startswith("ar1:")
     # the trace cache keeps the record of which frames were inferred
-    again = score_video(video, cfg, ScoreOptions(pose=pose, progress=False))
+    again = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, rate=RatePolicy()))
     assert again.report["inference"] == "cached"
     np.testing.assert_array_equal(inferred_mask(again.trace), mask)

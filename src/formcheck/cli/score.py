@@ -48,11 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="always run pose inference (ignore the trace cache)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
-        "--every-frame",
+        "--adaptive-rate",
         action="store_true",
-        help="run pose inference on every frame (default: at full rate only around movement, rep boundaries, "
-        "threshold crossings and cuts, interpolating in between; see docs/performance.md)",
+        help="experimental: run pose inference at full rate only around movement, rep boundaries, threshold "
+        "crossings and cuts, interpolating in between (faster; peaks and some counts can differ, see "
+        "docs/performance.md)",
     )
+    p.add_argument("--every-frame", action="store_true", help="run pose inference on every frame (the default)")
     p.add_argument(
         "-j",
         "--jobs",
@@ -148,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             use_cache=not args.no_cache,
             signals=args.signals or args.html_out is not None,  # the HTML page plots the report's signal
-            rate=None if args.every_frame else RatePolicy(),
+            rate=RatePolicy() if args.adaptive_rate and not args.every_frame else None,
         )
         for video_out in video_outs
     ]
