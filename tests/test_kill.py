@@ -64,7 +64,11 @@ class _Run:
             time.sleep(0.05)
 
     def finish(self) -> tuple[int, str, str]:
-        out, _ = self.proc.communicate(timeout=PATIENCE_S)
+        # Only stdout here: communicate() would also read stderr, racing the reader thread
+        # for its last lines (a line it took was lost to the test).
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=PATIENCE_S)
         self._reader.join(timeout=PATIENCE_S)
         return self.proc.returncode, out.decode(), self.err.decode(errors="replace")
 

@@ -340,6 +340,19 @@ class _Runner:
             th.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def leftovers(self) -> Iterator[tuple[_Task, _Part]]:
+        """After :meth:`close`: the parts finished (or stopped midway) that :meth:`results`
+        never handed out, because a signal ended the caller between two of them."""
+        while True:
+            try:
+                yield self._done.get_nowait()
+            except queue.Empty:
+                break
+        for fut, task in self._running.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                yield task, fut.result()
+        self._running.clear()
         if self._progress_q is not None:
             self._progress_q.close()
             self._progress_q.join_thread()
@@ -485,6 +498,7 @@ def iter_scores(
     else:
         bar = tqdm(total=len(to_infer), desc="videos", unit="video", disable=not show, leave=False, dynamic_ncols=True)
     runner = _Runner(tasks, jobs, bar, frame_bar=bool(total_frames))
+    signalled = False
     try:
         for task, part in runner.results():
             if part.fatal is not None:
@@ -511,9 +525,17 @@ def iter_scores(
             analyzed = v.parts[0].analyzed if v.n_parts == 1 and aligned else None
             result = finish_score(v.path, cfg, all_opts[task.video_index], trace, error, v.ticket, analyzed=analyzed)
             yield task.video_index, note_video_error(result, _video_error(v))
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM landed here, between two results, not inside the runner (which
+        # stops its tasks itself): stop them now and keep what they measured.
+        signalled = True
     finally:
         runner.close()
         bar.close()
+    if signalled:
+        for task, part in runner.leftovers():
+            if task.video_index in to_infer and not part.cached:
+                to_infer[task.video_index].parts.setdefault(task.part, part)
     # Interrupted: report what was measured of the videos that had started.
     for i, v in sorted(to_infer.items()):
         if v.parts:
