@@ -95,8 +95,21 @@ def test_outputs_may_not_be_inputs_but_stdout_may_be_named_twice(tmp_path: Path)
 # ------------------------------------------------------------------------------ signals
 
 
+@pytest.fixture
+def signals_not_ignored():
+    """The ending signals at their defaults for the test: a runner started with nohup or in the
+    background (`&`) hands them down ignored, and handle_signals rightly keeps an inherited ignore."""
+    sigs = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    old = {s: signal.getsignal(s) for s in sigs}
+    for s in sigs:
+        signal.signal(s, signal.default_int_handler if s == signal.SIGINT else signal.SIG_DFL)
+    yield
+    for s, handler in old.items():
+        signal.signal(s, handler)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_and_sighup_interrupt_like_ctrl_c_and_are_named(sig: signal.Signals) -> None:
+def test_sigterm_and_sighup_interrupt_like_ctrl_c_and_are_named(sig: signal.Signals, signals_not_ignored) -> None:
     with interrupts.handle_signals():
         with pytest.raises(KeyboardInterrupt) as err:
             os.kill(os.getpid(), sig)
@@ -110,7 +123,7 @@ def test_sigterm_and_sighup_interrupt_like_ctrl_c_and_are_named(sig: signal.Sign
     assert interrupts.ended_by() is None
 
 
-def test_a_signal_while_outputs_are_written_is_recorded_not_raised() -> None:
+def test_a_signal_while_outputs_are_written_is_recorded_not_raised(signals_not_ignored) -> None:
     with interrupts.handle_signals():
         with interrupts.deferred():
             os.kill(os.getpid(), signal.SIGINT)
