@@ -167,14 +167,7 @@ class TraceBuilder:
     def append(self, f: PoseFrame) -> None:
         if self._n == self._t.shape[0]:
             self._alloc(2 * self._n)
-        i = self._n
-        self._t[i] = f.t_s
-        self._img[i] = f.image_xy
-        self._world[i] = f.world_xyz
-        self._vis[i] = f.visibility
-        self._pres[i] = f.presence
-        self._people[i] = f.n_people
-        self._jump[i] = f.identity_jump
+        self._write(self._n, f)  # first: a frame that fails to write is not counted
         self._n += 1
 
     def __len__(self) -> int:
@@ -184,6 +177,9 @@ class TraceBuilder:
         """Replace frame ``i`` (already appended; e.g. a placeholder filled in later)."""
         if not 0 <= i < self._n:
             raise IndexError(i)
+        self._write(i, f)
+
+    def _write(self, i: int, f: PoseFrame) -> None:
         self._t[i] = f.t_s
         self._img[i] = f.image_xy
         self._world[i] = f.world_xyz
