@@ -59,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = ap.parse_args(argv)
 
-    from formcheck import scoring
-    from formcheck.batch import score_video
-    from formcheck.config import builtin_exercises, get_exercise
+    from formcheck.exercises.config import builtin_exercises, get_exercise
+    from formcheck.formats.trace import load_trace
     from formcheck.pose.adaptive import RatePolicy, inferred_mask, simulate
     from formcheck.pose.backend import BackendSpec
-    from formcheck.rescoring import rescore_trace
-    from formcheck.scoring import ScoreOptions, restart_frames
-    from formcheck.trace import load_trace
+    from formcheck.programs import scoring
+    from formcheck.programs.batch import score_video
+    from formcheck.programs.rescoring import rescore_trace
+    from formcheck.programs.scoring import ScoreOptions, restart_frames
 
     labels = tomllib.loads((args.videos / "labels.toml").read_text())["clip"]
     catalog = set(builtin_exercises())

@@ -24,9 +24,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from formcheck.analysis import analyze_trace, smooth_trace, trace_measures
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.pose.frame import PoseTrace
-from formcheck.smoothing import LandmarkSmoother
+from formcheck.smoothing.one_euro import LandmarkSmoother
 from formcheck_testing import synthetic
 
 

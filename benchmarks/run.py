@@ -117,7 +117,7 @@ def child_decode(spec: dict) -> dict:
     import cv2
     import numpy as np
 
-    from formcheck.scoring import DECODE_THREADS
+    from formcheck.programs.scoring import DECODE_THREADS
     from formcheck.sources.video import VideoFileSource, use_one_opencv_thread
 
     use_one_opencv_thread()
@@ -135,7 +135,7 @@ def child_naive(spec: dict) -> dict:
     import cv2
     import mediapipe as mp
 
-    from formcheck.landmarks import SKELETON_EDGES
+    from formcheck.pose.landmarks import SKELETON_EDGES
 
     cap = cv2.VideoCapture(spec["clip"])
     n = 0
@@ -181,10 +181,10 @@ def child_score(spec: dict) -> dict:
     """`formcheck score` through its API, timed from the call to the report."""
     import resource
 
-    from formcheck.batch import score_videos
-    from formcheck.config import get_exercise
+    from formcheck.exercises.config import get_exercise
     from formcheck.pose.backend import BackendSpec
-    from formcheck.scoring import ScoreOptions
+    from formcheck.programs.batch import score_videos
+    from formcheck.programs.scoring import ScoreOptions
 
     cfg = get_exercise(spec["exercise"])
     opts = ScoreOptions(pose=BackendSpec(model=spec["model"]), use_cache=False, progress=False, jobs=spec["jobs"])
@@ -197,7 +197,7 @@ def child_score(spec: dict) -> dict:
     dt, cpu = time.perf_counter() - t0, _cpu_s() - c0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     if spec.get("trace_out"):
-        from formcheck.trace import save_trace
+        from formcheck.formats.trace import save_trace
 
         save_trace(result.trace, spec["trace_out"])
     report = result.report
@@ -224,9 +224,9 @@ def child_micro(spec: dict) -> dict:
     import numpy as np
 
     from formcheck.analysis import Analyzer, analyze_trace
-    from formcheck.config import get_exercise
+    from formcheck.exercises.config import get_exercise
+    from formcheck.formats.trace import load_trace
     from formcheck.sinks.overlay import Annotator, OverlayInfo
-    from formcheck.trace import load_trace
 
     trace = load_trace(spec["trace"])
     cfg = get_exercise(spec["exercise"])
@@ -285,9 +285,9 @@ def child_live(spec: dict) -> dict:
     """The live loop with the clip played at real-time pace as the camera, no window."""
     import numpy as np
 
-    from formcheck.config import get_exercise
-    from formcheck.live import LiveOptions, run_live
+    from formcheck.exercises.config import get_exercise
     from formcheck.pose.backend import BackendSpec
+    from formcheck.programs.live import LiveOptions, run_live
 
     opts = LiveOptions(
         source=spec["clip"],
@@ -326,10 +326,10 @@ def child_live(spec: dict) -> dict:
 
 def child_agree(spec: dict) -> dict:
     """Rep counts of one model on every labelled clip whose exercise is in the catalog."""
-    from formcheck.batch import iter_scores
-    from formcheck.config import get_exercise
+    from formcheck.exercises.config import get_exercise
     from formcheck.pose.backend import BackendSpec
-    from formcheck.scoring import ScoreOptions
+    from formcheck.programs.batch import iter_scores
+    from formcheck.programs.scoring import ScoreOptions
 
     out = {}
     by_exercise: dict[str, list[str]] = {}
@@ -657,8 +657,8 @@ def measure(args: argparse.Namespace) -> dict:
     import cv2
 
     import formcheck
-    from formcheck.batch import default_jobs
-    from formcheck.config import builtin_exercises
+    from formcheck.exercises.config import builtin_exercises
+    from formcheck.programs.batch import default_jobs
 
     videos = Path(args.videos).expanduser().resolve()
     clip_path = videos / args.clip

@@ -96,7 +96,7 @@ def real_trace(samples_dir: Path, models_dir: Path):
     """``real_trace(clip, model="full") -> PoseTrace``: pose inference on a real sample clip,
     run once per (clip, model) per test session and shared by every test that asks."""
     from formcheck.pose.backend import BackendSpec
-    from formcheck.scoring import ScoreOptions, infer_trace
+    from formcheck.programs.scoring import ScoreOptions, infer_trace
 
     done: dict[tuple[str, str], Any] = {}
 
@@ -107,7 +107,7 @@ def real_trace(samples_dir: Path, models_dir: Path):
     def get(clip: str, model: str = "full") -> Any:
         key = (clip, model)
         if key not in done and saved and model == "full" and (Path(saved) / f"{Path(clip).stem}.npz").is_file():
-            from formcheck.trace import load_trace
+            from formcheck.formats.trace import load_trace
 
             done[key] = load_trace(Path(saved) / f"{Path(clip).stem}.npz")
         if key not in done:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck.formats.mocap import MocapSpec, mocap_trace
 from formcheck.pose.frame import PoseTrace
 from formcheck_testing import synthetic

@@ -9,9 +9,9 @@ import inspect
 import pytest
 
 import formcheck
-from formcheck.batch import score_video
-from formcheck.profiles import load_exercise
-from formcheck.scoring import ScoreOptions
+from formcheck.exercises.profiles import load_exercise
+from formcheck.programs.batch import score_video
+from formcheck.programs.scoring import ScoreOptions
 
 
 def test_the_package_docstring_example_runs():
@@ -31,7 +31,7 @@ def test_load_exercise_applies_the_user_folder_a_profile_and_overrides(tmp_path,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     folder = tmp_path / "config" / "formcheck" / "exercises"
     folder.mkdir(parents=True)
-    base = (formcheck.config.resources.files("formcheck.exercises") / "wall_squat.toml").read_text()
+    base = (formcheck.exercises.config.resources.files("formcheck.exercises") / "wall_squat.toml").read_text()
     (folder / "mine.toml").write_text(base.replace('name = "wall_squat"', 'name = "my_wall_squat"', 1))
     profile = tmp_path / "p.toml"
     profile.write_text('[profile]\nname = "p"\n\n[my_wall_squat]\nhold_s = 7\n')

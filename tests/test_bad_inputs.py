@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.cli import main
-from formcheck.trace import save_trace
+from formcheck.formats.trace import save_trace
 from formcheck_testing import synthetic
 
 # ============================================================================ shared helpers
@@ -224,7 +224,7 @@ def test_score_outputs_are_checked_before_any_work(work, capsys):
 
 def test_json_into_an_unwritable_folder_is_refused_before_any_work(work, capsys):
     if os.geteuid() == 0:
-        pytest.skip("root may write into any folder (tests/test_outputs.py covers the failing write)")
+        pytest.skip("root may write into any folder (tests/sinks/test_outputs.py covers the failing write)")
     (work / "ro").mkdir()
     (work / "ro").chmod(0o555)
     before = snapshot(work)

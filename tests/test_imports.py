@@ -114,7 +114,7 @@ def test_no_import_cycles_among_formcheck_modules():
 def test_importing_the_pure_stages_loads_no_native_library():
     code = (
         "import sys, formcheck.checkers.rep_checker, formcheck.measures.body, formcheck.measures.visibility, "
-        "formcheck.analysis, formcheck.report, formcheck.pose.backend;"
+        "formcheck.analysis, formcheck.formats.report, formcheck.pose.backend;"
         "bad = [m for m in ('cv2', 'mediapipe') if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -126,3 +126,16 @@ def test_the_runtime_package_never_imports_its_test_support():
     users = sorted(m for m, deps in GRAPH.items() if any(d.split(".")[0] == "formcheck_testing" for d in deps))
     assert not users, users
     assert not (SRC / "formcheck" / "synthetic.py").exists()
+
+
+#: The package's top level: the stages in data-flow order, the programs that drive them, the file
+#: formats, and the few modules every layer shares (docs/architecture.md, "Where things are").
+TOP_LEVEL = {
+    "sources", "pose", "smoothing", "measures", "checkers", "exercises", "sinks", "analysis",
+    "programs", "cli", "formats", "history", "routines", "pages", "runtime", "errors",
+}
+
+
+def test_the_package_top_level_holds_only_stages_programs_and_formats():
+    top = {m.split(".")[1] for m in MODULES if m.count(".") >= 1} - {"__main__"}
+    assert top == TOP_LEVEL, f"new at the top level: {sorted(top - TOP_LEVEL)}; gone: {sorted(TOP_LEVEL - top)}"

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from formcheck.trace import load_trace
+from formcheck.formats.trace import load_trace
 
 pytestmark = pytest.mark.real
 

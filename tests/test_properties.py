@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from formcheck.analysis import Analyzer, analyze_trace
-from formcheck.config import builtin_exercises
-from formcheck.landmarks import N_LANDMARKS, Landmark
+from formcheck.exercises.config import builtin_exercises
+from formcheck.formats.report import build_report, summary_text
 from formcheck.pose.frame import PoseTrace, TraceMeta
+from formcheck.pose.landmarks import N_LANDMARKS, Landmark
 from formcheck.pose.validate import MAX_IMAGE_ABS, MAX_WORLD_ABS_M, PoseDataError
-from formcheck.report import build_report, summary_text
-from formcheck.rescoring import rescore_trace
+from formcheck.programs.rescoring import rescore_trace
 from formcheck_testing import synthetic
 
 EXERCISES = builtin_exercises()

@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 
 from formcheck.cli import main
-from formcheck.profiles import load_exercise
-from formcheck.rescoring import rescore_trace
-from formcheck.trace import save_trace
+from formcheck.exercises.profiles import load_exercise
+from formcheck.formats.trace import save_trace
+from formcheck.programs.rescoring import rescore_trace
 from formcheck_testing import synthetic
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"

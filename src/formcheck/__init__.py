@@ -22,16 +22,16 @@ files, a profile and ``--set``-style overrides.
 
 __version__ = "0.1.0"
 
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 
 __all__ = ["ScoreOptions", "__version__", "get_exercise", "load_exercise", "rescore_trace", "score_video"]
 
 #: Imported on first use, so that `import formcheck` stays light.
 _LAZY = {
-    "rescore_trace": "formcheck.rescoring",
-    "score_video": "formcheck.batch",
-    "ScoreOptions": "formcheck.scoring",
-    "load_exercise": "formcheck.profiles",
+    "rescore_trace": "formcheck.programs.rescoring",
+    "score_video": "formcheck.programs.batch",
+    "ScoreOptions": "formcheck.programs.scoring",
+    "load_exercise": "formcheck.exercises.profiles",
 }
 
 

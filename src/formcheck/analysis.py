@@ -5,8 +5,8 @@ and drawing the annotated video), :func:`trace_measures` + :func:`analyze_trace`
 over a whole saved trace at once (``score``, ``rescore``, tuning). Each stage is one
 function used by both: :func:`landmark_usable` and :func:`mask_unusable` (what may be
 measured, judged on the raw landmarks), the identity guard (:mod:`formcheck.pose.identity`),
-One Euro smoothing (:func:`formcheck.smoothing.one_euro_step`, stepped frame by frame or over
-the whole trace by :mod:`formcheck.batchsmooth`), :func:`compute_measures` (vectorised over
+One Euro smoothing (:func:`formcheck.smoothing.one_euro.one_euro_step`, stepped frame by frame or over
+the whole trace by :mod:`formcheck.smoothing.batch`), :func:`compute_measures` (vectorised over
 any number of frames; live passes one), :func:`distrust_jumps`, :func:`drawn_landmarks` and
 :func:`frame_issue`; then the same checker. The two give the same numbers bit for bit and
 the same events; ``tests/test_analysis.py`` holds them to it for every exercise of the catalog.
@@ -20,11 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.batchsmooth import smooth_landmarks
 from formcheck.checkers.events import Event
 from formcheck.checkers.rep_checker import RepChecker
-from formcheck.config import ExerciseConfig
-from formcheck.landmarks import SIDES
+from formcheck.exercises.config import ExerciseConfig
 from formcheck.measures import visibility
 from formcheck.measures.body import (
     MEASURE_NAMES,
@@ -37,8 +35,10 @@ from formcheck.measures.body import (
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
 from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
+from formcheck.pose.landmarks import SIDES
 from formcheck.pose.validate import check_frame, check_trace
-from formcheck.smoothing import LandmarkSmoother, SmoothingConfig
+from formcheck.smoothing.batch import smooth_landmarks
+from formcheck.smoothing.one_euro import LandmarkSmoother, SmoothingConfig
 
 
 def required_landmarks(cfg: ExerciseConfig) -> np.ndarray:
@@ -196,7 +196,7 @@ def smooth_trace(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smoothed (T, 33, 2) image and (T, 33, 3) world landmarks of a whole trace, bit-identical
     to :class:`LandmarkSmoother` fed frame by frame; only ``landmarks`` (default: all) are
-    smoothed, the others are returned as they are (see :mod:`formcheck.batchsmooth`)."""
+    smoothed, the others are returned as they are (see :mod:`formcheck.smoothing.batch`)."""
     return smooth_landmarks(
         trace.t_s, trace.image_xy, trace.world_xyz, has_person(trace.n_people, trace.image_xy),
         trace.identity_jump, smoothing, landmarks,

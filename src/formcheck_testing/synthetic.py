@@ -88,9 +88,9 @@ from typing import Literal
 
 import numpy as np
 
-from formcheck.landmarks import N_LANDMARKS, SIDES
-from formcheck.landmarks import Landmark as L
 from formcheck.pose.frame import PoseTrace, TraceMeta
+from formcheck.pose.landmarks import N_LANDMARKS, SIDES
+from formcheck.pose.landmarks import Landmark as L
 
 ArrayLike = float | np.ndarray
 Ease = Literal["linear", "cosine", "minjerk"]

@@ -6,7 +6,7 @@ import pytest
 
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import EventKind
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["abdominal_brace"]

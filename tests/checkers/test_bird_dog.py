@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import EventKind
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["bird_dog"]

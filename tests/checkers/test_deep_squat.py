@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_trace
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.formats.mocap import MocapSpec, mocap_trace
-from formcheck.landmarks import Landmark as L
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 CFG = get_exercise("deep_squat")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from formcheck.analysis import analyze_trace
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["hamstring_stretch"]

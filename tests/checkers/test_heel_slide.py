@@ -5,8 +5,8 @@ from __future__ import annotations
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
 from formcheck.checkers.rep_checker import RepChecker
-from formcheck.config import builtin_exercises
-from formcheck.landmarks import Landmark as L
+from formcheck.exercises.config import builtin_exercises
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["heel_slide"]

@@ -8,7 +8,7 @@ import numpy as np
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import CheckerState, EventKind
 from formcheck.checkers.rep_checker import RepChecker
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck.sinks import overlay
 from formcheck.sinks.overlay import Annotator
 from formcheck_testing import synthetic

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from formcheck.analysis import analyze_trace
-from formcheck.config import builtin_exercises
-from formcheck.landmarks import Landmark as L
+from formcheck.exercises.config import builtin_exercises
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["lunge"]

@@ -13,10 +13,10 @@ from numpy.typing import ArrayLike
 
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.blocks import RestLevel
-from formcheck.config import builtin_exercises
-from formcheck.landmarks import SIDES
+from formcheck.exercises.config import builtin_exercises
 from formcheck.measures import visibility
 from formcheck.pose.frame import PoseTrace
+from formcheck.pose.landmarks import SIDES
 from formcheck_testing import synthetic
 
 EX = builtin_exercises()
@@ -191,7 +191,7 @@ def test_a_cut_before_the_target_drops_the_rep() -> None:
 
 def test_the_person_is_told_when_the_moving_leg_is_hidden_during_a_rep() -> None:
     from formcheck.checkers.events import EventKind
-    from formcheck.landmarks import Landmark as L
+    from formcheck.pose.landmarks import Landmark as L
 
     trace = synthetic.bird_dog(reps=2)
     first = trace.meta.extra["reps"][0]  # the left leg

@@ -12,8 +12,8 @@ import pytest
 
 from formcheck.analysis import analyze_trace
 from formcheck.checkers.events import EventKind
-from formcheck.config import parse_exercise
 from formcheck.errors import ConfigError
+from formcheck.exercises.config import parse_exercise
 from formcheck_testing import synthetic
 
 
@@ -235,8 +235,8 @@ def test_the_prompt_texts_can_be_overridden_by_the_exercise() -> None:
 
 
 def test_standing_when_lying_is_expected_is_one_wrong_position_prompt_recorded_in_the_report() -> None:
-    from formcheck.config import builtin_exercises
-    from formcheck.report import build_report
+    from formcheck.exercises.config import builtin_exercises
+    from formcheck.formats.report import build_report
 
     c = analyze_trace(synthetic.squat(reps=2), builtin_exercises()["bridge"])
     report = build_report(c, source="synthetic", model="synthetic")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_trace, trace_measures
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.formats.mocap import MocapSpec, mocap_trace
 from formcheck.measures.body import measure_index
 from formcheck_testing import synthetic

@@ -7,8 +7,8 @@ import pytest
 
 from formcheck.analysis import Analyzer, analyze_trace
 from formcheck.checkers.events import EventKind
-from formcheck.config import builtin_exercises
-from formcheck.landmarks import Landmark as L
+from formcheck.exercises.config import builtin_exercises
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 CFG = builtin_exercises()["straight_leg_raise"]

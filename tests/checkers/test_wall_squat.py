@@ -8,7 +8,7 @@ import pytest
 from formcheck.analysis import Analyzer, analyze_trace, trace_measures
 from formcheck.checkers.events import EventKind
 from formcheck.checkers.rep_checker import RepChecker
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
 from formcheck_testing import synthetic

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from formcheck.cli import main
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 
 SLR = "straight_leg_raise_supine_side_count_overlay.mp4"
 
@@ -64,7 +64,7 @@ def test_score_writes_the_json_contract_csv_and_trace(capsys, samples_dir, model
     for key in ("index", "side", "start_s", "end_s", "peak_deg", "hold_s", "max_speed_deg_s", "faults", "ok"):
         assert key in rep
     assert out_csv.read_text().count("\n") == 2  # header + one rep
-    from formcheck.trace import load_trace
+    from formcheck.formats.trace import load_trace
 
     assert len(load_trace(out_trace)) == report["frames"]
     assert "reps: 1" in capsys.readouterr().out

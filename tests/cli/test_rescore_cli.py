@@ -9,8 +9,8 @@ import pytest
 
 from formcheck import rescore_trace
 from formcheck.cli import main
-from formcheck.config import get_exercise
-from formcheck.trace import export_csv, save_trace
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.trace import export_csv, save_trace
 from formcheck_testing import synthetic
 
 

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_trace, trace_measures
-from formcheck.config import get_exercise
 from formcheck.errors import TraceError
+from formcheck.exercises.config import get_exercise
 from formcheck.formats.mocap import MocapSpec, mocap_trace
-from formcheck.landmarks import Landmark as L
+from formcheck.formats.trace import load_trace, save_trace
 from formcheck.measures.body import measure_index
-from formcheck.rescoring import PreparedTrace
-from formcheck.trace import load_trace, save_trace
+from formcheck.pose.landmarks import Landmark as L
+from formcheck.programs.rescoring import PreparedTrace
 from formcheck_testing import synthetic
 
 FPS = 100.0

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck.profiles import load_profile
-from formcheck.trace import save_trace
+from formcheck.exercises.profiles import load_profile
+from formcheck.formats.trace import save_trace
 from formcheck_testing import synthetic
 
 from .conftest import screenshot

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from formcheck.checkers.events import Event, EventKind, RepResult
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.history import (
     Filters,
     HistoryError,

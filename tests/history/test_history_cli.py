@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from formcheck.cli import main
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.history import HistoryRecorder, SessionInfo
 from formcheck.history.db import DB_NAME
 from formcheck.sources.keys import TerminalKeys

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from formcheck.live import PAIN_ADVICE
+from formcheck.programs.live import PAIN_ADVICE
 
 pytestmark = pytest.mark.real
 

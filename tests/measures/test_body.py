@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formcheck.landmarks import N_LANDMARKS
-from formcheck.landmarks import Landmark as L
 from formcheck.measures.body import MEASURE_NAMES, compute_measures, landmark_usable, measure_index
+from formcheck.pose.landmarks import N_LANDMARKS
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 ASPECT = 1280 / 720

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import trace_measures
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 from formcheck.measures.body import MEASURE_NAMES, compute_measures, landmark_usable, measure_index
 from formcheck_testing import synthetic
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import trace_measures
-from formcheck.landmarks import Landmark as L
 from formcheck.measures.body import measure_index
+from formcheck.pose.landmarks import Landmark as L
 from formcheck_testing import synthetic
 
 SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_HEEL, L.RIGHT_HEEL,

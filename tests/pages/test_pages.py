@@ -13,12 +13,12 @@ import pytest
 
 from formcheck.checkers.events import RepResult
 from formcheck.cli import main
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.trace import load_trace
 from formcheck.history import HistoryRecorder, SessionInfo, connect
 from formcheck.pages.progress import progress_data, progress_page
 from formcheck.pages.recording import PageInfo, recording_page
-from formcheck.rescoring import rescore_trace
-from formcheck.trace import load_trace
+from formcheck.programs.rescoring import rescore_trace
 
 EVIL = 'Ann <script>alert("x")</script> & "co"'
 
@@ -52,7 +52,7 @@ def _blue(img: np.ndarray) -> int:
 @pytest.fixture
 def squat(tmp_path):
     """A synthetic wall squat, saved and re-scored as a user would."""
-    from formcheck.trace import save_trace
+    from formcheck.formats.trace import save_trace
     from formcheck_testing.synthetic import wall_squat
 
     path = tmp_path / "squat.npz"
@@ -76,7 +76,7 @@ def test_recording_page_escapes_user_strings_and_embeds_everything(squat):
 def test_recording_page_plots_the_reports_own_signal_series(tmp_path, monkeypatch):
     """The plot draws the report's SignalSeries (what the checker saw), not a second measuring of the trace."""
     import formcheck.analysis
-    from formcheck.trace import save_trace
+    from formcheck.formats.trace import save_trace
     from formcheck_testing.synthetic import wall_squat
 
     path = tmp_path / "squat.npz"

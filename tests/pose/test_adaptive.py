@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck.batch import score_video
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.trace import save_trace
 from formcheck.pose.adaptive import (
     RateController,
     RatePolicy,
@@ -20,9 +20,9 @@ from formcheck.pose.adaptive import (
 )
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace
-from formcheck.rescoring import rescore_trace
-from formcheck.scoring import ScoreOptions, restart_frames
-from formcheck.trace import save_trace
+from formcheck.programs.batch import score_video
+from formcheck.programs.rescoring import rescore_trace
+from formcheck.programs.scoring import ScoreOptions, restart_frames
 from formcheck_testing import synthetic
 
 

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck.batch import score_video
 from formcheck.cli import main
-from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.trace import save_trace
 from formcheck.pose.backend import (
     BackendFactory,
     BackendSpec,
@@ -29,9 +29,9 @@ from formcheck.pose.backend import (
 )
 from formcheck.pose.frame import PoseFrame, PoseTrace
 from formcheck.pose.replay import ReplayBackend, TraceFrameSource
-from formcheck.rescoring import rescore_trace
-from formcheck.scoring import ScoreOptions
-from formcheck.trace import save_trace
+from formcheck.programs.batch import score_video
+from formcheck.programs.rescoring import rescore_trace
+from formcheck.programs.scoring import ScoreOptions
 from formcheck_testing import synthetic
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from formcheck.errors import ModelError
-from formcheck.landmarks import Landmark as L
 from formcheck.pose.estimator import PoseEstimator
+from formcheck.pose.landmarks import Landmark as L
 
 pytestmark = pytest.mark.real
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import Analyzer, analyze_trace
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
 from formcheck.measures.body import landmark_usable
 from formcheck.measures.visibility import SWITCHED
 from formcheck.pose.backend import BackendSpec
@@ -154,7 +154,7 @@ def test_the_sample_clips_lose_no_frames_to_the_guard(labels, samples_dir):
     included, one frame of one clip is taken for someone else (found again after a gap)."""
     from pathlib import Path
 
-    from formcheck.trace import load_trace
+    from formcheck.formats.trace import load_trace
 
     folder = Path("/work/traces")
     if not folder.is_dir():
@@ -176,8 +176,8 @@ def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples
     someone else is in view."""
     import cv2
 
-    from formcheck.batch import score_video
-    from formcheck.scoring import ScoreOptions
+    from formcheck.programs.batch import score_video
+    from formcheck.programs.scoring import ScoreOptions
 
     left = cv2.VideoCapture(str(samples_dir / "squat_side_stock_livingroom.mp4"))
     right = cv2.VideoCapture(str(samples_dir / "lunge_forward_front_incorrect_then_correct.mp4"))

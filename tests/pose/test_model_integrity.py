@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from formcheck import datafiles
 from formcheck.errors import ModelError
 from formcheck.pose.models import manifest, resolve_model
+from formcheck.runtime import datafiles
 
 
 def bundle_bytes() -> bytes:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from formcheck import datafiles
 from formcheck.cli import main
 from formcheck.errors import ModelError
 from formcheck.pose import models
 from formcheck.pose.models import MODEL_DIR_ENV, list_models, manifest, resolve_model
+from formcheck.runtime import datafiles
 
 LITE = "pose_landmarker_lite.task"
 

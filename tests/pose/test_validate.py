@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import Analyzer, analyze_trace, trace_measures
-from formcheck.config import get_exercise
 from formcheck.errors import FormcheckError
+from formcheck.exercises.config import get_exercise
 from formcheck.pose.frame import PoseTrace
 from formcheck.pose.validate import PoseDataError
-from formcheck.rescoring import PreparedTrace, rescore_trace
+from formcheck.programs.rescoring import PreparedTrace, rescore_trace
 from formcheck_testing import synthetic
 
 WALL = get_exercise("wall_squat")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from formcheck.config import builtin_exercises
+from formcheck.exercises.config import builtin_exercises
 
 pytestmark = pytest.mark.real
 

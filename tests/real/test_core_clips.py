@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_trace, trace_measures
-from formcheck.config import get_exercise
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.report import build_report
 from formcheck.measures.body import measure_index
-from formcheck.report import build_report
 
 pytestmark = pytest.mark.real
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from formcheck.analysis import analyze_trace
-from formcheck.config import builtin_exercises
-from formcheck.report import build_report
-from formcheck.rescoring import rescore_trace
+from formcheck.exercises.config import builtin_exercises
+from formcheck.formats.report import build_report
+from formcheck.programs.rescoring import rescore_trace
 
 pytestmark = pytest.mark.real
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from formcheck.analysis import analyze_trace
-from formcheck.config import builtin_exercises
-from formcheck.report import build_report
+from formcheck.exercises.config import builtin_exercises
+from formcheck.formats.report import build_report
 
 pytestmark = pytest.mark.real
 

@@ -12,13 +12,13 @@ import pytest
 
 from formcheck.analysis import trace_measures
 from formcheck.cli import main
-from formcheck.config import get_exercise
-from formcheck.fit import Clip, leave_one_group_out, load_labels
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.trace import load_trace
 from formcheck.formats.uiprmd import load_uiprmd, rep_trace
-from formcheck.landmarks import Landmark as L
 from formcheck.measures.body import measure_index
-from formcheck.rescoring import PreparedTrace
-from formcheck.trace import load_trace
+from formcheck.pose.landmarks import Landmark as L
+from formcheck.programs.fit import Clip, leave_one_group_out, load_labels
+from formcheck.programs.rescoring import PreparedTrace
 
 pytestmark = pytest.mark.real
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from formcheck.cli.routine import resolve_sources
-from formcheck.config import builtin_exercises
 from formcheck.errors import ConfigError
-from formcheck.profiles import load_profile
+from formcheck.exercises.config import builtin_exercises
+from formcheck.exercises.profiles import load_profile
 from formcheck.routines.model import builtin_routine_files, load_routine
 
 EX = builtin_exercises()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from formcheck.live import PAIN_ADVICE
+from formcheck.programs.live import PAIN_ADVICE
 from formcheck.routines.runner import RoutineOptions, _Screen
 from formcheck.sinks.cards import Card
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from formcheck.checkers.events import CheckerState, RepResult
-from formcheck.config import get_exercise
-from formcheck.landmarks import N_LANDMARKS, Landmark
+from formcheck.exercises.config import get_exercise
 from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import N_LANDMARKS, Landmark
 from formcheck.sinks import overlay
 from formcheck.sinks.overlay import Annotator, OverlayInfo
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from formcheck.errors import VideoError
-from formcheck.sinks import VideoSink
 from formcheck.sinks import video as video_sink
+from formcheck.sinks.video import VideoSink
 
 W, H = 160, 120
 
@@ -105,8 +105,8 @@ def test_a_video_cut_short_by_a_file_size_limit_keeps_the_old_file(tmp_path: Pat
     path.write_bytes(b"the old video")
     code = (
         "import resource, signal, sys, numpy as np\n"
-        "from formcheck.sinks import VideoSink\n"
-        "from formcheck.outputs import OutputError\n"
+        "from formcheck.sinks.video import VideoSink\n"
+        "from formcheck.sinks.outputs import OutputError\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
         "rng = np.random.default_rng(0)\n"

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 import pytest
 
 from formcheck.cli import build_parser, main
-from formcheck.config import get_exercise
 from formcheck.errors import ConfigError
-from formcheck.report import Report
-from formcheck.rescoring import rescore_trace
+from formcheck.exercises.config import get_exercise
+from formcheck.formats.report import Report
+from formcheck.formats.trace import save_trace
+from formcheck.programs.rescoring import rescore_trace
 from formcheck.sinks.writers import (
     CSV_COLUMNS,
     get_writer,
@@ -22,7 +23,6 @@ from formcheck.sinks.writers import (
     write_report,
     writer_names,
 )
-from formcheck.trace import save_trace
 from formcheck_testing import synthetic
 
 
@@ -102,7 +102,7 @@ def test_a_writer_without_the_protocol_is_refused():
 
 
 def test_every_csv_row_says_when_for_whom_and_with_what_it_was_measured(reports, tmp_path):
-    from formcheck.report import PatientInfo
+    from formcheck.formats.report import PatientInfo
 
     stamped = {**reports[0], "generated_utc": "2026-12-04T18:00:00Z"}
     stamped["patient"] = PatientInfo("Ana Ruiz", "left knee replaced", "ana.toml").to_dict()

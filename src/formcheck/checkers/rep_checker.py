@@ -16,7 +16,7 @@ A clear attempt counts even when it is faulty; its faults are listed and ``ok`` 
 Frames where the signal is not measurable never advance anything; a rep survives gaps up
 to ``max_gap_s`` (a person briefly hidden keeps their rep and their hold).
 
-The optional shapes of :class:`~formcheck.config.RepSpec` are generic too: a signal going
+The optional shapes of :class:`~formcheck.exercises.config.RepSpec` are generic too: a signal going
 *down* (the tracker works on the negated signal), thresholds *relative* to the rest level
 (a sliding minimum over ``baseline_window_s``, frozen during a rep), gates on the position,
 sides that must alternate, a both-sides signal whose rep side is decided by another
@@ -45,11 +45,11 @@ from enum import StrEnum
 from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
 from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
-from formcheck.config import ExerciseConfig, GateSpec
-from formcheck.landmarks import other_side
+from formcheck.exercises.config import ExerciseConfig, GateSpec
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
 from formcheck.measures.frame import MeasureFrame
+from formcheck.pose.landmarks import other_side
 
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
 _OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)

@@ -1,6 +1,6 @@
 """One rule engine for every tracker kind, and the outbox trackers report through.
 
-A rule (``[[rule]]`` in an exercise file, :class:`~formcheck.config.RuleSpec`) watches a
+A rule (``[[rule]]`` in an exercise file, :class:`~formcheck.exercises.config.RuleSpec`) watches a
 posture measure during part of an attempt. The rep tracker and the paced hold tracker both
 evaluate their rules here, so a rule means the same in every exercise shape, and a fault is
 accumulated (once per attempt) and announced the same way.
@@ -19,9 +19,9 @@ from enum import StrEnum
 
 from formcheck.checkers.blocks import Dwell
 from formcheck.checkers.events import Event, EventKind, RepResult
-from formcheck.config import RuleSpec
-from formcheck.landmarks import other_side
+from formcheck.exercises.config import RuleSpec
 from formcheck.measures.body import measure_index
+from formcheck.pose.landmarks import other_side
 
 
 class RulePhase(StrEnum):

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from formcheck.interrupts import handle_signals, interruption_text
-    from formcheck.nativelog import filter_native_logs, show_native_logs
+    from formcheck.runtime.interrupts import handle_signals, interruption_text
+    from formcheck.runtime.nativelog import filter_native_logs, show_native_logs
 
     if args.debug_native or getattr(args, "debug", False):  # `formcheck --debug …` or `live --debug`
         show_native_logs()

@@ -25,7 +25,7 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from formcheck.trace import TraceCache
+    from formcheck.formats.trace import TraceCache
 
     cache = TraceCache()
     if args.action == "clear":

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from formcheck.cli.finishing import write_or_say
-from formcheck.config import ExerciseConfig, available_exercises, parse_set_options
-from formcheck.config import user_exercise_files as config_user_exercise_files
-from formcheck.outputs import is_stdout
+from formcheck.exercises.config import ExerciseConfig, available_exercises, parse_set_options
+from formcheck.exercises.config import user_exercise_files as config_user_exercise_files
+from formcheck.formats.report import Report
 from formcheck.pose.backend import DEFAULT_BACKEND, BackendSpec, get_backend
-from formcheck.report import Report
+from formcheck.sinks.outputs import is_stdout
 from formcheck.sinks.writers import ReportWriter, get_writer, registered_writers, write_report
 
 
@@ -79,8 +79,8 @@ def pose_spec_from_args(args: argparse.Namespace) -> BackendSpec:
 def exercise_from_args(args: argparse.Namespace) -> ExerciseConfig:
     """The exercise with its overrides, lowest precedence first: package TOML, the user
     exercise folder, --exercises-file, then --profile, then --set (the Python API's
-    :func:`formcheck.profiles.load_exercise`, with broken user files warned about on stderr)."""
-    from formcheck.profiles import load_exercise
+    :func:`formcheck.exercises.profiles.load_exercise`, with broken user files warned about on stderr)."""
+    from formcheck.exercises.profiles import load_exercise
 
     return load_exercise(
         args.exercise,
@@ -148,7 +148,7 @@ def patient_from_args(args: argparse.Namespace) -> tuple[str, str]:
     name, notes = "", ""
     profile = getattr(args, "profile", None)
     if profile is not None:
-        from formcheck.profiles import load_profile
+        from formcheck.exercises.profiles import load_profile
 
         p = load_profile(profile, exercise_catalog(list(getattr(args, "exercises_file", []))))
         name, notes = p.name, p.notes
@@ -163,8 +163,8 @@ def add_html_option(p: argparse.ArgumentParser, several: bool = False) -> None:
 
 def write_html_page(path: Path, report: dict, cfg: ExerciseConfig, trace, video: Path | None, args) -> None:
     """The recording's HTML page (see formcheck.pages.recording)."""
-    from formcheck.outputs import write_text
     from formcheck.pages.recording import PageInfo, recording_page
+    from formcheck.sinks.outputs import write_text
 
     patient, notes = patient_from_args(args)
     video = video if video is not None and video.is_file() else None
@@ -210,7 +210,7 @@ def output_options(args: argparse.Namespace) -> dict[str, str]:
 
 
 def stdout_options() -> tuple[str, ...]:
-    """The writer options for which ``-`` means stdout (for :func:`formcheck.outputs.check_outputs`)."""
+    """The writer options for which ``-`` means stdout (for :func:`formcheck.sinks.outputs.check_outputs`)."""
     return tuple(w.option for w in registered_writers() if w.allows_stdout)
 
 

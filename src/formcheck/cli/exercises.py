@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from formcheck.cli.common import exercise_catalog
-from formcheck.config import ExerciseConfig
+from formcheck.exercises.config import ExerciseConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:

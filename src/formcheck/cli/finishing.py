@@ -34,7 +34,7 @@ def write_or_say(write: Callable[..., object], *args: Any, **kwargs: Any) -> boo
 
 def ended_by_signal(report: dict[str, Any]) -> None:
     """Mark an incomplete report with the signal that ended the run (``ended_by``), if one did."""
-    from formcheck.interrupts import INTERRUPTED, ended_by, interruption_text
+    from formcheck.runtime.interrupts import INTERRUPTED, ended_by, interruption_text
 
     name = ended_by()
     if name is None or report.get("complete", True):
@@ -49,7 +49,7 @@ def exit_code(*, interrupted: bool = False, outputs_ok: bool = True, incomplete:
     """The highest applicable code: 130 interrupted, 4 an input incomplete, 3 an output not
     written, 1 an input that could not be scored at all, else 0."""
     if interrupted:
-        from formcheck.interrupts import interruption_text
+        from formcheck.runtime.interrupts import interruption_text
 
         print(f"formcheck: {interruption_text()}; what was measured until then is reported", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -80,7 +80,8 @@ def _verdict_line(label: str, v) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from formcheck.errors import ConfigError
-    from formcheck.fit import (
+    from formcheck.exercises.profiles import profile_toml, save_profile
+    from formcheck.programs.fit import (
         Evaluator,
         Verdicts,
         calibrate_per_group,
@@ -93,15 +94,14 @@ def run(args: argparse.Namespace) -> int:
         parse_param,
         prepare_clips,
     )
-    from formcheck.profiles import profile_toml, save_profile
-    from formcheck.tuning import _package_exercise
+    from formcheck.programs.tuning import _package_exercise
 
     cfg = exercise_from_args(args)
     clips = load_labels(args.labels, cfg.name, args.videos_dir)
     if not clips:
         raise ConfigError(f"{args.labels}: no clips labelled as {cfg.name}")
     from formcheck.cli.score import command_inputs
-    from formcheck.outputs import check_outputs
+    from formcheck.sinks.outputs import check_outputs
 
     check_outputs({"--out": args.out}, inputs=command_inputs(args, [args.labels, *(c.path for c in clips)]))
     if args.per_group is not None and (args.group_by is None or args.per_group < 1):

@@ -63,7 +63,7 @@ def _list(conn, args: argparse.Namespace) -> int:
 
     f = _filters(args)
     if args.csv_out:
-        from formcheck.outputs import check_output, write_text
+        from formcheck.sinks.outputs import check_output, write_text
 
         check_output(args.csv_out, "--csv")
         write_text(args.csv_out, export_csv(conn, f), what="--csv")

@@ -85,7 +85,7 @@ def run_mocap(args: argparse.Namespace) -> int:
 
     from formcheck.errors import TraceError
     from formcheck.formats.mocap import MocapSpec, mocap_trace
-    from formcheck.trace import save_trace
+    from formcheck.formats.trace import save_trace
 
     try:
         with np.load(args.file, allow_pickle=False) as z:

@@ -23,9 +23,9 @@ from formcheck.cli.common import (
     write_requested,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
-from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs
-from formcheck.report import summary_text
+from formcheck.formats.report import summary_text
+from formcheck.runtime.interrupts import deferred
+from formcheck.sinks.outputs import check_outputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from formcheck.cli.score import check_video_suffix, command_inputs
-    from formcheck.live import LiveHooks, LiveOptions, run_live
+    from formcheck.programs.live import LiveHooks, LiveOptions, run_live
 
     cfg = exercise_from_args(args)
     source_file = [Path(args.source)] if not args.source.isdigit() and "://" not in args.source else []
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     set_rec = history.begin_set(cfg, str(args.source), args.model) if history is not None else None
     voice = None
     if args.voice:
-        from formcheck.voice import VoiceCues
+        from formcheck.sinks.voice import VoiceCues
 
         voice = VoiceCues.start()
         voice.set_exercise(cfg.value("hold_s"))
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"formcheck: {report['video_out_error']}", file=sys.stderr)
             outputs_ok = False
         if args.trace_out:
-            from formcheck.trace import save_trace
+            from formcheck.formats.trace import save_trace
 
             outputs_ok &= write_or_say(save_trace, trace, args.trace_out)
         if args.html_out:

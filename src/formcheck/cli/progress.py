@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from formcheck.cli.common import exercise_catalog
     from formcheck.cli.history import _filters
     from formcheck.history import connect, default_db_path
-    from formcheck.outputs import check_output, write_text
     from formcheck.pages.progress import progress_page
+    from formcheck.sinks.outputs import check_output, write_text
 
     path = args.db or default_db_path()
     if not path.exists():

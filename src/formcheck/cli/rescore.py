@@ -19,9 +19,9 @@ from formcheck.cli.common import (
     write_requested,
 )
 from formcheck.cli.finishing import exit_code, write_or_say
-from formcheck.interrupts import deferred
-from formcheck.outputs import check_outputs
-from formcheck.report import summary_text
+from formcheck.formats.report import summary_text
+from formcheck.runtime.interrupts import deferred
+from formcheck.sinks.outputs import check_outputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from formcheck.rescoring import rescore_trace
+    from formcheck.programs.rescoring import rescore_trace
 
     cfg = exercise_from_args(args)
     many = len(args.traces) > 1
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                    **{f"--html ({t.name})": h for t, h in zip(args.traces, html_outs, strict=True)}},
                   inputs=args.traces, allow_stdout=stdout_options())  # fmt: skip
     if many and args.html_out is not None:
-        from formcheck.outputs import OutputError
+        from formcheck.sinks.outputs import OutputError
 
         try:
             args.html_out.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         reports.append(report)
         stamp_report(report, args)
         if html_out is not None:
-            from formcheck.trace import load_trace
+            from formcheck.formats.trace import load_trace
 
             trace = load_trace(path)
             video = Path(trace.meta.source) if trace.meta.source else None

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("name a routine (see `formcheck routine --list`) or give a routine .toml file")
     profile = None
     if args.profile is not None:
-        from formcheck.profiles import load_profile
+        from formcheck.exercises.profiles import load_profile
 
         profile = load_profile(args.profile, exercises)
     routine = load_routine(args.routine, exercises, profile)
@@ -69,14 +69,14 @@ def run(args: argparse.Namespace) -> int:
         if not src.isdigit() and "://" not in src and not Path(src).is_file():
             raise ConfigError(f"--source {src}: no such video file (or camera index / stream URL)")
     if args.json_out:
-        from formcheck.outputs import check_outputs
+        from formcheck.sinks.outputs import check_outputs
 
         check_outputs({"--json": args.json_out}, inputs=[s for s in sources if Path(s).is_file()])
     from formcheck.routines.runner import RoutineOptions, run_routine, summary_lines
 
     voice = None
     if args.voice:
-        from formcheck.voice import VoiceCues
+        from formcheck.sinks.voice import VoiceCues
 
         voice = VoiceCues.start()
     opts = RoutineOptions(
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         import json
 
         from formcheck.cli.common import stamp_report
-        from formcheck.outputs import write_text
+        from formcheck.sinks.outputs import write_text
 
         data = stamp_report(result.to_dict(), args)
         write_text(args.json_out, json.dumps(data, indent=2, ensure_ascii=False) + "\n", what="--json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.samples import SAMPLES_DIR_ENV, clips, fetch_samples, local_path, samples_dir
+from formcheck.sources.samples import SAMPLES_DIR_ENV, clips, fetch_samples, local_path, samples_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from formcheck.batch import default_jobs
 from formcheck.cli.common import (
     add_exercise_options,
     add_history_options,
@@ -26,9 +25,10 @@ from formcheck.cli.common import (
     write_requested,
 )
 from formcheck.cli.finishing import ended_by_signal, exit_code, write_or_say
-from formcheck.interrupts import deferred, ended_by
-from formcheck.outputs import OutputError, check_outputs
-from formcheck.report import summary_text
+from formcheck.formats.report import summary_text
+from formcheck.programs.batch import default_jobs
+from formcheck.runtime.interrupts import deferred, ended_by
+from formcheck.sinks.outputs import OutputError, check_outputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -121,9 +121,9 @@ def _per_video(path: Path | None, video: Path, many: bool, suffix: str) -> Path 
 
 
 def run(args: argparse.Namespace) -> int:
+    from formcheck.formats.trace import save_trace
     from formcheck.pose.adaptive import RatePolicy
-    from formcheck.scoring import ScoreOptions
-    from formcheck.trace import save_trace
+    from formcheck.programs.scoring import ScoreOptions
 
     cfg = exercise_from_args(args)
     many = len(args.videos) > 1
@@ -235,14 +235,14 @@ def _show(report: dict[str, Any], quiet: bool) -> None:
 def _scores(args: argparse.Namespace, cfg, opts) -> Iterator[tuple[int, dict, Any]]:
     """(index, report, trace or None) of each video as it is done: here (--jobs) or on Ray (--ray)."""
     if args.ray is not None:
-        from formcheck.distributed import iter_scores_ray
+        from formcheck.programs.distributed import iter_scores_ray
 
         address = None if args.ray == "local" else args.ray
         trace_outs = [_per_video(args.trace_out, v, len(args.videos) > 1, ".trace.npz") for v in args.videos]
         for i, report in iter_scores_ray(args.videos, cfg, opts, address, trace_outs=trace_outs):
             yield i, report, None
         return
-    from formcheck.batch import iter_scores
+    from formcheck.programs.batch import iter_scores
 
     for i, result in iter_scores(args.videos, cfg, opts, jobs=args.jobs or default_jobs()):
         yield i, result.report, result.trace

@@ -37,9 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from formcheck.cli.score import command_inputs
-    from formcheck.live import _check_display
-    from formcheck.outputs import check_outputs
-    from formcheck.tune import TunerSession, default_profile_path, prepare_recording, run_tuner
+    from formcheck.programs.live import _check_display
+    from formcheck.programs.tune import TunerSession, default_profile_path, prepare_recording, run_tuner
+    from formcheck.sinks.outputs import check_outputs
 
     _check_display()
     cfg = exercise_from_args(args)

@@ -11,7 +11,7 @@ The trace it returns:
 - ``world_xyz``: metres, y down, origin between the hips in each frame (MediaPipe's world
   convention), NaN where a marker is missing;
 - ``image_xy``: *synthesised* by an orthographic projection along the world z axis
-  (:func:`formcheck.trace.project_world_to_image`); ``meta.extra["synthesized"] =
+  (:func:`formcheck.formats.trace.project_world_to_image`); ``meta.extra["synthesized"] =
   "image_xy"`` and reports say so;
 - ``meta.extra["world_exact"] = True`` (unless ``exact=False``): joint angles are measured
   in 3-D only, never blended with the (synthetic) image's flattened angles;
@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formcheck.errors import TraceError
-from formcheck.landmarks import N_LANDMARKS
-from formcheck.landmarks import Landmark as L
+from formcheck.formats.trace import DEFAULT_FRAME_SIZE, project_world_to_image
 from formcheck.pose.frame import PoseTrace, TraceMeta
-from formcheck.trace import DEFAULT_FRAME_SIZE, project_world_to_image
+from formcheck.pose.landmarks import N_LANDMARKS
+from formcheck.pose.landmarks import Landmark as L
 
 __all__ = ["UNITS", "UP_AXES", "MocapImport", "MocapSpec", "mocap_trace", "rotation_to_mediapipe"]
 

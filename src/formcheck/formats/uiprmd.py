@@ -7,7 +7,7 @@ correct / deliberately incorrect label.
 
 :func:`import_uiprmd` writes, per movement, a folder ``<movement>_<exercise>/`` with one
 trace per repetition (exact 3-D, segmented: see :mod:`formcheck.formats.mocap`) and a
-``labels.toml`` (the format of :mod:`formcheck.fit`) giving each rep ``reps = 1``, its
+``labels.toml`` (the format of :mod:`formcheck.programs.fit`) giving each rep ``reps = 1``, its
 ``correct`` label and ``group = "sNN"`` (the subject), for ``fit --group-by group``.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from formcheck.errors import FormcheckError, TraceError
 from formcheck.formats.mocap import MocapSpec, mocap_trace
-from formcheck.trace import save_trace
+from formcheck.formats.trace import save_trace
 
 __all__ = ["MOVEMENTS", "VIEWS", "UiprmdData", "import_uiprmd", "load_uiprmd", "rep_trace"]
 

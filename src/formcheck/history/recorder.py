@@ -19,7 +19,7 @@ from typing import Any
 
 from formcheck import __version__
 from formcheck.checkers.events import Event, EventKind, RepResult
-from formcheck.config import ExerciseConfig
+from formcheck.exercises.config import ExerciseConfig
 from formcheck.history.db import connect, transaction, utc_now
 
 #: Patient name used when neither --patient nor a profile name is given.

@@ -32,9 +32,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from formcheck.landmarks import N_LANDMARKS
-from formcheck.landmarks import Landmark as L
 from formcheck.measures import geometry as g
+from formcheck.pose.landmarks import N_LANDMARKS
+from formcheck.pose.landmarks import Landmark as L
 
 
 @dataclass(frozen=True, slots=True)

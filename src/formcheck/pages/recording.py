@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.config import ExerciseConfig
+from formcheck.exercises.config import ExerciseConfig
 from formcheck.pages.common import esc, figure, jpeg_uri, mpl, now_utc_text, page, png_uri
 from formcheck.pose.frame import PoseTrace
 
@@ -100,7 +100,7 @@ def _key_time(t_s: np.ndarray, cfg: ExerciseConfig, rep: Mapping[str, Any], seri
 def _thumbnails(video: Path, trace: PoseTrace, cfg: ExerciseConfig, report: Mapping[str, Any]) -> list[str]:
     import cv2
 
-    from formcheck.landmarks import SKELETON_EDGES
+    from formcheck.pose.landmarks import SKELETON_EDGES
 
     t_s, series = _signal_series(report, trace, cfg)
     cap = cv2.VideoCapture(str(video))

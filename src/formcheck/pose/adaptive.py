@@ -46,10 +46,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.config import ExerciseConfig
-from formcheck.landmarks import SIDES
+from formcheck.exercises.config import ExerciseConfig
 from formcheck.measures.body import MEASURE_NAMES, MIN_VISIBILITY, compute_measures, landmark_usable, measure_index
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
+from formcheck.pose.landmarks import SIDES
 
 #: Policy id of every-frame inference (the trace-cache key part and ``meta.extra["rate"]``).
 EVERY_FRAME = "every"
@@ -290,7 +290,7 @@ def schedule(
     restarts: np.ndarray | None = None,
 ) -> np.ndarray:
     """The frames the controller infers over a stream of ``len(t_s)`` frames, as a bool mask:
-    what :func:`formcheck.scoring.run_inference` does, with ``pose_at(i)`` standing in for
+    what :func:`formcheck.programs.scoring.run_inference` does, with ``pose_at(i)`` standing in for
     the landmarker (e.g. an every-frame trace, to study a policy without inference).
     ``cuts``: frames where a cut is seen; ``restarts``: frames where the landmarker restarts."""
     n = len(t_s)
@@ -385,7 +385,7 @@ def simulate(
     """What adaptive scoring would give, from an every-frame trace: the frames the policy
     picks (the trace's poses standing in for the landmarker's), the others interpolated.
     Identity jumps stand in for cuts; ``restarts``: the frames where the landmarker restarts
-    (:func:`formcheck.scoring.restart_frames`). Returns (trace, inferred mask). For studying
+    (:func:`formcheck.programs.scoring.restart_frames`). Returns (trace, inferred mask). For studying
     a policy: the landmarker's own tracking over skipped frames is not modelled."""
     policy = policy or RatePolicy()
     ctrl = RateController(policy, Watch.of(cfg), trace.meta.aspect, trace.meta.fps)

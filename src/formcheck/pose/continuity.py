@@ -14,8 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from formcheck.landmarks import Landmark as L
 from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import Landmark as L
 
 #: A tracked person whose hip centre moves this far (in frame heights) between consecutive
 #: frames has been swapped for someone else: single-person trackers follow one and may jump.

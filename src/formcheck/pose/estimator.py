@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 
 from formcheck.errors import ModelError
-from formcheck.landmarks import N_LANDMARKS
-from formcheck.landmarks import Landmark as L
 from formcheck.pose.continuity import hip_centre
 from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import N_LANDMARKS
+from formcheck.pose.landmarks import Landmark as L
 
 
 @contextlib.contextmanager
@@ -165,7 +165,7 @@ class PoseEstimator:
         filters), so landmarks after frame *t* depend on every frame before it. After a
         restart they depend only on the frames from here on, which is what lets a video
         be scored in independent chunks that give exactly the landmarks of one pass
-        (see :func:`formcheck.scoring.segment_starts`). Whom to follow among several
+        (see :func:`formcheck.programs.scoring.segment_starts`). Whom to follow among several
         people is chosen afresh (the largest).
         """
         self._lm.close()

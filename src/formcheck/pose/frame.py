@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.landmarks import N_LANDMARKS
+from formcheck.pose.landmarks import N_LANDMARKS
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from formcheck.landmarks import Landmark as L
+from formcheck.pose.landmarks import Landmark as L
 
 #: A body within this distance (frame heights) of the reference hip centre...
 MATCH_HIP_FH = 0.15

@@ -20,7 +20,7 @@ def model_id(spec: BackendSpec) -> str:
     """A bundle's identity for reports and the trace cache: its name, or a custom file's hash."""
     if spec.model in _models():
         return spec.model
-    from formcheck.datafiles import file_sha256
+    from formcheck.runtime.datafiles import file_sha256
 
     path = Path(spec.model)
     return f"{path.name}:{file_sha256(path)[:16]}" if path.is_file() else path.name

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import platformdirs
 
-from formcheck.datafiles import download as download_file
-from formcheck.datafiles import file_sha256, load_data_toml
 from formcheck.errors import ModelError
+from formcheck.runtime.datafiles import download as download_file
+from formcheck.runtime.datafiles import file_sha256, load_data_toml
 
 MODEL_DIR_ENV = "FORMCHECK_MODEL_DIR"
 DEFAULT_MODEL = "full"

@@ -104,7 +104,7 @@ def _trace_path(spec: BackendSpec) -> Path:
 
 
 def _open(spec: BackendSpec, progress: bool) -> PoseBackend:
-    from formcheck.trace import load_trace
+    from formcheck.formats.trace import load_trace
 
     return ReplayBackend(load_trace(_trace_path(spec)), model_id(spec))
 

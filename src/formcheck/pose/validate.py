@@ -1,6 +1,6 @@
 """Checks of pose data at the public entry points (re-scoring, trace analysis, the live analyzer).
 
-A trace read from a file is checked by :func:`formcheck.trace.load_trace`; a PoseTrace or a
+A trace read from a file is checked by :func:`formcheck.formats.trace.load_trace`; a PoseTrace or a
 PoseFrame built in Python reaches the analysis without that, and bad data there does not
 fail cleanly: a NaN timestamp crashes the hold timer, timestamps going backwards give a
 rep that ends before it starts. So the entry points check what they are given and refuse
@@ -21,8 +21,8 @@ import math
 import numpy as np
 
 from formcheck.errors import TraceError
-from formcheck.landmarks import N_LANDMARKS
 from formcheck.pose.frame import PoseFrame, PoseTrace
+from formcheck.pose.landmarks import N_LANDMARKS
 
 __all__ = ["MAX_IMAGE_ABS", "MAX_PEOPLE", "MAX_WORLD_ABS_M", "PoseDataError", "check_frame", "check_trace"]
 

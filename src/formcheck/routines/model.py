@@ -35,8 +35,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from formcheck.config import ExerciseConfig, read_toml
 from formcheck.errors import ConfigError
+from formcheck.exercises.config import ExerciseConfig, read_toml
 
 ROUTINE_KEYS = ("name", "title", "description", "profile", "prepare_s")
 STEP_KEYS = ("exercise", "reps", "hold_s", "sides", "sets", "rest_s", "note", "set")
@@ -143,8 +143,8 @@ def parse_routine(
     base_dir: Path | None = None,
 ) -> Routine:
     """Validate a parsed routine document. ``profile_override``: a loaded
-    :class:`~formcheck.profiles.Profile` given on the command line (wins over the routine's)."""
-    from formcheck.profiles import apply_profile, load_profile
+    :class:`~formcheck.exercises.profiles.Profile` given on the command line (wins over the routine's)."""
+    from formcheck.exercises.profiles import apply_profile, load_profile
 
     _unknown(data, ("routine", "step"), origin)
     meta = data.get("routine")

@@ -1,7 +1,7 @@
 """Running a routine live: each set through the one live loop, cards between them.
 
 For every step: a card says what comes next and how to place the camera; the set runs in
-:func:`formcheck.live.run_live` (its status line says "get into position" until the person
+:func:`formcheck.programs.live.run_live` (its status line says "get into position" until the person
 is measurable in the right view and position, then the progress through the routine); the
 set ends when the dose is met, on "n" (next), when the source ends (a video file standing in
 for the camera), or on "p" (it hurts: the routine stops there, with the seeds' advice); a
@@ -20,9 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from formcheck.checkers.events import CheckerState, Event
-from formcheck.live import KEY_NEXT, KEY_PAIN, KEY_PAUSE, KEY_QUIT, PAIN_ADVICE, LiveHooks, LiveOptions, run_live
 from formcheck.measures import visibility
 from formcheck.pose.protocol import BackendSpec
+from formcheck.programs.live import (
+    KEY_NEXT,
+    KEY_PAIN,
+    KEY_PAUSE,
+    KEY_QUIT,
+    PAIN_ADVICE,
+    LiveHooks,
+    LiveOptions,
+    run_live,
+)
 from formcheck.routines.model import Routine, Step
 
 #: Stream seconds the person must be measurable, in the right view and position, before the
@@ -45,7 +54,7 @@ class RoutineOptions:
     pose: BackendSpec = field(default_factory=lambda: BackendSpec(model="lite"))
     window: bool = True
     debug: bool = False
-    voice: Any = None  # a formcheck.voice.VoiceCues: counts, holds, cues and announcements spoken
+    voice: Any = None  # a formcheck.sinks.voice.VoiceCues: counts, holds, cues and announcements spoken
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     summary_s: float = 8.0  # how long the summary card stays up in the window

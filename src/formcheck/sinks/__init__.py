@@ -1,6 +1,5 @@
-"""Where analysed frames go: the drawn overlay and the annotated video file."""
+"""Stage 6: where analysed frames and results go — overlay, window, video, voice, report writers.
 
-from formcheck.sinks.overlay import Annotator, OverlayInfo
-from formcheck.sinks.video import VideoSink
-
-__all__ = ["Annotator", "OverlayInfo", "VideoSink"]
+Import the module you need (``formcheck.sinks.video``…): the package itself loads nothing, so
+that writing a report (``sinks.outputs``) never pulls in OpenCV.
+"""

@@ -24,12 +24,12 @@ import cv2
 import numpy as np
 
 from formcheck.checkers.events import CheckerState, RepResult
-from formcheck.landmarks import SKELETON_EDGES
 from formcheck.measures.body import MIN_VISIBILITY, landmark_usable
 from formcheck.pose.frame import PoseFrame
+from formcheck.pose.landmarks import SKELETON_EDGES
 
 if TYPE_CHECKING:
-    from formcheck.config import ExerciseConfig
+    from formcheck.exercises.config import ExerciseConfig
 
 __all__ = ["Annotator", "OverlayInfo"]
 

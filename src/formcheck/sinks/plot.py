@@ -1,7 +1,7 @@
 """The tuning plot: an exercise's signal over a recording as a BGR image (OpenCV drawing),
 with the thresholds as horizontal lines and the counted reps as shaded spans (green = as
 prescribed, red = faulty). Drawing decides nothing: everything comes from the session
-(:class:`formcheck.tuning.TunerSession`).
+(:class:`formcheck.programs.tuning.TunerSession`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 from formcheck.checkers.events import RepResult
 from formcheck.measures.body import measure_index
-from formcheck.tuning import TunerSession, _fmt
+from formcheck.programs.tuning import TunerSession, _fmt
 
 Color = tuple[int, int, int]
 

@@ -1,11 +1,11 @@
 """Writes annotated frames to a video file, so a half-written file never looks finished.
 
 Frames go to a unique temp file created exclusively in the target's folder
-(``.<name>.XXXXXXXX.tmp<suffix>``, :class:`formcheck.outputs.PendingOutput`: never a
+(``.<name>.XXXXXXXX.tmp<suffix>``, :class:`formcheck.sinks.outputs.PendingOutput`: never a
 predictable name a planted symlink could redirect), which replaces the target atomically
 when the sink closes. Before that the finished file is opened again and its frame count
 checked: a file cut short by a full disk or a file-size limit (OpenCV's writer does not
-report write errors) is removed and :class:`~formcheck.outputs.OutputError` says so, and an
+report write errors) is removed and :class:`~formcheck.sinks.outputs.OutputError` says so, and an
 old file at the path stays as it was. A crash of the whole process leaves only a hidden temp
 file. An exception inside the ``with`` block is different: the frames written so far are
 real, measured output a therapist may want, so the file is still put in place and a warning
@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from formcheck.errors import VideoError
-from formcheck.outputs import OutputError, PendingOutput
+from formcheck.sinks.outputs import OutputError, PendingOutput
 
 __all__ = ["FOURCC_BY_SUFFIX", "H264_SUFFIXES", "VideoSink", "h264_available"]
 

@@ -13,7 +13,7 @@ A writer turns the reports of a run into one file::
 
     register_writer(MarkdownWriter())
 
-Writing goes through :mod:`formcheck.outputs` (atomic replace, ``-`` for stdout, FIFOs and
+Writing goes through :mod:`formcheck.sinks.outputs` (atomic replace, ``-`` for stdout, FIFOs and
 devices written through, one clear OutputError), so a writer only renders.
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from formcheck.errors import ConfigError
-from formcheck.outputs import write_bytes, write_text
-from formcheck.report import Report
+from formcheck.formats.report import Report
+from formcheck.sinks.outputs import write_bytes, write_text
 
 
 @runtime_checkable
