@@ -292,7 +292,8 @@ class _SideTracker:
         out, th = self.out, self.th
         dt = t - a.last_t
         a.last_t = t
-        if v > a.peak:
+        deepest = v > a.peak  # this frame goes furthest so far ("deepest" rules read it)
+        if deepest:
             a.peak = v
         for i, (_name, idx) in enumerate(self.extra_idx):
             x = vals[idx]
@@ -338,7 +339,8 @@ class _SideTracker:
         if self.lo is not None:
             stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
             out.set_cue("below_target", stuck, t, self.side)
-        self.rules.observe(a.rules, a.faults, vals, t, RuleContext(a.hold.holding, returning, ctx.view), out)
+        ctx_r = RuleContext(a.hold.holding, returning, ctx.view)
+        self.rules.observe(a.rules, a.faults, vals, t, ctx_r, out, deepest)
 
     def _fault(self, a: _Attempt, kind: str, t: float) -> None:
         code = self.cfg.rep.codes[kind]
@@ -524,10 +526,11 @@ class _PacedTracker:
         a, out = self.attempt, self.out
         assert a is not None
         a.last_t = t
+        deepest = v > a.peak
         a.peak = max(a.peak, v)
         held = a.hold.update(self.in_position, t)
         out.hold_progress(None, held, t)
-        self.rules.observe(a.rules, a.faults, vals, t, RuleContext(True, False, ctx.view), out)
+        self.rules.observe(a.rules, a.faults, vals, t, RuleContext(True, False, ctx.view), out, deepest)
         # Done when held long enough, or cut short (out of position past the grace).
         if held >= self.th["hold_s"] - 1e-9 or not a.hold.holding:
             self._finish(t, finished=True)

@@ -31,6 +31,7 @@ class RulePhase(StrEnum):
     HOLD = "hold"  # while held at the target
     RETURN = "return"  # on the way back to rest after the target was reached
     PEAK = "peak"  # once, at the attempt's end, on the measure's extreme
+    DEEPEST = "deepest"  # once, at the attempt's end, on the measure at the rep's deepest frame
 
 
 @dataclass(slots=True)
@@ -164,14 +165,28 @@ class RuleEngine:
         return abs(x) if r.spec.abs else x
 
     def observe(
-        self, mem: RuleMemory, faults: Faults, vals: list[float], t: float, ctx: RuleContext, out: Outbox
+        self,
+        mem: RuleMemory,
+        faults: Faults,
+        vals: list[float],
+        t: float,
+        ctx: RuleContext,
+        out: Outbox,
+        deepest: bool = False,
     ) -> None:
         """Judge one frame: a rule whose condition has held for its ``min_s`` shows its cue and
-        adds its fault (announced once per attempt); ``peak`` rules only track their extreme."""
+        adds its fault (announced once per attempt); ``peak`` rules only track their extreme,
+        ``deepest`` rules keep their measure at the frame where the rep's own signal reached
+        its furthest so far (``deepest``: this frame is a new furthest)."""
         for i, r in enumerate(self.rules):
             sp = r.spec
             if r.phase is RulePhase.PEAK:  # judged at the attempt's end, on its extreme
                 mem.track(i, self._value(r, i, mem, vals), r.above)
+                continue
+            if r.phase is RulePhase.DEEPEST:  # judged at the attempt's end, at the deepest frame
+                x = self._value(r, i, mem, vals)
+                if x == x and (deepest or mem.ext[i] != mem.ext[i]):
+                    mem.ext[i] = x
                 continue
             if (
                 (r.phase is RulePhase.HOLD and not ctx.holding)
@@ -192,10 +207,11 @@ class RuleEngine:
                 out.fault(sp.code, t, self.side)
 
     def conclude(self, mem: RuleMemory, faults: Faults) -> None:
-        """The attempt's end: ``peak`` rules judge the extreme their measure reached."""
+        """The attempt's end: ``peak`` rules judge the extreme their measure reached,
+        ``deepest`` rules the value it had where the rep went furthest."""
         for i, r in enumerate(self.rules):
             e = mem.ext[i]
-            if r.phase is RulePhase.PEAK and e == e and r.breaks(e):
+            if r.phase in (RulePhase.PEAK, RulePhase.DEEPEST) and e == e and r.breaks(e):
                 faults.add(r.spec.code)
 
     def clear_cues(self, t: float, out: Outbox) -> None:
@@ -205,7 +221,7 @@ class RuleEngine:
 
 class RuleMemory:
     """Per attempt and rule: the reference at rest and the extreme so far (max for ``below``
-    rules, min for ``above`` rules)."""
+    rules, min for ``above`` rules; for ``deepest`` rules, the value at the deepest frame)."""
 
     __slots__ = ("ext", "ref")
 

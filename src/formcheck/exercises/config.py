@@ -24,7 +24,7 @@ from formcheck.pose.landmarks import SIDES
 
 POSITIONS = ("standing", "lying", "sitting", "kneeling", "all_fours", "any")
 VIEWS = ("side", "front", "any")
-PHASES = ("rep", "hold", "return", "peak")
+PHASES = ("rep", "hold", "return", "peak", "deepest")
 MODES = ("rep", "paced")
 DIRECTIONS = ("up", "down")
 
@@ -110,6 +110,9 @@ class RuleSpec:
     after the target was reached). ``phase = "peak"`` judges the whole rep at its end:
     a ``below`` rule fires when the measure never got up to the threshold during the rep
     (e.g. the opposite arm never went overhead), an ``above`` rule when it never came down.
+    ``phase = "deepest"`` also judges once at the rep's end, on the measure's value at the
+    frame where the rep's own signal went furthest (the bottom of a squat, the top of a leg
+    raise): the knees' alignment *at the bottom*, not their best moment on the way down.
 
     The measure may be transformed first, in this order: ``relative`` — its change since
     the rep started (cancels camera angle and body build); ``abs`` — its magnitude (a tilt

@@ -187,6 +187,18 @@ def _catalog_defs() -> list[MeasureDef]:
     defs.append(
         MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
     )
+    defs += [
+        MeasureDef(
+            "trunk_pitch_deg", "deg", head,
+            "trunk (mid-hip→mid-shoulder) from vertical in the body's side plane (world, y down: a level "
+            "camera or exact 3-D): + leaning forward (toward the face), − leaning back",
+        ),
+        MeasureDef(
+            "trunk_roll_deg", "deg", head,
+            "trunk (mid-hip→mid-shoulder) from vertical across the body (world, y down: a level camera or "
+            "exact 3-D): + leaning to the person's left, − to the right",
+        ),
+    ]  # fmt: skip
     return defs
 
 
@@ -432,6 +444,7 @@ _GROUPS = {
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "spread": ("knee_spread_ratio",),
     "asym": ("knee_flex_diff_deg",),
+    "trunk": ("trunk_pitch_deg", "trunk_roll_deg"),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -594,6 +607,20 @@ def _catalog_columns(
             msh2 = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
             spread = np.where(_len(across) >= 0.25 * _len(mhip_i - msh2), spread, np.nan)
         c[:, col["knee_spread_ratio"]] = spread
+
+    # Trunk pitch and roll: the trunk split into its lean toward the face and its lean to the
+    # side, against the world's vertical (y down). The left-right axis (hips and shoulders)
+    # is made horizontal; "forward" is horizontal and square to it, toward the nose.
+    if "trunk" in want:
+        msh3 = 0.5 * (W[:, L.LEFT_SHOULDER] + W[:, L.RIGHT_SHOULDER])
+        up_t = msh3 - 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])  # (T, 3)
+        left_h = lat * np.array([1.0, 0.0, 1.0])
+        left_h /= _len(left_h)[:, None]
+        fwd = np.stack([left_h[:, 2], np.zeros(len(left_h)), -left_h[:, 0]], axis=1)
+        fwd *= np.sign(_dot(W[:, L.NOSE] - msh3, fwd))[:, None]
+        rise = -up_t[:, 1]  # y points down
+        c[:, col["trunk_pitch_deg"]] = np.degrees(np.arctan2(_dot(up_t, fwd), rise))
+        c[:, col["trunk_roll_deg"]] = np.degrees(np.arctan2(_dot(up_t, left_h), rise))
 
     # Thighs from vertical: mid-hip to the knees (either or both), from straight down; in
     # the image (level camera), or in the world when it is exact (its y axis is vertical).
