@@ -180,8 +180,9 @@ def _catalog_defs() -> list[MeasureDef]:
         MeasureDef(
             "knee_spread_ratio", "ratio",
             (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
-            "knee alignment: the knees' spacing across the body / the ankles' spacing (front view or exact 3-D; "
-            "NaN side-on): ~1 knees over the feet, <1 knees falling inward (valgus), >1 pushed out",
+            "knee alignment: the knees' spacing across the body / the mean of the ankles' and the hips' spacing "
+            "(front view or exact 3-D; NaN side-on): ~1 standing, ~1.5 at the bottom of a deep squat with the "
+            "knees out over the feet, lower with the knees falling inward (valgus)",
         )
     )  # fmt: skip
     defs.append(
@@ -596,13 +597,16 @@ def _catalog_columns(
     if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
         c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
 
-    # Knee alignment across the body: knees' spacing over ankles' spacing, along the hip line.
+    # Knee alignment across the body: the knees' spacing along the hip line over the mean of
+    # the ankles' and the hips' spacing. Both in the reference: with the ankles alone a wide
+    # stance reads as knees falling in, with the hips alone a narrow one does.
     if "spread" in want:
         if world_exact:
             across, kn, an = W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP], W[:, _KNEES], W[:, _ANKLES]
         else:
             across, kn, an = I[:, L.LEFT_HIP] - I[:, L.RIGHT_HIP], knee_i, ank_i
-        spread = _dot(kn[:, 0] - kn[:, 1], across) / _dot(an[:, 0] - an[:, 1], across)
+        base = 0.5 * (_dot(an[:, 0] - an[:, 1], across) + _dot(across, across))
+        spread = _dot(kn[:, 0] - kn[:, 1], across) / base
         if not world_exact:  # side-on the hips overlap in the image: nothing across to measure
             msh2 = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
             spread = np.where(_len(across) >= 0.25 * _len(mhip_i - msh2), spread, np.nan)

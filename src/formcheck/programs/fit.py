@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import ConfigError
 from formcheck.exercises.config import ExerciseConfig, read_toml
@@ -66,6 +68,7 @@ __all__ = [
     "leave_one_group_out",
     "leave_one_out",
     "load_labels",
+    "match_reps",
     "match_verdicts",
     "parse_param",
 ]
@@ -246,13 +249,19 @@ def match_verdicts(clip: Clip, outcome: Outcome) -> tuple[tuple[bool, bool | Non
     found rep per labelled rep; None when none overlaps). A clip labelled as one rep
     without times spans the whole recording. Without times for several reps, reps are
     paired in time order (the only information there is)."""
+    return tuple((lab, None if j is None else outcome.ok[j]) for lab, j in match_reps(clip, outcome))
+
+
+def match_reps(clip: Clip, outcome: Outcome) -> tuple[tuple[bool, int | None], ...]:
+    """Each labelled rep's (label, index of the found rep matched to it or None); see
+    :func:`match_verdicts`. The matching reads times only, never the verdicts."""
     labels = clip.correct or ()
     spans = clip.rep_spans_s
     if spans is None and len(labels) == 1:
         spans = (outcome.span_s,)
     if spans is None or (outcome.reps and not outcome.spans):
-        found = list(outcome.ok) + [None] * len(labels)
-        return tuple((lab, found[i]) for i, lab in enumerate(labels))
+        n = len(outcome.ok)
+        return tuple((lab, i if i < n else None) for i, lab in enumerate(labels))
     cand = sorted(
         ((_overlap(ls, fs), i, j) for i, ls in enumerate(spans) for j, fs in enumerate(outcome.spans)),
         key=lambda x: (-x[0], x[1], x[2]),
@@ -263,7 +272,7 @@ def match_verdicts(clip: Clip, outcome: Outcome) -> tuple[tuple[bool, bool | Non
         if ov > 0 and i not in got and j not in used:
             got[i] = j
             used.add(j)
-    return tuple((lab, outcome.ok[got[i]] if i in got else None) for i, lab in enumerate(labels))
+    return tuple((lab, got.get(i)) for i, lab in enumerate(labels))
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +544,15 @@ class Evaluator:
         self._models[i] = model
         return model
 
+    @property
+    def fast(self) -> bool:
+        """Candidates are scored from per-clip fault models (see :class:`_FaultModel`)."""
+        return self._fast
+
+    def model(self, i: int) -> _FaultModel | None:
+        """Clip ``i``'s fault model (None where it does not apply), built once."""
+        return self._model(i) if self._fast else None
+
     def outcome(self, i: int, values: Mapping[str, float], cfg: ExerciseConfig | None = None) -> Outcome | None:
         if self._fast:
             model = self._model(i)
@@ -641,6 +659,15 @@ def fit_thresholds(
             return obj > ref_obj
         return _distance(vals, start, params) < _distance(ref, start, params) - 1e-12
 
+    tol = _tolerance(before, tolerance_reps)
+    joint = _joint_search(ev, idx, params, start, tol)
+    if joint is not None:
+        s_joint = ev.scores(idx, joint)
+        if s_joint is not None and _objective(s_joint)[0] >= best[0] - tol - 1e-9:
+            cur, best = joint, _objective(s_joint)
+            rounds = 0  # the joint search saw every combination: no coordinate descent
+        else:
+            joint = None
     span = {p.name: p.hi - p.lo for p in params}
     for r in range(rounds):
         moved = False
@@ -671,14 +698,13 @@ def fit_thresholds(
     # margin generalises better than that rep. A plateau running to the end of the search range has one
     # edge only: a margin inside it (10 % of the range at most). A threshold whose plateau
     # is the whole range is not constrained by the labels and keeps its starting value.
-    v0 = Verdicts.of(before)
-    n_big = max(v0.correct_n, v0.incorrect_n)
-    tol = 0.5 * tolerance_reps / n_big if n_big else 0.0
     plateaus: dict[str, tuple[float, float]] = {}
     for p in params:
-        a, b = _plateau(ev, idx, cur, p, best, tol)
+        a, b = _plateau(ev, idx, cur, p, best, 0.0 if joint is not None else tol)
         plateaus[p.name] = (a, b)
         open_lo, open_hi = a <= p.lo + p.step / 2, b >= p.hi - p.step / 2
+        if joint is not None and open_lo == open_hi:
+            continue  # the joint search chose it with a margin in every threshold together
         margin = min((b - a) / 2, 0.1 * (p.hi - p.lo))
         centre = (a + b) / 2
         if not open_lo and not open_hi and abs(start[p.name] - centre) <= max(p.step, 0.05 * (b - a)):
@@ -699,6 +725,93 @@ def fit_thresholds(
     before = ev.exact_scores(idx, start) or before
     assert after is not None
     return FitResult(start, cur, params, before, after, ev.evaluations - n0, plateaus)
+
+
+def _tolerance(scores: Sequence[ClipScore], tolerance_reps: float) -> float:
+    """Balanced accuracy worth ``tolerance_reps`` labelled reps of the larger class."""
+    v = Verdicts.of(scores)
+    n_big = max(v.correct_n, v.incorrect_n)
+    return 0.5 * tolerance_reps / n_big if n_big else 0.0
+
+
+#: :func:`_joint_search` scores at most this many (combination, labelled rep) pairs at once:
+#: the grid is as fine as that allows (at most 61 values per threshold).
+JOINT_BUDGET = 40_000_000
+
+
+def _joint_search(
+    ev: Evaluator, idx: Sequence[int], params: Sequence[Param], start: Values, tol: float
+) -> Values | None:
+    """Every combination of the correctness thresholds on a grid, scored at once from the
+    clips' fault models; the combination chosen is the one with the widest margin among
+    those as good as the best (give or take ``tol`` of balanced accuracy): the centre of the
+    plateau in all thresholds together, not one at a time (coordinate descent can stop on a
+    ridge where no single threshold improves, and centres each threshold with the others
+    pinned). Among equally deep cells, the one nearest the starting values.
+
+    The margin is counted in grid cells, up to 10 % of each range: a plateau that runs to the
+    end of a range is not pushed further than that from its edge, and a threshold the labels
+    do not constrain keeps its starting value (it is on the grid). None when the fault models
+    do not apply (the thresholds change which reps are counted, or reps are not labelled
+    right/wrong): the caller falls back to coordinate descent."""
+    if not params or not ev.fast or __import__("os").environ.get("FC_NOJOINT"):
+        return None
+    labels: list[bool] = []
+    rows: list[tuple[int, int] | None] = []  # (position in idx, rep) per labelled rep
+    models = []
+    for k, i in enumerate(idx):
+        model = ev.model(i)
+        if model is None:
+            return None
+        models.append(model)
+        for lab, j in match_reps(ev.clips[i], model.base):
+            labels.append(lab)
+            rows.append(None if j is None else (k, j))
+    lab = np.array(labels, dtype=bool)
+    if lab.all() or not lab.any():
+        return None  # one class only: nothing to trade off (coordinate descent keeps it simple)
+    found = np.array([r is not None for r in rows])
+    base_ok = np.array([r is not None and models[r[0]].base.ok[r[1]] for r in rows])
+    g = max(5, min(61, int((JOINT_BUDGET / lab.size) ** (1.0 / len(params)))))
+    grids, fires = [], []
+    for p in params:
+        vals = sorted({_round(p.lo + k * (p.hi - p.lo) / (g - 1), p.step) for k in range(g)} | {start[p.name]})
+        grid = np.clip(np.array(vals), p.lo, p.hi)
+        grids.append(grid)
+        f = np.zeros((grid.size, lab.size), dtype=bool)
+        for n, r in enumerate(rows):
+            if r is None:
+                continue
+            sense, bounds = models[r[0]].switch[p.name]
+            b = bounds[r[1]]
+            f[:, n] = grid > b if sense > 0 else grid < b
+        fires.append(f)
+    shape = tuple(x.size for x in grids)
+    ok = np.broadcast_to(base_ok & found, (*shape, lab.size)).copy()
+    for d, f in enumerate(fires):
+        view = [1] * len(shape) + [lab.size]
+        view[d] = shape[d]
+        ok &= ~f.reshape(view)
+    ba = 0.5 * (ok[..., lab].sum(-1) / lab.sum() + (~ok[..., ~lab]).sum(-1) / (~lab).sum())
+    best = float(ba.max())
+    mask = ba >= best - tol - 1e-9
+    depth = np.zeros(shape, dtype=np.int32)
+    inside = mask
+    for level in range(1, max(1, round(0.1 * (g - 1))) + 1):  # erode: the ends of a range count as inside
+        nxt = inside.copy()
+        for d in range(len(shape)):
+            padded = np.pad(inside, [(1, 1) if e == d else (0, 0) for e in range(len(shape))], constant_values=True)
+            lo = np.take(padded, range(0, shape[d]), axis=d)
+            hi = np.take(padded, range(2, shape[d] + 2), axis=d)
+            nxt &= lo & hi
+        if not nxt.any():
+            break
+        inside = nxt
+        depth[inside] = level
+    deepest = np.argwhere(mask & (depth == depth[mask].max()))
+    dist = sum(np.abs(grids[d][deepest[:, d]] - start[p.name]) / (p.hi - p.lo) for d, p in enumerate(params))
+    cell = deepest[int(np.argmin(dist))]
+    return {**start, **{p.name: float(grids[d][cell[d]]) for d, p in enumerate(params)}}
 
 
 def _distance(vals: Mapping[str, float], start: Mapping[str, float], params: Sequence[Param]) -> float:
