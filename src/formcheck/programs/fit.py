@@ -754,7 +754,7 @@ def _joint_search(
     do not constrain keeps its starting value (it is on the grid). None when the fault models
     do not apply (the thresholds change which reps are counted, or reps are not labelled
     right/wrong): the caller falls back to coordinate descent."""
-    if not params or not ev.fast or __import__("os").environ.get("FC_NOJOINT"):
+    if not params or not ev.fast:
         return None
     labels: list[bool] = []
     rows: list[tuple[int, int] | None] = []  # (position in idx, rep) per labelled rep
