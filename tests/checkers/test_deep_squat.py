@@ -18,10 +18,13 @@ FPS = 60.0
 
 
 def _squats(reps: int = 3, knee_deg: float = 130.0, shank_share: float = 0.3, lean_deg: float = 35.0,
-            valgus_m: float = 0.0, uneven_deg: float = 0.0, view_yaw: float = 0.0):  # fmt: skip
+            valgus_m: float = 0.0, uneven_deg: float = 0.0, view_yaw: float = 0.0,
+            knees_out_m: float = 0.08):  # fmt: skip
     """Squats, feet flat: the knees bend to ``knee_deg``, the shins take ``shank_share`` of
     it (so the thighs end ``knee_deg * (1 - shank_share)`` from vertical), the trunk leans
-    ``lean_deg``. ``valgus_m`` moves each knee that far toward the midline at the bottom;
+    ``lean_deg``. The knees track out over the (turned-out) feet, each ``knees_out_m`` wider
+    at the bottom (hips and ankles 0.28 m apart: knee_spread_ratio (0.28 + 2 * 0.08) / 0.28 =
+    1.57 there); ``valgus_m`` moves each knee that far toward the midline at the bottom;
     ``uneven_deg`` bends the left knee that much less."""
     rest = {"knee": 0.0, "lean": 0.0, "u": 0.0}
     top = {"knee": knee_deg, "lean": lean_deg, "u": uneven_deg}
@@ -34,6 +37,7 @@ def _squats(reps: int = 3, knee_deg: float = 130.0, shank_share: float = 0.3, le
     joints["knee_flex_left"] = ch["knee"] - ch["u"]
     pos = synthetic.skeleton(joints, len(t))  # x forward, y left, z up
     inward = valgus_m * np.clip(ch["knee"] / 20.0, 0.0, 1.0)  # the knees cave in as soon as they bend
+    inward -= knees_out_m * ch["knee"] / knee_deg  # ... while a good squat pushes them out, most at the bottom
     pos[:, L.LEFT_KNEE, 1] -= inward
     pos[:, L.RIGHT_KNEE, 1] += inward
     return mocap_trace(pos, MocapSpec(units="m", up="+z", yaw_deg=view_yaw), t=t).trace

@@ -661,6 +661,7 @@ def fit_thresholds(
 
     tol = _tolerance(before, tolerance_reps)
     joint = _joint_search(ev, idx, params, start, tol)
+    cells = {p.name: (p.hi - p.lo) / (_joint_grid(len(params), _n_labelled(before), p) - 1) for p in params}
     if joint is not None:
         s_joint = ev.scores(idx, joint)
         if s_joint is not None and _objective(s_joint)[0] >= best[0] - tol - 1e-9:
@@ -704,7 +705,15 @@ def fit_thresholds(
         plateaus[p.name] = (a, b)
         open_lo, open_hi = a <= p.lo + p.step / 2, b >= p.hi - p.step / 2
         if joint is not None and open_lo == open_hi:
-            continue  # the joint search chose it with a margin in every threshold together
+            # The joint search chose it with a margin in all thresholds together, to its grid's
+            # resolution: finer than that, the centre of its own plateau.
+            centre = _round((a + b) / 2, p.step)
+            if not open_lo and abs(centre - cur[p.name]) <= cells[p.name] + 1e-9:
+                trial = {**cur, p.name: centre}
+                s = ev.scores(idx, trial)
+                if s is not None and _near(_objective(s), best, 0.0):
+                    cur = trial
+            continue
         margin = min((b - a) / 2, 0.1 * (p.hi - p.lo))
         centre = (a + b) / 2
         if not open_lo and not open_hi and abs(start[p.name] - centre) <= max(p.step, 0.05 * (b - a)):
@@ -737,6 +746,17 @@ def _tolerance(scores: Sequence[ClipScore], tolerance_reps: float) -> float:
 #: :func:`_joint_search` scores at most this many (combination, labelled rep) pairs at once:
 #: the grid is as fine as that allows (at most 61 values per threshold).
 JOINT_BUDGET = 40_000_000
+
+
+def _joint_grid(n_params: int, n_reps: int, p: Param) -> int:
+    """How many values of ``p`` the joint search tries: every ``p.step`` where the budget
+    allows, else as many as it allows (at least 5)."""
+    fine = round((p.hi - p.lo) / p.step) + 1
+    return max(5, min(fine, int((JOINT_BUDGET / max(1, n_reps)) ** (1.0 / max(1, n_params)))))
+
+
+def _n_labelled(scores: Sequence[ClipScore]) -> int:
+    return Verdicts.of(scores).n
 
 
 def _joint_search(
@@ -772,9 +792,9 @@ def _joint_search(
         return None  # one class only: nothing to trade off (coordinate descent keeps it simple)
     found = np.array([r is not None for r in rows])
     base_ok = np.array([r is not None and models[r[0]].base.ok[r[1]] for r in rows])
-    g = max(5, min(61, int((JOINT_BUDGET / lab.size) ** (1.0 / len(params)))))
     grids, fires = [], []
     for p in params:
+        g = _joint_grid(len(params), lab.size, p)
         vals = sorted({_round(p.lo + k * (p.hi - p.lo) / (g - 1), p.step) for k in range(g)} | {start[p.name]})
         grid = np.clip(np.array(vals), p.lo, p.hi)
         grids.append(grid)
@@ -797,7 +817,8 @@ def _joint_search(
     mask = ba >= best - tol - 1e-9
     depth = np.zeros(shape, dtype=np.int32)
     inside = mask
-    for level in range(1, max(1, round(0.1 * (g - 1))) + 1):  # erode: the ends of a range count as inside
+    cap = max(1, min(round(0.1 * (x.size - 1)) for x in grids))
+    for level in range(1, cap + 1):  # erode: the ends of a range count as inside
         nxt = inside.copy()
         for d in range(len(shape)):
             padded = np.pad(inside, [(1, 1) if e == d else (0, 0) for e in range(len(shape))], constant_values=True)
@@ -808,9 +829,14 @@ def _joint_search(
             break
         inside = nxt
         depth[inside] = level
-    deepest = np.argwhere(mask & (depth == depth[mask].max()))
-    dist = sum(np.abs(grids[d][deepest[:, d]] - start[p.name]) / (p.hi - p.lo) for d, p in enumerate(params))
-    cell = deepest[int(np.argmin(dist))]
+    top = ba >= best - 1e-9  # chosen among the best, with the margin the near-best region gives
+    deepest = np.argwhere(top & (depth == depth[top].max()))
+    at_start = tuple(int(np.searchsorted(grids[d], start[p.name])) for d, p in enumerate(params))
+    if any((deepest == at_start).all(axis=1)):
+        cell = np.array(at_start)  # the starting values are already as central as any: refits do not drift
+    else:  # the deepest cell nearest their centre (the middle of a plateau wider than the cap)
+        pos = np.stack([(grids[d][deepest[:, d]] - p.lo) / (p.hi - p.lo) for d, p in enumerate(params)], axis=1)
+        cell = deepest[int(np.argmin(((pos - pos.mean(axis=0)) ** 2).sum(axis=1)))]
     return {**start, **{p.name: float(grids[d][cell[d]]) for d, p in enumerate(params)}}
 
 
