@@ -36,6 +36,7 @@ from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
 from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
 from formcheck.pose.landmarks import SIDES
+from formcheck.pose.sides import SideKeeper, keep_sides
 from formcheck.pose.validate import check_frame, check_trace
 from formcheck.smoothing.batch import smooth_landmarks
 from formcheck.smoothing.one_euro import LandmarkSmoother, SmoothingConfig
@@ -103,6 +104,7 @@ class Analyzer:
         self.required = required_landmarks(cfg)
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
         self.identity = IdentityGuard()
+        self.sides = SideKeeper(aspect, min_visibility)
 
     @classmethod
     def for_trace(
@@ -120,6 +122,7 @@ class Analyzer:
         """Analyze the next frame. Its timestamp must be finite and later than the last
         frame's, else :class:`~formcheck.pose.validate.PoseDataError` (nothing changes)."""
         check_frame(pose, self.checker.t_last)  # the checker's last time (a reset starts afresh)
+        pose = self.sides.update(pose)  # left/right kept consistent (pose/sides.py), before anything reads them
         usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
         hip_x, hip_y, torso = frame_features(pose.image_xy, usable[0], self.aspect)
         other = self.identity.update(float(pose.t_s), pose.has_person, bool(pose.identity_jump), hip_x, hip_y, torso)
@@ -222,6 +225,7 @@ def trace_measures(
     :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
     if check:
         check_trace(trace, "trace_measures")
+    trace, _ = keep_sides(trace, min_visibility)  # left/right kept consistent (pose/sides.py)
     usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
     other = trace_other_person(trace, usable)
     usable[other] = False  # someone else: not measured, as if out of view
