@@ -45,7 +45,7 @@ from enum import StrEnum
 from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
 from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
-from formcheck.exercises.config import ExerciseConfig, GateSpec
+from formcheck.exercises.config import ExerciseConfig, GateSpec, RepSpec
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
 from formcheck.measures.frame import MeasureFrame
@@ -53,6 +53,9 @@ from formcheck.pose.landmarks import other_side
 
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
 _OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)
+#: A rep still open at the end whose signal was last seen longer ago than this (s) is dropped:
+#: the recording faded out or cut away during it (a half rep in a fade-out is no rep).
+FADE_S = 0.5
 
 # Display priority of cues (lower first); rule cues come after these.
 _PRIORITY = {visibility.SWITCHED: -1, "not_measurable": 0, "slow_down": 1, "return_too_fast": 2, "above_target": 3}
@@ -87,6 +90,32 @@ def _resolve_gate(gspec: GateSpec, side: str | None, th: dict[str, float]) -> _G
     lo = th[gspec.min] if gspec.min is not None else -math.inf
     hi = th[gspec.max] if gspec.max is not None else math.inf
     return _Gate(measure_index(name), lo, hi, gspec.measured)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fallback:
+    """``[rep] fallback``: scale × measure + offset, the measure of the tracker's side (or the
+    mean of the sides seen, for a tracker of the body as a whole)."""
+
+    idx: tuple[int, ...]
+    scale: float
+    offset: float
+
+    @classmethod
+    def of(cls, rp: RepSpec, side: str | None) -> _Fallback | None:
+        if rp.fallback is None:
+            return None
+        if side is not None or "{side}" not in rp.fallback:
+            names = [rp.fallback.format(side=side, other=other_side(side) if side else None)]
+        else:
+            names = [rp.fallback.format(side=s, other=None) for s in ("left", "right")]
+        return cls(tuple(measure_index(n) for n in names), rp.fallback_scale, rp.fallback_offset)
+
+    def value(self, vals: list[float]) -> float:
+        seen = [vals[i] for i in self.idx if vals[i] == vals[i]]
+        if not seen:
+            return math.nan
+        return self.scale * (sum(seen) / len(seen)) + self.offset
 
 
 class PacedStage(StrEnum):
@@ -158,6 +187,8 @@ class _SideTracker:
         self.cfg, self.th, self.out = cfg, th, out
         self.side = side
         self.idx = measure_index(rp.signal_for(side))
+        self.fallback = _Fallback.of(rp, side)
+        self.on_fallback = False  # this frame's value is the fallback's (the counted limb not seen)
         # Internally every rep goes *up*: a falling signal is negated (sgn = −1) and so are
         # its thresholds; relative thresholds are already distances in the rep's direction.
         self.sgn = -1.0 if rp.direction == "down" else 1.0
@@ -189,9 +220,7 @@ class _SideTracker:
         ]
         self.slope = SlopeMeter(th["speed_window_s"])
         self.fast = Hysteresis(self.max_speed, self.max_speed * _SPEED_OFF_RATIO) if self.max_speed else None
-        self.fast_return = (
-            Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
-        )
+        self.fast_return = Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
         self.enter, self.leave, self.over, self.under = Dwell(), Dwell(), Dwell(), Dwell()
         self.segmented = segmented
         self.armed = segmented  # segmented: the recording starts at the rep
@@ -203,8 +232,19 @@ class _SideTracker:
         self.speed = 0.0
 
     # ---------------------------------------------------------------- per frame
+    def signal(self, vals: list[float]) -> float:
+        """This frame's signal: the counted measure, else its fallback (NaN: neither is seen)."""
+        raw = vals[self.idx]
+        if raw != raw and self.fallback is not None:
+            return self.fallback.value(vals)
+        return raw
+
     def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
+        self.on_fallback = False
+        if raw != raw and self.fallback is not None:
+            raw = self.fallback.value(vals)
+            self.on_fallback = raw == raw
         if raw != raw:  # NaN: not measurable, nothing advances
             return
         out = self.out
@@ -271,9 +311,7 @@ class _SideTracker:
             self.attempt, self.pending = self.pending, None
             self.leave.reset()
 
-    def _active(
-        self, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext
-    ) -> None:
+    def _active(self, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext) -> None:
         a = self.attempt
         assert a is not None
         self._accumulate(a, t, v, vals, speed, returning, ctx)
@@ -453,10 +491,18 @@ class _SideTracker:
             self._finish(t, finished=True)
         elif self.attempt is not None and self.leave.since is not None:
             self._finish(self.leave.since, finished=True)
+        elif self.attempt is not None and self.attempt.reached_target and self._faded(t):
+            self.out.hold_progress(self.side, 0.0, t)
+            self._clear(t)
         elif self.attempt is not None and self.attempt.reached_target:
             self._finish(t, finished=False)
         else:
             self._clear(t)
+
+    def _faded(self, t_end: float) -> bool:
+        """The signal was last seen over FADE_S before the stream's end: the recording faded
+        or cut away mid-rep; what happened after is unknown, so the rep is not counted."""
+        return self.last_t is not None and t_end - self.last_t > FADE_S
 
 
 class _PacedTracker:
@@ -485,6 +531,10 @@ class _PacedTracker:
         self.attempt: _Attempt | None = None
         self.last_t: float | None = None
         self.value: float | None = None
+        self.on_fallback = False  # paced holds have no fallback
+
+    def signal(self, vals: list[float]) -> float:
+        return vals[self.idx]
 
     def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
@@ -670,7 +720,8 @@ class RepChecker:
         vals = frame.values.tolist()
         measurable = False
         for tr in self.trackers:
-            if vals[tr.idx] == vals[tr.idx]:
+            x = tr.signal(vals)
+            if x == x:
                 measurable = True
                 break
         self._measurable_now = measurable
@@ -726,9 +777,12 @@ class RepChecker:
     def _limb_hidden(self, t: float, vals: list[float]) -> None:
         """Tell the person when the limb a rep follows is not seen while the rest of them is
         (the far leg on all fours, a leg cropped by the frame): the rep waits for it."""
-        hidden = any(
-            tr.attempt is not None and vals[tr.idx] != vals[tr.idx] for tr in self.trackers
-        ) and self._measurable_now  # some other signal is seen: not the whole body lost
+        # ... or counted from other evidence (the rep's fallback: the thigh when the feet are out
+        # of the picture, the opposite arm for a hidden leg).
+        hidden = (
+            any(tr.on_fallback or (tr.attempt is not None and vals[tr.idx] != vals[tr.idx]) for tr in self.trackers)
+            and self._measurable_now
+        )  # some other signal is seen: not the whole body lost
         on = self._hidden_limb.update(hidden, t) >= self.th["unmeasurable_cue_s"]
         if on != (LIMB_HIDDEN in self.out.cues):
             self.set_cue(LIMB_HIDDEN, on, t, text=self.cfg.texts.get(LIMB_HIDDEN) or _LIMB_HIDDEN_TEXT)

@@ -187,6 +187,15 @@ def _catalog_defs() -> list[MeasureDef]:
     defs.append(
         MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
     )
+    for side, lm in (("left", _L), ("right", _R)):
+        defs.append(
+            MeasureDef(
+                f"thigh_from_vertical_{side}_deg", "deg", (lm["HIP"], lm["KNEE"]),
+                f"{side} thigh (hip→knee) from straight down: 0 standing, ~90 horizontal; image side-on, world "
+                "facing the camera (blended like the joint angles); what is left of a squat when the feet are "
+                "out of the picture",
+            )
+        )  # fmt: skip
     return defs
 
 
@@ -396,7 +405,7 @@ def _leg_lift(
     """
     hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
     leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
-    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
+    trunk_w = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
     leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
     trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
     lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
@@ -437,6 +446,7 @@ _GROUPS = {
     "stance": ("stance_width_ratio",),
     "reach": ("toe_reach_pct",),
     "floor": ("ankle_height_left_cm", "ankle_height_right_cm", "leg_length_left_cm", "leg_length_right_cm"),
+    "thigh": ("thigh_from_vertical_left_deg", "thigh_from_vertical_right_deg"),
 }  # fmt: skip
 #: Landmarks a person lying down rests on (their lowest is taken for the floor).
 _SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, *_HEELS, *_TOES]
@@ -485,7 +495,7 @@ def _catalog_columns(
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)
-    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor", "spread", "elevation"}:  # (skipped if unread)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor", "spread", "elevation", "thigh"}:
         hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
         hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
     if want & {"heel", "figure4", "reach", "floor"}:  # leg lengths (skipped when nothing reads them)
@@ -604,6 +614,12 @@ def _catalog_columns(
         down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    if "thigh" in want:  # each thigh from straight down: image (level camera) and world (y down), blended
+        th_i, th_w = knee_i - hip_i, knee_w - hip_w  # (T, 2, D)
+        down_i = np.degrees(np.arccos(np.minimum(np.maximum(th_i[..., 1] / _len(th_i), -1.0), 1.0)))
+        down_w = np.degrees(np.arccos(np.minimum(np.maximum(th_w[..., 1] / _len(th_w), -1.0), 1.0)))
+        thigh = _blend(down_w, down_i, side_w)
+        c[:, col["thigh_from_vertical_left_deg"]], c[:, col["thigh_from_vertical_right_deg"]] = thigh[:, 0], thigh[:, 1]
     if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
         leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
         elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))

@@ -14,8 +14,10 @@ the legs with their hips), whether to keep the estimator's labels or swap them:
 - *continuity*: the reading that costs less wins, the cost being the mean distance of the
   unit's landmarks to where the same-named landmarks were in the previous frame (a swap moves
   both limbs by their separation in one frame; real movement moves them a little). A swap
-  must be cheaper by :data:`SWAP_MARGIN` torso lengths (image, aspect corrected), so limbs
-  close together are never swapped on noise.
+  must be cheaper by :data:`SWAP_MARGIN` torso lengths (image, aspect corrected) and by half
+  (:data:`SWAP_RATIO`), so limbs close together or moving fast are never swapped on noise.
+  The keeper leans to the estimator: a correction lasts only while it stays clearly the more
+  continuous reading.
 
 The decision is relative to the previous frame's: a swap lasting many frames stays undone for
 as long as it lasts, and its end (the labels jumping back) is followed too. The estimator's
@@ -49,6 +51,9 @@ SWAP_MARGIN = 0.15
 #: A corrected reading lasting this long (s) without the limbs meeting gives way to the
 #: estimator's labels: longer than a rep's swap, shorter than a set.
 MAX_SWAP_S = 8.0
+#: ... and cost less than this fraction of keeping them: a limb that moved fast may land near
+#: where the other was (a nearest-position match then is no evidence of a swap).
+SWAP_RATIO = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +173,10 @@ def decide(state: SideState, t_s: float, costs: np.ndarray, reset: bool) -> Side
         elif reset:
             now = False
         else:
-            now = (not was) if swap < keep - SWAP_MARGIN else was
+            # Biased to the estimator (right far more often than not): a swap is undone only
+            # on clear evidence, and the undoing stops as soon as it is not clearly continuous.
+            clear = swap < keep - SWAP_MARGIN and swap < SWAP_RATIO * keep
+            now = keep < swap - SWAP_MARGIN if was else clear
         swapped.append(now)
         since.append(state.since[j] if now == was and not reset else t_s)
     return SideState(tuple(swapped), tuple(since), None)
