@@ -133,7 +133,13 @@ class Analyzer:
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
         values = compute_measures(
-            sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures, world_exact=self.world_exact
+            sm.image_xy[None],
+            sm.world_xyz[None],
+            usable,
+            self.aspect,
+            self.measures,
+            world_exact=self.world_exact,
+            height_cm=self.cfg.height_cm,
         )
         values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
         img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0], other)
@@ -216,12 +222,14 @@ def trace_measures(
     min_visibility: float = MIN_VISIBILITY,
     only: Collection[str] | None = None,
     check: bool = True,
+    height_cm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
     ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
-    skipped (NaN), as the live path does. Invalid pose data raises
+    skipped (NaN), as the live path does; ``height_cm`` (the person's height, from a profile:
+    ``ExerciseConfig.height_cm``) scales heights above the floor. Invalid pose data raises
     :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
     if check:
         check_trace(trace, "trace_measures")
@@ -235,7 +243,7 @@ def trace_measures(
     )
     exact = is_world_exact(trace.meta.extra)
     img, world = smooth_trace(masked, smoothing_for(smoothing, exact), MEASURE_LANDMARKS)
-    values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact)
+    values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact, height_cm=height_cm)
     values = distrust_jumps(values, trace.identity_jump)
     return values, usable, drawn_landmarks(img, trace.image_xy, usable, other)
 
@@ -255,7 +263,9 @@ def analyze_trace(
     # Timestamps and shapes every time (cheap); landmark values once, with the measures.
     check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
-        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used(), check=False)
+        measures = trace_measures(
+            trace, smoothing, min_visibility, cfg.measures_used(), check=False, height_cm=cfg.height_cm
+        )
     if len(measures[0]) != len(trace):
         raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
     values, usable, img = measures

@@ -1182,16 +1182,20 @@ def lunge_motion(
     up_s: float = 1.5,
     rest_s: float = 1.5,
     start_s: float = 2.0,
+    step_s: float = 1.0,
 ) -> Motion:
     """Split squats / lunges: ``side`` is the FRONT leg. Both knees bend to ``depth_deg``
     (``knee``); the front thigh comes forward to horizontal, the back thigh stays under or
     behind the hip. ``stance="in_line"`` puts both feet on one line (the narrow-stance fault);
-    ``lean_deg`` tilts the trunk forward at the bottom."""
+    ``lean_deg`` tilts the trunk forward at the bottom. Changing the front leg is a step of
+    ``step_s``: the legs pass each other (as real legs do; they never jump)."""
     sides = rep_sides(side, reps)
     m = Motion({"knee": 0.0, "lean": 0.0, "front_left": 0.0, "narrow": 1.0 if stance == "in_line" else 0.0})
     m.set({"front_left": 1.0 if sides and sides[0] == "left" else 0.0}).rest(start_s)
     for s in sides:
-        m.set({"front_left": 1.0 if s == "left" else 0.0})
+        front_left = 1.0 if s == "left" else 0.0
+        if m.values["front_left"] != front_left:
+            m.move({"front_left": front_left}, step_s, label="step")
         add_rep(m, {"knee": depth_deg, "lean": lean_deg}, {"knee": 0.0, "lean": 0.0},
                 out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s, side=s)  # fmt: skip
     return m
@@ -1202,15 +1206,15 @@ def lunge_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, A
     forward and the back one 15° behind; at depth the front thigh is forward by the knee
     angle (shin vertical) and the back one stays ~15° behind, its shin level behind it."""
     k, lean = ch["knee"], ch.get("lean", 0.0)
-    front_left = ch["front_left"] > 0.5
+    f = np.clip(ch["front_left"], 0.0, 1.0)  # how far the left leg is the front one (a step: 0 → 1)
     adduct = -9.0 * ch.get("narrow", 0.0)  # ~hip half-width / leg length: the feet meet the midline
     front = {"hip": 20.0 + (k / 90.0) * 70.0 + lean, "knee": k}
     back = {"hip": -15.0 + lean, "knee": k}
     out: dict[str, ArrayLike] = {"trunk_pitch": lean}
     for s in SIDES:
-        is_front = front_left if s == "left" else ~front_left
-        out[f"hip_flex_{s}"] = np.where(is_front, front["hip"], back["hip"])
-        out[f"knee_flex_{s}"] = np.where(is_front, front["knee"], back["knee"])
+        w = f if s == "left" else 1.0 - f
+        out[f"hip_flex_{s}"] = w * front["hip"] + (1.0 - w) * back["hip"]
+        out[f"knee_flex_{s}"] = w * front["knee"] + (1.0 - w) * back["knee"]
         out[f"hip_abd_{s}"] = adduct
         out[f"arm_raise_{s}"] = 10.0
     return out

@@ -228,6 +228,9 @@ class ExerciseConfig:
     #: exercise of its own; the checker counts a rep by whichever one the posture fits.
     variants: tuple[ExerciseConfig, ...] = ()
     variant: str = ""  # this variant's name ("" for the exercise as first described)
+    #: The person's standing height (cm) when their profile gives it: heights above the floor
+    #: are scaled by the leg length it implies (measures/body.py ``leg_length_cm``).
+    height_cm: float | None = None
 
     def value(self, name: str, default: float | None = None) -> float | None:
         t = self.thresholds.get(name)

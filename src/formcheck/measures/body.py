@@ -153,7 +153,8 @@ def _catalog_defs() -> list[MeasureDef]:
                 "toes seen, level camera), in the image scaled by the leg's length (world): ~5 lying flat",
             ),
             MeasureDef(f"leg_length_{side}_cm", "cm", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
-                       f"{side} hip→knee→ankle length (world, the pose model's metric estimate)"),
+                       f"{side} hip→knee→ankle length (world, the pose model's metric estimate; from the person's "
+                       "height when a profile gives height_cm)"),
         ]  # fmt: skip
     for side, lm, other in (("left", _L, _R), ("right", _R, _L)):
         defs.append(
@@ -293,6 +294,7 @@ def compute_measures(
     aspect: float,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> np.ndarray:
     """All measures for T frames.
 
@@ -307,6 +309,9 @@ def compute_measures(
         world_exact: the world landmarks are exact 3-D (motion capture; the image was
             synthesised from them): angles use the world only, never the image, and the
             trunk's lean is measured against the world's vertical (y down).
+        height_cm: the person's standing height (a profile's ``height_cm``): heights above
+            the floor are then scaled by the leg length it implies (:func:`leg_length_cm`)
+            instead of the pose model's estimate of the leg.
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
@@ -350,8 +355,19 @@ def compute_measures(
 
     for combined, left, right in plan.means:
         out[:, combined] = _mean_either(out[:, left], out[:, right])
-    _catalog_measures(out, iso, w, usable, side_w, only, world_exact)
+    _catalog_measures(out, iso, w, usable, side_w, only, world_exact, height_cm)
     return out
+
+
+#: Hip joint → ankle joint as a fraction of standing height: the hip joint sits at ~0.530 of
+#: the height (greater trochanter), the ankle joint at ~0.039 (Drillis & Contini's segment
+#: proportions, as tabulated in Winter, *Biomechanics and Motor Control of Human Movement*).
+LEG_PER_HEIGHT = 0.491
+
+
+def leg_length_cm(height_cm: float) -> float:
+    """Hip → ankle length (cm) of a person ``height_cm`` tall (:data:`LEG_PER_HEIGHT`)."""
+    return LEG_PER_HEIGHT * height_cm
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,10 +482,11 @@ def _catalog_measures(
     side_w: np.ndarray,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> None:
     """Fills the columns of :func:`_catalog_defs` in place (NaN where not measurable)."""
     with np.errstate(all="ignore"):  # NaN arithmetic is how unmeasurable values propagate
-        _catalog_columns(out, iso, w, usable, side_w, only, world_exact)
+        _catalog_columns(out, iso, w, usable, side_w, only, world_exact, height_cm)
 
 
 def _catalog_columns(
@@ -480,6 +497,7 @@ def _catalog_columns(
     side_w: np.ndarray,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> None:
     """The body of :func:`_catalog_measures`.
 
@@ -518,7 +536,9 @@ def _catalog_columns(
     # its world length (a leg lying or lifted side-on is in the image plane).
     if "floor" in want:
         floor_y = np.fmax.reduce(I[:, _SUPPORT, 1], axis=1)  # image y points down: the lowest point
-        legs_cm = leg_w * 100.0  # (T, 2)
+        legs_cm = leg_w * 100.0  # (T, 2): the pose model's metric estimate of each leg...
+        if height_cm is not None:  # ... or the person's own, from their height (a profile)
+            legs_cm = np.where(np.isfinite(legs_cm), leg_length_cm(height_cm), np.nan)
         height = (floor_y[:, None] - I[:, _ANKLES, 1]) / leg_i * legs_cm
         c[:, col["ankle_height_left_cm"]], c[:, col["ankle_height_right_cm"]] = height[:, 0], height[:, 1]
         c[:, col["leg_length_left_cm"]], c[:, col["leg_length_right_cm"]] = legs_cm[:, 0], legs_cm[:, 1]

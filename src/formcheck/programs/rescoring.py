@@ -63,12 +63,15 @@ class PreparedTrace:
             :func:`formcheck.analysis.trace_measures`.
         source: what the report names as its source (the video or the trace file).
         trace_path: the trace file, when it was read from one.
+        height_cm: the person's height the measures were scaled by (None: the pose model's
+            estimate of the legs).
     """
 
     trace: PoseTrace
     measures: tuple[np.ndarray, np.ndarray, np.ndarray]
     source: str
     trace_path: str | None = None
+    height_cm: float | None = None
 
     @classmethod
     def from_trace(
@@ -78,13 +81,17 @@ class PreparedTrace:
         source: str | None = None,
         trace_path: str | None = None,
         cfg: ExerciseConfig | None = None,
+        height_cm: float | None = None,
     ) -> PreparedTrace:
         """Compute the measures of ``trace`` — only those ``cfg``'s exercise reads, when
-        given (faster; the prepared trace then serves that exercise only)."""
+        given (faster; the prepared trace then serves that exercise only). ``height_cm``: the
+        person's height (default: ``cfg.height_cm``, from a profile), scaling floor heights."""
         only = cfg.measures_used() if cfg is not None else None
+        if height_cm is None and cfg is not None:
+            height_cm = cfg.height_cm
         check_trace(trace, trace_path or source or "PoseTrace")
-        measures = trace_measures(trace, smoothing, only=only, check=False)
-        return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
+        measures = trace_measures(trace, smoothing, only=only, check=False, height_cm=height_cm)
+        return cls(trace, measures, source or trace.meta.source or "trace", trace_path, height_cm)
 
     @classmethod
     def load(
