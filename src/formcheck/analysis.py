@@ -3,7 +3,8 @@
 Two drivers run the same stages: :class:`Analyzer` feeds one PoseFrame at a time (live,
 and drawing the annotated video), :func:`trace_measures` + :func:`analyze_trace` run them
 over a whole saved trace at once (``score``, ``rescore``, tuning). Each stage is one
-function used by both: :func:`landmark_usable` and :func:`mask_unusable` (what may be
+function used by both: the side keeper (:mod:`formcheck.pose.sides`: left/right kept
+consistent over time, on the raw landmarks), :func:`landmark_usable` and :func:`mask_unusable` (what may be
 measured, judged on the raw landmarks), the identity guard (:mod:`formcheck.pose.identity`),
 One Euro smoothing (:func:`formcheck.smoothing.one_euro.one_euro_step`, stepped frame by frame or over
 the whole trace by :mod:`formcheck.smoothing.batch`), :func:`compute_measures` (vectorised over
