@@ -99,53 +99,49 @@ def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
 
 
-def _mean_finite(terms: list[np.ndarray]) -> np.ndarray:
-    """Element-wise mean of the finite ones among ``terms`` (NaN where none is): written as
-    plain additions so T frames at once and one frame give the same bits."""
-    total = np.zeros_like(terms[0])
-    count = np.zeros_like(terms[0])
-    for x in terms:
-        ok = np.isfinite(x)
-        total = total + np.where(ok, x, 0.0)
-        count = count + ok
-    return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
-
-
-def _paired(keep: np.ndarray, swap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both readings' costs where both are measured, else NaN in both: each reading is
-    judged on the same landmarks (a landmark seen under one reading only is no evidence)."""
-    ok = np.isfinite(keep) & np.isfinite(swap)
-    return np.where(ok, keep, np.nan), np.where(ok, swap, np.nan)
-
+#: Landmark indices of every limb's pairs, all limbs in a row, and where each limb's start.
+_LEFT = np.array([i for limb in LIMBS for i in limb.left], dtype=np.intp)
+_RIGHT = np.array([i for limb in LIMBS for i in limb.right], dtype=np.intp)
+_BOUNDS = np.cumsum([0] + [len(limb.left) for limb in LIMBS])
 
 #: Columns of :func:`swap_costs`.
 KEEP, SWAP, APART = range(3)
+
+
+def _limb_means(x: np.ndarray) -> np.ndarray:
+    """(T, n_limbs): per limb, the mean of the finite ones among its pairs' columns of ``x``
+    ((T, n_pairs); NaN where none is). Sums of a handful of columns, so T frames at once and
+    one frame give the same bits."""
+    ok = np.isfinite(x)
+    total = np.where(ok, x, 0.0)
+    out = np.empty((x.shape[0], len(LIMBS)))
+    for j in range(len(LIMBS)):
+        lo, hi = _BOUNDS[j], _BOUNDS[j + 1]
+        n = ok[:, lo:hi].sum(axis=1)
+        out[:, j] = np.where(n > 0, total[:, lo:hi].sum(axis=1) / np.maximum(n, 1), np.nan)
+    return out
 
 
 def swap_costs(cur: np.ndarray, prev: np.ndarray) -> np.ndarray:
     """(T, n_limbs, 3) per frame and limb, in torso lengths of ``cur``: continuity keeping the
     labels and swapping them (mean distance to the same-named landmarks of ``prev``; 0 where
     not measurable), and how far apart the left and right limb are (NaN where not measurable).
+    A pair of landmarks counts toward both readings or neither: each reading is judged on the
+    same landmarks (one seen under one reading only is no evidence).
 
     ``cur``, ``prev``: (T, 33, 2) from :func:`_masked_xy` (``prev`` = the frame before each)."""
     sh = 0.5 * (cur[:, _TORSO[0]] + cur[:, _TORSO[1]])
     hip = 0.5 * (cur[:, _TORSO[2]] + cur[:, _TORSO[3]])
     torso = _dist(sh, hip)
-    torso = np.where(torso > 0, torso, np.nan)
-    out = np.zeros((cur.shape[0], len(LIMBS), 3))
-    for j, limb in enumerate(LIMBS):
-        keep, swap, apart = [], [], []
-        for a, b in zip(limb.left, limb.right, strict=True):
-            k, w = _paired(
-                _dist(cur[:, a], prev[:, a]) + _dist(cur[:, b], prev[:, b]),
-                _dist(cur[:, b], prev[:, a]) + _dist(cur[:, a], prev[:, b]),
-            )
-            keep.append(0.5 * k)
-            swap.append(0.5 * w)
-            apart.append(_dist(cur[:, a], cur[:, b]))
-        out[:, j, KEEP] = np.nan_to_num(_mean_finite(keep) / torso, nan=0.0)
-        out[:, j, SWAP] = np.nan_to_num(_mean_finite(swap) / torso, nan=0.0)
-        out[:, j, APART] = _mean_finite(apart) / torso
+    torso = np.where(torso > 0, torso, np.nan)[:, None]
+    cl, cr, pl, pr = cur[:, _LEFT], cur[:, _RIGHT], prev[:, _LEFT], prev[:, _RIGHT]  # (T, n_pairs, 2)
+    keep = 0.5 * (_dist(cl, pl) + _dist(cr, pr))
+    swap = 0.5 * (_dist(cr, pl) + _dist(cl, pr))
+    both = np.isfinite(keep) & np.isfinite(swap)
+    out = np.empty((cur.shape[0], len(LIMBS), 3))
+    out[..., KEEP] = np.nan_to_num(_limb_means(np.where(both, keep, np.nan)) / torso, nan=0.0)
+    out[..., SWAP] = np.nan_to_num(_limb_means(np.where(both, swap, np.nan)) / torso, nan=0.0)
+    out[..., APART] = _limb_means(_dist(cl, cr)) / torso
     return out
 
 
@@ -178,8 +174,16 @@ def decide(state: SideState, t_s: float, costs: np.ndarray, reset: bool) -> Side
             clear = swap < keep - SWAP_MARGIN and swap < SWAP_RATIO * keep
             now = keep < swap - SWAP_MARGIN if was else clear
         swapped.append(now)
-        since.append(state.since[j] if now == was and not reset else t_s)
+        since.append(0.0 if not now else state.since[j] if was else t_s)  # since when swapped (0: not)
     return SideState(tuple(swapped), tuple(since), None)
+
+
+def _may_swap(costs: np.ndarray, reset: np.ndarray) -> np.ndarray:
+    """(T,) bool: frames where a limb not swapped could become swapped (:func:`decide`'s
+    condition, vectorized): from a state with nothing swapped, no other frame changes it."""
+    keep, swap, apart = costs[..., KEEP], costs[..., SWAP], costs[..., APART]
+    clear = (swap < keep - SWAP_MARGIN) & (swap < SWAP_RATIO * keep) & ~(apart < SWAP_MARGIN)
+    return clear.any(axis=1) & ~reset
 
 
 def apply_swaps(arrays: tuple[np.ndarray, ...], swapped: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -241,9 +245,23 @@ def trace_swaps(
     had_prev[0] = state.prev_xy is not None
     reset = ~person | np.asarray(trace.identity_jump, dtype=bool) | ~had_prev
     costs = swap_costs(cur, prev)
-    for i, (t, c, r) in enumerate(zip(trace.t_s.tolist(), costs, reset.tolist(), strict=True)):
-        state = decide(state, t, c, r)
+    # Nothing swapped stays nothing swapped until a frame that may swap: step frame by frame
+    # only from such a frame until all is back to the estimator's labels (a long trace with
+    # a few swaps costs a few Python steps, not one per frame).
+    candidates = np.flatnonzero(_may_swap(costs, reset)).tolist()
+    t_s, resets = trace.t_s.tolist(), reset.tolist()
+    idle = SideState()
+    i, k = 0, 0
+    while i < n:
+        if not any(state.swapped):
+            while k < len(candidates) and candidates[k] < i:
+                k += 1
+            if k == len(candidates):
+                break  # never swapped again: the rest stays as the estimator labelled it
+            i, state = candidates[k], idle
+        state = decide(state, t_s[i], costs[i], resets[i])
         out[i] = state.swapped
+        i += 1
     return out, dataclasses.replace(state, prev_xy=cur[n - 1] if person[n - 1] else None)
 
 
