@@ -277,10 +277,12 @@ def window_measures(
     min_visibility: float = MIN_VISIBILITY,
     only: Collection[str] | None = None,
     check: bool = True,
+    where: str = "trace_measures",
 ) -> WindowMeasures:
     """Measures of the next window of a trace, going on from ``carry`` (updated in place);
-    a whole trace is one window with a fresh carry (:func:`trace_measures`)."""
-    where = "trace_measures" if carry.frames == 0 else f"trace_measures, the window from frame {carry.frames}"
+    a whole trace is one window with a fresh carry (:func:`trace_measures`). ``where``
+    names the data in error messages."""
+    where = where if carry.frames == 0 else f"{where}, the window from frame {carry.frames}"
     if check:
         check_trace(window, where)
     _check_goes_on(window, carry, where)
@@ -352,6 +354,7 @@ def analyze_windows(
     min_visibility: float = MIN_VISIBILITY,
     segmented: bool = False,
     on_window: Callable[[int, PoseTrace, WindowMeasures], None] | None = None,
+    where: str = "analyze_windows",
 ) -> RepChecker:
     """Run the whole chain (measures, then the checker) over consecutive windows of one
     trace, carrying every stage's state from window to window: the same finished checker as
@@ -364,7 +367,7 @@ def analyze_windows(
     only = cfg.measures_used()
     for window in windows:
         first = carry.frames
-        measures = window_measures(window, carry, smoothing, min_visibility, only)
+        measures = window_measures(window, carry, smoothing, min_visibility, only, where=where)
         run_checker(checker, window_inputs(window, required, measures))
         if on_window is not None:
             on_window(first, window, measures)

@@ -48,6 +48,16 @@ LANDMARK_ARRAYS = ("image_xy", "world_xyz", "visibility", "presence")
 _SCALARS = ("t_s", "n_people", "identity_jump")
 
 
+def _read_header(f: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """An .npy header: shape, Fortran order, dtype (numpy writes version 1.0; 2.0 for huge headers)."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(f)
+    raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+
+
 class _NpyStream:
     """Rows of one ``.npy`` member of an ``.npz``, read front to back without loading it."""
 
@@ -55,8 +65,7 @@ class _NpyStream:
         self.name = name
         self._f: IO[bytes] = zf.open(f"{name}.npy")
         try:
-            version = np.lib.format.read_magic(self._f)
-            shape, fortran, dtype = np.lib.format._read_array_header(self._f, version)  # type: ignore[attr-defined]
+            shape, fortran, dtype = _read_header(self._f)
         except Exception as e:  # a damaged header: as load_trace says it
             self._f.close()
             raise _fail(path, f"the file is corrupt or not a trace ({e or type(e).__name__})") from None
