@@ -282,3 +282,12 @@ def test_a_report_with_decimated_signals_validates_against_the_schema(monkeypatc
     schema = json.loads((Path(__file__).resolve().parents[1] / "docs" / "report.schema.json").read_text())
     jsonschema.validate(got, schema)
     assert got["signals"]["frame_step"] > 1
+
+
+def test_a_prepared_trace_keeps_who_was_someone_else_and_rescores_as_the_whole_trace() -> None:
+    trace, cfg = messy("wall_squat"), get_exercise("wall_squat")
+    n = len(trace)
+    trace.image_xy[n // 3 : n // 3 + 40, :, 0] += 0.4  # someone else after the jump
+    prepared = PreparedTrace.from_trace(trace, cfg=cfg)
+    assert prepared.other is not None and prepared.other.any()
+    assert_same_checker(prepared.checker(cfg), analyze_trace(trace, cfg))

@@ -380,17 +380,22 @@ def analyze_trace(
     cfg: ExerciseConfig,
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = MIN_VISIBILITY,
-    measures: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    measures: tuple[np.ndarray, np.ndarray, np.ndarray] | WindowMeasures | None = None,
     on_frame: Callable[[int, RepChecker], None] | None = None,
 ) -> RepChecker:
-    """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
-    re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
-    called after each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose
-    data raises :class:`~formcheck.pose.validate.PoseDataError`."""
+    """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`, or a
+    whole-trace :func:`window_measures`, which also holds who was someone else) to re-score
+    with new thresholds without recomputing them. ``on_frame(i, checker)`` is called after
+    each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose data raises
+    :class:`~formcheck.pose.validate.PoseDataError`."""
     # Timestamps and shapes every time (cheap); landmark values once, with the measures.
     check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
         wm = window_measures(trace, ChainCarry(), smoothing, min_visibility, cfg.measures_used(), check=False)
+    elif isinstance(measures, WindowMeasures):
+        if len(measures.values) != len(trace):
+            raise ValueError(f"measures are of {len(measures.values)} frames but the trace has {len(trace)}")
+        wm = measures
     else:
         if len(measures[0]) != len(trace):
             raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")

@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analysis import WindowMeasures, analyze_trace, analyze_windows, is_segmented, trace_measures
+from formcheck.analysis import (
+    ChainCarry,
+    WindowMeasures,
+    analyze_trace,
+    analyze_windows,
+    is_segmented,
+    window_measures,
+)
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import TraceError
 from formcheck.exercises.config import ExerciseConfig
@@ -79,12 +86,16 @@ class PreparedTrace:
             :func:`formcheck.analysis.trace_measures`.
         source: what the report names as its source (the video or the trace file).
         trace_path: the trace file, when it was read from one.
+        other: (T,) bool frames of someone else's body (:mod:`formcheck.pose.identity`),
+            found with the measures, so that re-scoring does not judge them again (None:
+            judged at each re-score).
     """
 
     trace: PoseTrace
     measures: tuple[np.ndarray, np.ndarray, np.ndarray]
     source: str
     trace_path: str | None = None
+    other: np.ndarray | None = None
 
     @classmethod
     def from_trace(
@@ -99,8 +110,8 @@ class PreparedTrace:
         given (faster; the prepared trace then serves that exercise only)."""
         only = cfg.measures_used() if cfg is not None else None
         check_trace(trace, trace_path or source or "PoseTrace")
-        measures = trace_measures(trace, smoothing, only=only, check=False)
-        return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
+        wm = window_measures(trace, ChainCarry(), smoothing, only=only, check=False)
+        return cls(trace, wm.as_tuple(), source or trace.meta.source or "trace", trace_path, wm.other)
 
     @classmethod
     def load(
@@ -118,7 +129,8 @@ class PreparedTrace:
 
     def checker(self, cfg: ExerciseConfig, on_frame: Callable[[int, RepChecker], None] | None = None) -> RepChecker:
         """The finished checker of ``cfg`` over the whole recording."""
-        return analyze_trace(self.trace, cfg, measures=self.measures, on_frame=on_frame)
+        measures = self.measures if self.other is None else WindowMeasures(*self.measures, other=self.other)
+        return analyze_trace(self.trace, cfg, measures=measures, on_frame=on_frame)
 
     def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None, signals: bool = False) -> dict[str, Any]:
         """The ``score`` report of ``cfg`` over the recording (with its per-frame signal
