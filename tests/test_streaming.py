@@ -291,3 +291,36 @@ def test_a_prepared_trace_keeps_who_was_someone_else_and_rescores_as_the_whole_t
     prepared = PreparedTrace.from_trace(trace, cfg=cfg)
     assert prepared.other is not None and prepared.other.any()
     assert_same_checker(prepared.checker(cfg), analyze_trace(trace, cfg))
+
+
+# ---------------------------------------------------------------------- one window ahead
+
+
+@pytest.mark.parametrize("name", ["wall_squat", "squat", "straight_leg_raise"])
+def test_measuring_the_next_window_ahead_gives_the_same_result(name: str) -> None:
+    trace, cfg = messy(name), EXERCISES[name]
+    seen: list[int] = []
+    ahead = analyze_windows(windows_of(trace, 100), cfg, ahead=True, on_window=lambda first, w, m: seen.append(first))
+    assert_same_checker(ahead, analyze_trace(trace, cfg))
+    assert seen == list(range(0, len(trace), 100))  # every window, in order
+
+
+def test_bad_data_found_ahead_is_raised_to_the_caller() -> None:
+    trace, cfg = synthetic.wall_squat(reps=1), get_exercise("wall_squat")
+    first, rest = _cut_at(trace, [100])
+    with pytest.raises(PoseDataError, match="must not go back"):
+        analyze_windows([first, first, rest], cfg, ahead=True)
+
+
+def test_a_caller_that_stops_early_leaves_no_helper_thread_behind() -> None:
+    import threading
+
+    trace, cfg = messy("wall_squat"), get_exercise("wall_squat")
+
+    def stop(first: int, window: PoseTrace, measures) -> None:
+        if first >= 200:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze_windows(windows_of(trace, 100), cfg, ahead=True, on_window=stop)
+    assert not [t for t in threading.enumerate() if t.name == "formcheck-window-ahead"]

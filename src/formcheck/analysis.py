@@ -14,9 +14,13 @@ the same events; ``tests/test_analysis.py`` holds them to it for every exercise 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Collection, Iterable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -355,24 +359,75 @@ def analyze_windows(
     segmented: bool = False,
     on_window: Callable[[int, PoseTrace, WindowMeasures], None] | None = None,
     where: str = "analyze_windows",
+    ahead: bool = False,
 ) -> RepChecker:
     """Run the whole chain (measures, then the checker) over consecutive windows of one
     trace, carrying every stage's state from window to window: the same finished checker as
     :func:`analyze_trace` over the whole trace, with memory bounded by a window.
     ``on_window(first_frame, window, measures)`` sees each window's measures (e.g. to keep
-    the signal series). ``segmented``: the trace is one repetition (``is_segmented``)."""
+    the signal series). ``segmented``: the trace is one repetition (``is_segmented``).
+    ``ahead``: the next window is read and measured by a helper thread while the checker
+    steps through this one (the same result; ``windows`` must then not be used meanwhile)."""
     carry = ChainCarry()
     checker = RepChecker(cfg, segmented=segmented)
     required = required_landmarks(cfg)
     only = cfg.measures_used()
-    for window in windows:
-        first = carry.frames
-        measures = window_measures(window, carry, smoothing, min_visibility, only, where=where)
-        run_checker(checker, window_inputs(window, required, measures))
+
+    def prepared() -> Iterator[tuple[int, PoseTrace, WindowMeasures, WindowInputs]]:
+        for window in windows:
+            first = carry.frames
+            measures = window_measures(window, carry, smoothing, min_visibility, only, where=where)
+            yield first, window, measures, window_inputs(window, required, measures)
+
+    for first, window, measures, inputs in _one_ahead(prepared()) if ahead else prepared():
+        run_checker(checker, inputs)
         if on_window is not None:
             on_window(first, window, measures)
     checker.finish()
     return checker
+
+
+_T = TypeVar("_T")
+
+
+def _one_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each made by a helper thread while the caller works on the one before:
+    reading and decompressing, smoothing and measuring (numpy and zlib, which let go of the
+    interpreter lock) overlap the checker's pure-Python steps. At most two items are held."""
+    box: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as e:  # handed to the caller, raised there
+            box.put(("error", e))
+
+    helper = threading.Thread(target=make, name="formcheck-window-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while helper.is_alive():  # let it finish the window it is on (or drop a waiting one)
+            with contextlib.suppress(queue.Empty):
+                box.get_nowait()
+            helper.join(timeout=0.05)
 
 
 def analyze_trace(

@@ -183,7 +183,7 @@ def rescore_file(
     series = _SeriesKeeper(cfg, len(windows)) if signals else None
     checker = analyze_windows(
         windows, cfg, smoothing, segmented=is_segmented(windows.meta.extra), where=str(path),
-        on_window=series.keep if series is not None else None,
+        on_window=series.keep if series is not None else None, ahead=True,
     )  # fmt: skip
     report = build_report(
         checker,
