@@ -66,6 +66,7 @@ _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been 
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
 _I_THIGHS = measure_index("thighs_from_vertical_deg")
+_I_RISE = measure_index("thighs_rise_deg")
 
 
 @dataclass(slots=True)
@@ -740,7 +741,7 @@ class RepChecker:
         if cfg.view != "any":
             wrong = self.view_now not in ("", cfg.view)
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
-        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS])
+        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS], vals[_I_RISE])
         if cfg.position != "any":
             fits = [visibility.position_fits(c.position, self.position_now) for c in (cfg, *cfg.variants)]
             self._guide_cue(visibility.WRONG_POSITION, all(f is False for f in fits), any(fits), t)

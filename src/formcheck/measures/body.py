@@ -187,6 +187,15 @@ def _catalog_defs() -> list[MeasureDef]:
     defs.append(
         MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
     )
+    defs.append(
+        MeasureDef(
+            "thighs_rise_deg", "deg", (),
+            "thighs (either or both) from hanging straight down, in 3-D: the image direction plus the tilt toward "
+            "or away from the camera read from their foreshortening (image length against the trunk's, scaled by "
+            "the world thigh/trunk lengths); ~0 standing or kneeling up, ~90 sitting or lying — also facing the "
+            "camera, where a thigh pointing at it looks short and hanging in the image",
+        )
+    )  # fmt: skip
     return defs
 
 
@@ -448,6 +457,35 @@ def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
     return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
 
 
+def _thighs_rise_deg(
+    img: np.ndarray, world: np.ndarray, knee_i: np.ndarray, mhip_i: np.ndarray, world_exact: bool
+) -> np.ndarray:
+    """(T,) thighs from hanging straight down, degrees (mean of the measurable sides).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``knee_i`` (T, 2, 2) the knees in the image, ``mhip_i`` (T, 2) the mid-hip.
+
+    A thigh pointing at the camera (sitting, facing it) looks short and hanging in the image;
+    its tilt out of the image plane is read from that shortening: its full image length is
+    the trunk's image length times the world thigh/trunk ratio (a ratio of the pose model's
+    own lengths, so its scale cancels), and the missing length is depth. The depth's sign does
+    not matter for the angle from vertical. A trunk leaning toward the camera is shortened
+    too, which can only make the thigh read more hanging (never a false "sitting").
+    """
+    if world_exact:  # exact 3-D: the world's own vertical (y down)
+        th = world[:, _KNEES] - world[:, _HIPS]  # (T, 2, 3)
+        rise = np.degrees(np.arccos(np.minimum(np.maximum(th[..., 1] / _len(th), -1.0), 1.0)))
+        return _mean_either(rise[:, 0], rise[:, 1])
+    th_i = knee_i - img[:, _HIPS]  # (T, 2, 2)
+    msh_i = 0.5 * (img[:, L.LEFT_SHOULDER] + img[:, L.RIGHT_SHOULDER])
+    msh_w = 0.5 * (world[:, L.LEFT_SHOULDER] + world[:, L.RIGHT_SHOULDER])
+    mhip_w = 0.5 * (world[:, L.LEFT_HIP] + world[:, L.RIGHT_HIP])
+    full_i = _len(msh_i - mhip_i)[:, None] * _len(world[:, _KNEES] - world[:, _HIPS]) / _len(msh_w - mhip_w)[:, None]
+    depth = np.sqrt(np.maximum(full_i * full_i - _dot(th_i, th_i), 0.0))  # (T, 2)
+    rise = np.degrees(np.arctan2(np.hypot(th_i[..., 0], depth), th_i[..., 1]))
+    return _mean_either(rise[:, 0], rise[:, 1])
+
+
 def _catalog_measures(
     out: np.ndarray,
     iso: np.ndarray,
@@ -604,6 +642,7 @@ def _catalog_columns(
         down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    c[:, col["thighs_rise_deg"]] = _thighs_rise_deg(I, W, knee_i, mhip_i, world_exact)
     if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
         leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
         elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))
