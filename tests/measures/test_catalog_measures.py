@@ -132,6 +132,5 @@ def test_a_person_sitting_and_facing_the_camera_is_sitting_not_standing() -> Non
     assert visibility.position_of(lean, thighs) == "standing"  # the image alone is fooled
     assert visibility.position_of(lean, thighs, rise) == "sitting"
     stood = _at(_still(_standing, "feet", view="front", camera_height_m=1.2), 1.0)
-    assert visibility.position_of(stood["trunk_lean_deg"], stood["thighs_from_vertical_deg"], stood["thighs_rise_deg"]) == (
-        "standing"
-    )
+    posture = (stood["trunk_lean_deg"], stood["thighs_from_vertical_deg"], stood["thighs_rise_deg"])
+    assert visibility.position_of(*posture) == "standing"
