@@ -187,6 +187,21 @@ def _catalog_defs() -> list[MeasureDef]:
     defs.append(
         MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
     )
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"sit_hip_flex_{side}_deg", "deg", (*_TORSO, lm["KNEE"]),
+                f"{side} hip flexion read for a seated person facing the camera: the trunk and the thigh in 3-D, "
+                "each from its image direction plus the tilt toward the camera read from its foreshortening "
+                "(sign from the world estimate), not from the pose model's depth magnitudes; side-on the image "
+                "angle. 90 = sitting upright with the thigh level",
+            ),
+            MeasureDef(
+                f"knee_flex_seen_{side}_deg", "deg", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} knee flexion where the camera can judge it: NaN facing the camera with the thigh pointing "
+                "at it (foreshortened: the knee angle would rest on depth estimates alone), else knee_flex",
+            ),
+        ]  # fmt: skip
     defs.append(
         MeasureDef(
             "thighs_rise_deg", "deg", (),
@@ -381,7 +396,7 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     for combined, sides in _MEANS.items():
         if combined in need:
             need.update(sides)
-    if "knee_flex_diff_deg" in need:
+    if "knee_flex_diff_deg" in need or not need.isdisjoint(_GROUPS["seated"]):
         need.update(("knee_flex_left_deg", "knee_flex_right_deg"))
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
@@ -441,6 +456,7 @@ _GROUPS = {
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "spread": ("knee_spread_ratio",),
     "asym": ("knee_flex_diff_deg",),
+    "seated": ("sit_hip_flex_left_deg", "sit_hip_flex_right_deg", "knee_flex_seen_left_deg", "knee_flex_seen_right_deg"),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -455,6 +471,51 @@ _SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, *_HEELS,
 def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
     """The groups of :data:`_GROUPS` with a measure in ``only`` (None = all)."""
     return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
+
+
+#: A thigh tilted further than this out of the image plane (toward or away from the camera)
+#: leaves the knee's angle to depth estimates: not judged facing the camera.
+_KNEE_UNSEEN_TILT_DEG = 45.0
+
+
+def _seated_measures(out: np.ndarray, img: np.ndarray, world: np.ndarray, side_w: np.ndarray) -> None:
+    """Fills sit_hip_flex_{side}_deg and knee_flex_seen_{side}_deg (see their MeasureDefs).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``side_w`` (T, 1) the weight of the image angle (1 side-on). Facing the camera, a sitting
+    person's thighs point at it and the pose model's depths of them are poor, while their
+    image is sharp: each segment's 3-D direction is its image direction plus the depth its
+    foreshortening implies, the full image length being its world length times the image
+    scale (the larger of the shoulders' and the trunk's image/world ratios: foreshortening
+    only shortens, so each is a lower bound of the scale).
+    """
+    ls, rs, lh, rh = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
+    msh_i, mhip_i = 0.5 * (img[:, ls] + img[:, rs]), 0.5 * (img[:, lh] + img[:, rh])
+    msh_w, mhip_w = 0.5 * (world[:, ls] + world[:, rs]), 0.5 * (world[:, lh] + world[:, rh])
+    scale = np.fmax(
+        _len(img[:, ls] - img[:, rs]) / _len(world[:, ls] - world[:, rs]), _len(msh_i - mhip_i) / _len(msh_w - mhip_w)
+    )[:, None]  # (T, 1) image units per metre
+
+    def in_3d(d_i: np.ndarray, d_w: np.ndarray) -> np.ndarray:
+        """(T, K, 2) image and (T, K, 3) world vectors of segments → (T, K, 3) image-scaled 3-D."""
+        full = _len(d_w) * scale
+        depth = np.sqrt(np.maximum(full * full - _dot(d_i, d_i), 0.0)) * np.where(d_w[..., 2] < 0, -1.0, 1.0)
+        return np.concatenate([d_i, depth[..., None]], axis=-1)
+
+    trunk_i = (msh_i - mhip_i)[:, None]  # (T, 1, 2)
+    trunk3 = in_3d(trunk_i, (msh_w - mhip_w)[:, None])
+    thigh_i, thigh_w = img[:, _KNEES] - img[:, _HIPS], world[:, _KNEES] - world[:, _HIPS]  # (T, 2, D)
+    thigh3 = in_3d(thigh_i, thigh_w)
+    flex3 = 180.0 - g.angle_between_deg(trunk3, thigh3)
+    flex2 = 180.0 - g.angle_between_deg(trunk_i, thigh_i)
+    flex = _blend(flex3, flex2, side_w)  # (T, 2)
+    out[:, _INDEX["sit_hip_flex_left_deg"]], out[:, _INDEX["sit_hip_flex_right_deg"]] = flex[:, 0], flex[:, 1]
+    # The thigh's tilt out of the image plane: its depth share of its 3-D length.
+    tilt = np.degrees(np.arcsin(np.minimum(np.abs(thigh3[..., 2]) / _len(thigh3), 1.0)))  # (T, 2)
+    unseen = (tilt > _KNEE_UNSEEN_TILT_DEG) & (side_w < 0.5)  # facing more than side-on
+    for k, side in enumerate(("left", "right")):
+        knee = out[:, _INDEX[f"knee_flex_{side}_deg"]]
+        out[:, _INDEX[f"knee_flex_seen_{side}_deg"]] = np.where(unseen[:, k], np.nan, knee)
 
 
 def _thighs_rise_deg(
@@ -617,6 +678,9 @@ def _catalog_columns(
         feet = np.abs(_dot(ank_i[:, 0] - ank_i[:, 1], hip_line)) / hip_len2
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
+
+    if "seated" in want:
+        _seated_measures(out, I, W, side_w)
 
     if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
         c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
