@@ -83,17 +83,28 @@ def _long_sitting_pose(ch: Mapping[str, np.ndarray]) -> dict[str, ArrayLike]:
     return out
 
 
-def _seated_hamstring(holds_s: list[float], lean_deg: float = 25.0) -> PoseTrace:
+def _seated_hamstring(holds_s: list[float], lean_deg: float = 25.0, **capture: object) -> PoseTrace:
     m = synthetic.Motion({"lean": 0.0}).rest(3.0)
     for h in holds_s:
         synthetic.add_rep(m, {"lean": lean_deg}, {"lean": 0.0}, out_s=1.5, hold_s=h, back_s=1.5, rest_s=3.0)
-    return synthetic.render_motion(m, _long_sitting_pose, "lowest", synthetic.Capture(view="side"))
+    return synthetic.render_motion(m, _long_sitting_pose, "lowest", synthetic.Capture(**{"view": "side", **capture}))
 
 
 def test_seated_hamstring_stretches_count_on_the_straight_leg_in_the_seated_variant() -> None:
     c = analyze_trace(_seated_hamstring([8.0, 8.0]), EX["hamstring_stretch"])
     assert [(r.side, r.variant) for r in c.results] == [("right", "seated")] * 2
     assert [r.faults for r in c.results] == [("hold_short",)] * 2  # 8 s of the prescribed 20 s
+
+
+def test_seated_hamstring_stretches_facing_the_camera_count_on_the_straight_leg() -> None:
+    # Facing the camera both thighs point at it: the straight leg's knee cannot be judged (not a
+    # block), the bent one's shank is seen hanging (it blocks that side), and the hip angle is
+    # read from the image and the foreshortening (exactly, filmed without perspective).
+    trace = _seated_hamstring([8.0, 8.0], view="front", projection="orthographic")
+    c = analyze_trace(trace, EX["hamstring_stretch"])
+    assert [(r.side, r.variant) for r in c.results] == [("right", "seated")] * 2
+    assert [r.faults for r in c.results] == [("hold_short",)] * 2
+    assert [r.peak for r in c.results] == [pytest.approx(25.0, abs=0.1)] * 2  # the lean, from sitting upright
 
 
 def test_a_brief_reach_while_sitting_is_not_a_stretch() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,39 @@ def test_a_person_sitting_and_facing_the_camera_is_sitting_not_standing() -> Non
     stood = _at(_still(_standing, "feet", view="front", camera_height_m=1.2), 1.0)
     posture = (stood["trunk_lean_deg"], stood["thighs_from_vertical_deg"], stood["thighs_rise_deg"])
     assert visibility.position_of(*posture) == "standing"
+
+
+def _long_sitting(lean_deg: float):
+    """A poser: sitting on the floor, the right leg straight in front, the left knee bent at a
+    right angle with the foot flat; the trunk leans ``lean_deg`` forward from the hips."""
+
+    def pose(ch):
+        out = {"trunk_pitch": lean_deg}
+        for s in ("left", "right"):
+            out |= {f"hip_flex_{s}": 90.0 + lean_deg, f"knee_flex_{s}": 0.0 if s == "right" else 90.0}
+            out |= {f"arm_raise_{s}": 40.0 + lean_deg}
+        return out
+
+    return pose
+
+
+# Exact while a torso segment lies in the image plane (facing: the shoulders; upright or
+# side-on: the trunk); a trunk leaning in a three-quarter view is the case left out.
+@pytest.mark.parametrize(
+    ("view", "lean"), [("front", 0.0), ("front", 25.0), ("side", 0.0), ("side", 25.0), (40.0, 0.0)]
+)
+def test_sit_hip_flex_reads_the_seated_hip_angle(view, lean) -> None:
+    v = _at(_still(_long_sitting(lean), "lowest", view=view, projection="orthographic"), 1.0)
+    assert v["sit_hip_flex_right_deg"] == pytest.approx(90.0 + lean, abs=0.1)
+    assert v["sit_hip_flex_left_deg"] == pytest.approx(90.0 + lean, abs=0.1)
+
+
+def test_knee_flex_seen_is_not_judged_for_a_leg_pointing_at_the_camera() -> None:
+    front = _at(_still(_long_sitting(0.0), "lowest", view="front", projection="orthographic"), 1.0)
+    assert math.isnan(front["knee_flex_seen_right_deg"])  # straight leg pointing at the camera
+    assert front["knee_flex_seen_left_deg"] == pytest.approx(90.0, abs=0.1)  # the shank is seen hanging
+    side = _at(_still(_long_sitting(0.0), "lowest", view="side", projection="orthographic"), 1.0)
+    assert side["knee_flex_seen_right_deg"] == pytest.approx(0.0, abs=0.1)
+    assert side["knee_flex_seen_left_deg"] == pytest.approx(90.0, abs=0.1)
+    standing = _at(_still(_standing, "feet", view="front", projection="orthographic"), 1.0)
+    assert standing["knee_flex_seen_right_deg"] == pytest.approx(0.0, abs=0.1)

@@ -192,14 +192,15 @@ def _catalog_defs() -> list[MeasureDef]:
             MeasureDef(
                 f"sit_hip_flex_{side}_deg", "deg", (*_TORSO, lm["KNEE"]),
                 f"{side} hip flexion read for a seated person facing the camera: the trunk and the thigh in 3-D, "
-                "each from its image direction plus the tilt toward the camera read from its foreshortening "
-                "(sign from the world estimate), not from the pose model's depth magnitudes; side-on the image "
-                "angle. 90 = sitting upright with the thigh level",
+                "each from its image direction plus the depth its foreshortening implies against the pose "
+                "model's segment lengths (the model's depths give only the sign); side-on the image angle. "
+                "90 = sitting upright with the thigh level",
             ),
             MeasureDef(
                 f"knee_flex_seen_{side}_deg", "deg", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
-                f"{side} knee flexion where the camera can judge it: NaN facing the camera with the thigh pointing "
-                "at it (foreshortened: the knee angle would rest on depth estimates alone), else knee_flex",
+                f"{side} knee flexion where the camera can judge it: NaN facing the camera with the thigh and the "
+                "shank both pointing at it (foreshortened: the knee angle would rest on depth estimates alone), "
+                "else knee_flex",
             ),
         ]  # fmt: skip
     defs.append(
@@ -456,7 +457,9 @@ _GROUPS = {
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "spread": ("knee_spread_ratio",),
     "asym": ("knee_flex_diff_deg",),
-    "seated": ("sit_hip_flex_left_deg", "sit_hip_flex_right_deg", "knee_flex_seen_left_deg", "knee_flex_seen_right_deg"),
+    "seated": (
+        "sit_hip_flex_left_deg", "sit_hip_flex_right_deg", "knee_flex_seen_left_deg", "knee_flex_seen_right_deg",
+    ),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -473,8 +476,8 @@ def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
     return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
 
 
-#: A thigh tilted further than this out of the image plane (toward or away from the camera)
-#: leaves the knee's angle to depth estimates: not judged facing the camera.
+#: A thigh and shank both tilted further than this out of the image plane (toward or away from
+#: the camera) leave the knee's angle to depth estimates: not judged facing the camera.
 _KNEE_UNSEEN_TILT_DEG = 45.0
 
 
@@ -486,15 +489,18 @@ def _seated_measures(out: np.ndarray, img: np.ndarray, world: np.ndarray, side_w
     person's thighs point at it and the pose model's depths of them are poor, while their
     image is sharp: each segment's 3-D direction is its image direction plus the depth its
     foreshortening implies, the full image length being its world length times the image
-    scale (the larger of the shoulders' and the trunk's image/world ratios: foreshortening
-    only shortens, so each is a lower bound of the scale).
+    scale: the largest image/world length ratio of the torso's segments — shoulders, hips,
+    trunk (foreshortening only shortens, so each is a lower bound of the scale; the legs are
+    left out because the pose model's own lengths of a leg pointing at the camera run short,
+    which would inflate the scale). Exact while a torso segment lies in the image plane: an
+    upright trunk, or shoulders facing the camera.
     """
     ls, rs, lh, rh = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
     msh_i, mhip_i = 0.5 * (img[:, ls] + img[:, rs]), 0.5 * (img[:, lh] + img[:, rh])
     msh_w, mhip_w = 0.5 * (world[:, ls] + world[:, rs]), 0.5 * (world[:, lh] + world[:, rh])
-    scale = np.fmax(
-        _len(img[:, ls] - img[:, rs]) / _len(world[:, ls] - world[:, rs]), _len(msh_i - mhip_i) / _len(msh_w - mhip_w)
-    )[:, None]  # (T, 1) image units per metre
+    ratios = [_len(img[:, a] - img[:, b]) / _len(world[:, a] - world[:, b]) for a, b in ((ls, rs), (lh, rh))]
+    ratios.append(_len(msh_i - mhip_i) / _len(msh_w - mhip_w))
+    scale = np.fmax.reduce(np.stack(ratios, axis=1), axis=1)[:, None]  # (T, 1) image units per metre
 
     def in_3d(d_i: np.ndarray, d_w: np.ndarray) -> np.ndarray:
         """(T, K, 2) image and (T, K, 3) world vectors of segments → (T, K, 3) image-scaled 3-D."""
@@ -510,9 +516,13 @@ def _seated_measures(out: np.ndarray, img: np.ndarray, world: np.ndarray, side_w
     flex2 = 180.0 - g.angle_between_deg(trunk_i, thigh_i)
     flex = _blend(flex3, flex2, side_w)  # (T, 2)
     out[:, _INDEX["sit_hip_flex_left_deg"]], out[:, _INDEX["sit_hip_flex_right_deg"]] = flex[:, 0], flex[:, 1]
-    # The thigh's tilt out of the image plane: its depth share of its 3-D length.
+    # Each segment's tilt out of the image plane: its depth share of its 3-D length. A leg
+    # whose thigh and shank both point at the camera (a straight leg in front of a person
+    # facing it) shows no knee angle to judge; a shank seen hanging shows a bent knee.
+    shank3 = in_3d(img[:, _ANKLES] - img[:, _KNEES], world[:, _ANKLES] - world[:, _KNEES])
     tilt = np.degrees(np.arcsin(np.minimum(np.abs(thigh3[..., 2]) / _len(thigh3), 1.0)))  # (T, 2)
-    unseen = (tilt > _KNEE_UNSEEN_TILT_DEG) & (side_w < 0.5)  # facing more than side-on
+    tilt_shank = np.degrees(np.arcsin(np.minimum(np.abs(shank3[..., 2]) / _len(shank3), 1.0)))
+    unseen = (tilt > _KNEE_UNSEEN_TILT_DEG) & (tilt_shank > _KNEE_UNSEEN_TILT_DEG) & (side_w < 0.5)
     for k, side in enumerate(("left", "right")):
         knee = out[:, _INDEX[f"knee_flex_{side}_deg"]]
         out[:, _INDEX[f"knee_flex_seen_{side}_deg"]] = np.where(unseen[:, k], np.nan, knee)
