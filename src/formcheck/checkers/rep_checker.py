@@ -105,6 +105,9 @@ class _FrameContext:
     view: str  # "front" / "side" / "" (the body's view)
     may_start: bool  # no other side's attempt blocks a new one (one_side_at_a_time)
     posture_fits: bool = False  # the whole body is clearly in the exercise's position
+    #: A variant whose position the body is not clearly in (lying while the variant sits):
+    #: its rest level is not measured there, so getting into position is not a rep.
+    posture_elsewhere: bool = False
 
 
 class _Attempt:
@@ -197,6 +200,8 @@ class _SideTracker:
         self.segmented = segmented
         self.armed = segmented  # segmented: the recording starts at the rep
         self.fresh = True  # not seen at rest since tracking began or the limb was lost
+        self.settling = False  # a variant's posture just began: its rest is not confirmed yet
+        self.settle = Dwell()
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
         self.last_t: float | None = None
@@ -216,7 +221,9 @@ class _SideTracker:
         v = self.sgn * raw
         speed = self.slope.update(t, v)  # of the signal itself: a new rest level is no movement
         if self.relative:
-            if self.attempt is None:  # the rest level is frozen during a rep
+            if self.attempt is None and ctx.posture_elsewhere:  # not this variant's rest: forget it
+                self.rest_level.reset()
+            elif self.attempt is None:  # the rest level is frozen during a rep
                 self.base = self.rest_level.update(t, v)
             v -= self.base
         if self.gates:
@@ -240,7 +247,19 @@ class _SideTracker:
     def _idle(self, t: float, v: float, vals: list[float], speed: float, ctx: _FrameContext) -> None:
         # Armed = seen at rest (below start) since the last rep: a limb already held out
         # when tracking begins is not an attempt. (A rep itself only ends at <= end, so
-        # after a rep this is immediate; the hysteresis lives in the exit.)
+        # after a rep this is immediate; the hysteresis lives in the exit.) A variant's rest
+        # is seen only in its own position: moving into it arms nothing.
+        if ctx.posture_elsewhere and not self.segmented:
+            self.armed = self.fresh = False
+            self.settling = True
+            self.settle.reset()
+            self.enter.reset()
+            self.pending = None
+            return
+        if self.settling:  # just got into position: at rest only once still there for min_phase_s
+            if self.settle.update(v < self.start, t) < self.th["min_phase_s"]:
+                return
+            self.settling = False
         if v < self.start:
             self.armed = True
             self.fresh = False
@@ -721,7 +740,8 @@ class RepChecker:
                 if o.cfg is not tr.cfg or tr.cfg.rep.one_side_at_a_time:
                     blocked = True
                     break
-            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2))
+            elsewhere = bool(tr.cfg.variant) and rank < 2
+            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2, elsewhere))
         self._limb_hidden(t, vals)
 
     def _limb_hidden(self, t: float, vals: list[float]) -> None:
