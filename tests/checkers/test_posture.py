@@ -123,7 +123,8 @@ def test_sitting_up_from_lying_is_not_a_seated_stretch() -> None:
     assert analyze_trace(trace, EX["hamstring_stretch"]).reps == 0
     # ... while a stretch after sitting up still counts, from sitting upright.
     synthetic.add_rep(m, {"up": 115.0}, {"up": 90.0}, out_s=1.5, hold_s=8.0, back_s=1.5, rest_s=3.0)
-    c = analyze_trace(synthetic.render_motion(m, _sit_up, "lowest", synthetic.Capture(view="side")), EX["hamstring_stretch"])
+    trace = synthetic.render_motion(m, _sit_up, "lowest", synthetic.Capture(view="side"))
+    c = analyze_trace(trace, EX["hamstring_stretch"])
     assert [(r.variant, r.faults) for r in c.results] == [("seated", ("hold_short",))]
     assert c.results[0].peak == pytest.approx(25.0, abs=1.0)
 
