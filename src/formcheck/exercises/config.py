@@ -245,7 +245,7 @@ class ExerciseConfig:
         templates = [self.rep.signal, *self.extra_peaks, *(r.measure for r in self.rules)]
         templates += [gt.measure for gt in self.gates] + ([self.rep.side_by] if self.rep.side_by else [])
         templates += [self.rep.fallback] if self.rep.fallback else []
-        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg"}  # camera guidance
+        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg", "thighs_rise_deg"}  # camera guidance
         for tpl in templates:
             names.update(tpl.format(side=s, other="right" if s == "left" else "left") for s in SIDES)
         for v in self.variants:
