@@ -66,6 +66,7 @@ _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been 
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
 _I_THIGHS = measure_index("thighs_from_vertical_deg")
+_I_RISE = measure_index("thighs_rise_deg")
 
 
 @dataclass(slots=True)
@@ -104,6 +105,9 @@ class _FrameContext:
     view: str  # "front" / "side" / "" (the body's view)
     may_start: bool  # no other side's attempt blocks a new one (one_side_at_a_time)
     posture_fits: bool = False  # the whole body is clearly in the exercise's position
+    #: A variant whose position the body is not clearly in (lying while the variant sits):
+    #: its rest level is not measured there, so getting into position is not a rep.
+    posture_elsewhere: bool = False
 
 
 class _Attempt:
@@ -196,6 +200,8 @@ class _SideTracker:
         self.segmented = segmented
         self.armed = segmented  # segmented: the recording starts at the rep
         self.fresh = True  # not seen at rest since tracking began or the limb was lost
+        self.settling = False  # a variant's posture just began: its rest is not confirmed yet
+        self.settle = Dwell()
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
         self.last_t: float | None = None
@@ -215,7 +221,9 @@ class _SideTracker:
         v = self.sgn * raw
         speed = self.slope.update(t, v)  # of the signal itself: a new rest level is no movement
         if self.relative:
-            if self.attempt is None:  # the rest level is frozen during a rep
+            if self.attempt is None and ctx.posture_elsewhere:  # not this variant's rest: forget it
+                self.rest_level.reset()
+            elif self.attempt is None:  # the rest level is frozen during a rep
                 self.base = self.rest_level.update(t, v)
             v -= self.base
         if self.gates:
@@ -239,7 +247,19 @@ class _SideTracker:
     def _idle(self, t: float, v: float, vals: list[float], speed: float, ctx: _FrameContext) -> None:
         # Armed = seen at rest (below start) since the last rep: a limb already held out
         # when tracking begins is not an attempt. (A rep itself only ends at <= end, so
-        # after a rep this is immediate; the hysteresis lives in the exit.)
+        # after a rep this is immediate; the hysteresis lives in the exit.) A variant's rest
+        # is seen only in its own position: moving into it arms nothing.
+        if ctx.posture_elsewhere and not self.segmented:
+            self.armed = self.fresh = False
+            self.settling = True
+            self.settle.reset()
+            self.enter.reset()
+            self.pending = None
+            return
+        if self.settling:  # just got into position: at rest only once still there for min_phase_s
+            if self.settle.update(v < self.start, t) < self.th["min_phase_s"]:
+                return
+            self.settling = False
         if v < self.start:
             self.armed = True
             self.fresh = False
@@ -720,7 +740,8 @@ class RepChecker:
                 if o.cfg is not tr.cfg or tr.cfg.rep.one_side_at_a_time:
                     blocked = True
                     break
-            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2))
+            elsewhere = bool(tr.cfg.variant) and rank < 2
+            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2, elsewhere))
         self._limb_hidden(t, vals)
 
     def _limb_hidden(self, t: float, vals: list[float]) -> None:
@@ -740,7 +761,7 @@ class RepChecker:
         if cfg.view != "any":
             wrong = self.view_now not in ("", cfg.view)
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
-        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS])
+        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS], vals[_I_RISE])
         if cfg.position != "any":
             fits = [visibility.position_fits(c.position, self.position_now) for c in (cfg, *cfg.variants)]
             self._guide_cue(visibility.WRONG_POSITION, all(f is False for f in fits), any(fits), t)

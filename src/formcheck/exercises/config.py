@@ -234,7 +234,7 @@ class ExerciseConfig:
         included: the live path computes only these of the optional ones."""
         templates = [self.rep.signal, *self.extra_peaks, *(r.measure for r in self.rules)]
         templates += [gt.measure for gt in self.gates] + ([self.rep.side_by] if self.rep.side_by else [])
-        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg"}  # camera guidance
+        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg", "thighs_rise_deg"}  # camera guidance
         for tpl in templates:
             names.update(tpl.format(side=s, other="right" if s == "left" else "left") for s in SIDES)
         for v in self.variants:

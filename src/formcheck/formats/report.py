@@ -169,25 +169,51 @@ class CueRecord:
 @dataclass(frozen=True, slots=True)
 class SignalSeries:
     """Per-frame values of the measures an exercise counts with (for plots): ``t_s`` and, by
-    measure name, one value per frame (None where the frame was not measurable)."""
+    measure name, one value per frame (None where the frame was not measurable).
+
+    A recording longer than :data:`SIGNAL_MAX_FRAMES` frames keeps every ``frame_step``-th
+    frame (frames 0, step, 2·step, …; ``frame_step`` = ceil(T / SIGNAL_MAX_FRAMES)), so the
+    report of a 3-hour session stays a few MB; shorter ones keep every frame (step 1)."""
 
     t_s: tuple[float, ...]
     series: dict[str, tuple[float | None, ...]]
+    frame_step: int = 1
 
     @classmethod
-    def from_arrays(cls, t_s: np.ndarray, values: Mapping[str, np.ndarray]) -> SignalSeries:
+    def from_arrays(
+        cls, t_s: np.ndarray, values: Mapping[str, np.ndarray], frame_step: int | None = None
+    ) -> SignalSeries:
+        """From (T,) times and (T,) values per measure of every frame; or, with
+        ``frame_step``, of every ``frame_step``-th frame already (collected window by window)."""
+        if frame_step is None:
+            frame_step = signal_frame_step(len(t_s))
+            t_s, values = t_s[::frame_step], {k: v[::frame_step] for k, v in values.items()}
+
         def clean(a: np.ndarray, nd: int) -> tuple[float | None, ...]:
             a = np.round(np.asarray(a, dtype=np.float64), nd)
             return tuple(None if not math.isfinite(v) else v for v in a.tolist())
 
-        return cls(clean(t_s, 3), {k: clean(v, 3) for k, v in values.items()})  # type: ignore[arg-type]
+        return cls(clean(t_s, 3), {k: clean(v, 3) for k, v in values.items()}, frame_step)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t_s": list(self.t_s), "series": {k: list(v) for k, v in self.series.items()}}
+        return {
+            "t_s": list(self.t_s),
+            "series": {k: list(v) for k, v in self.series.items()},
+            "frame_step": self.frame_step,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SignalSeries:
-        return cls(tuple(d["t_s"]), {k: tuple(v) for k, v in d["series"].items()})
+        return cls(tuple(d["t_s"]), {k: tuple(v) for k, v in d["series"].items()}, int(d.get("frame_step", 1)))
+
+
+#: Most frames a report's signal series holds (20 minutes at 30 fps); longer ones are decimated.
+SIGNAL_MAX_FRAMES = 36_000
+
+
+def signal_frame_step(frames: int) -> int:
+    """Every how many frames the signal series of a ``frames``-frame recording keeps one."""
+    return max(1, -(-frames // SIGNAL_MAX_FRAMES))
 
 
 @dataclass(frozen=True, slots=True)

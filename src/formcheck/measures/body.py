@@ -190,6 +190,31 @@ def _catalog_defs() -> list[MeasureDef]:
     for side, lm in (("left", _L), ("right", _R)):
         defs += [
             MeasureDef(
+                f"sit_hip_flex_{side}_deg", "deg", (*_TORSO, lm["KNEE"]),
+                f"{side} hip flexion read for a seated person facing the camera: the trunk and the thigh in 3-D, "
+                "each from its image direction plus the depth its foreshortening implies against the pose "
+                "model's segment lengths (the model's depths give only the sign); side-on the image angle. "
+                "90 = sitting upright with the thigh level",
+            ),
+            MeasureDef(
+                f"knee_flex_seen_{side}_deg", "deg", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} knee flexion where the camera can judge it: NaN facing the camera with the thigh and the "
+                "shank both pointing at it (foreshortened: the knee angle would rest on depth estimates alone), "
+                "else knee_flex",
+            ),
+        ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "thighs_rise_deg", "deg", (),
+            "thighs (either or both) from hanging straight down, in 3-D: the image direction plus the tilt toward "
+            "or away from the camera read from their foreshortening (image length against the trunk's, scaled by "
+            "the world thigh/trunk lengths); ~0 standing or kneeling up, ~90 sitting or lying — also facing the "
+            "camera, where a thigh pointing at it looks short and hanging in the image",
+        )
+    )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
                 f"knee_flex_sagittal_{side}_deg", "deg", (*head, lm["HIP"], lm["KNEE"], lm["ANKLE"]),
                 f"{side} knee flexion in the body's side plane (thigh and shank projected on it), signed: 0 straight, "
                 "+ shank behind the thigh, − hyperextended; sideways knee movement does not add to it",
@@ -390,7 +415,7 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     for combined, sides in _MEANS.items():
         if combined in need:
             need.update(sides)
-    if "knee_flex_diff_deg" in need:
+    if "knee_flex_diff_deg" in need or not need.isdisjoint(_GROUPS["seated"]):
         need.update(("knee_flex_left_deg", "knee_flex_right_deg"))
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
@@ -456,6 +481,9 @@ _GROUPS = {
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "spread": ("knee_spread_ratio",),
     "asym": ("knee_flex_diff_deg",),
+    "seated": (
+        "sit_hip_flex_left_deg", "sit_hip_flex_right_deg", "knee_flex_seen_left_deg", "knee_flex_seen_right_deg",
+    ),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
@@ -470,6 +498,87 @@ _SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, *_HEELS,
 def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
     """The groups of :data:`_GROUPS` with a measure in ``only`` (None = all)."""
     return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
+
+
+#: A thigh and shank both tilted further than this out of the image plane (toward or away from
+#: the camera) leave the knee's angle to depth estimates: not judged facing the camera.
+_KNEE_UNSEEN_TILT_DEG = 45.0
+
+
+def _seated_measures(out: np.ndarray, img: np.ndarray, world: np.ndarray, side_w: np.ndarray) -> None:
+    """Fills sit_hip_flex_{side}_deg and knee_flex_seen_{side}_deg (see their MeasureDefs).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``side_w`` (T, 1) the weight of the image angle (1 side-on). Facing the camera, a sitting
+    person's thighs point at it and the pose model's depths of them are poor, while their
+    image is sharp: each segment's 3-D direction is its image direction plus the depth its
+    foreshortening implies, the full image length being its world length times the image
+    scale: the largest image/world length ratio of the torso's segments — shoulders, hips,
+    trunk (foreshortening only shortens, so each is a lower bound of the scale; the legs are
+    left out because the pose model's own lengths of a leg pointing at the camera run short,
+    which would inflate the scale). Exact while a torso segment lies in the image plane: an
+    upright trunk, or shoulders facing the camera.
+    """
+    ls, rs, lh, rh = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
+    msh_i, mhip_i = 0.5 * (img[:, ls] + img[:, rs]), 0.5 * (img[:, lh] + img[:, rh])
+    msh_w, mhip_w = 0.5 * (world[:, ls] + world[:, rs]), 0.5 * (world[:, lh] + world[:, rh])
+    ratios = [_len(img[:, a] - img[:, b]) / _len(world[:, a] - world[:, b]) for a, b in ((ls, rs), (lh, rh))]
+    ratios.append(_len(msh_i - mhip_i) / _len(msh_w - mhip_w))
+    scale = np.fmax.reduce(np.stack(ratios, axis=1), axis=1)[:, None]  # (T, 1) image units per metre
+
+    def in_3d(d_i: np.ndarray, d_w: np.ndarray) -> np.ndarray:
+        """(T, K, 2) image and (T, K, 3) world vectors of segments → (T, K, 3) image-scaled 3-D."""
+        full = _len(d_w) * scale
+        depth = np.sqrt(np.maximum(full * full - _dot(d_i, d_i), 0.0)) * np.where(d_w[..., 2] < 0, -1.0, 1.0)
+        return np.concatenate([d_i, depth[..., None]], axis=-1)
+
+    trunk_i = (msh_i - mhip_i)[:, None]  # (T, 1, 2)
+    trunk3 = in_3d(trunk_i, (msh_w - mhip_w)[:, None])
+    thigh_i, thigh_w = img[:, _KNEES] - img[:, _HIPS], world[:, _KNEES] - world[:, _HIPS]  # (T, 2, D)
+    thigh3 = in_3d(thigh_i, thigh_w)
+    flex3 = 180.0 - g.angle_between_deg(trunk3, thigh3)
+    flex2 = 180.0 - g.angle_between_deg(trunk_i, thigh_i)
+    flex = _blend(flex3, flex2, side_w)  # (T, 2)
+    out[:, _INDEX["sit_hip_flex_left_deg"]], out[:, _INDEX["sit_hip_flex_right_deg"]] = flex[:, 0], flex[:, 1]
+    # Each segment's tilt out of the image plane: its depth share of its 3-D length. A leg
+    # whose thigh and shank both point at the camera (a straight leg in front of a person
+    # facing it) shows no knee angle to judge; a shank seen hanging shows a bent knee.
+    shank3 = in_3d(img[:, _ANKLES] - img[:, _KNEES], world[:, _ANKLES] - world[:, _KNEES])
+    tilt = np.degrees(np.arcsin(np.minimum(np.abs(thigh3[..., 2]) / _len(thigh3), 1.0)))  # (T, 2)
+    tilt_shank = np.degrees(np.arcsin(np.minimum(np.abs(shank3[..., 2]) / _len(shank3), 1.0)))
+    unseen = (tilt > _KNEE_UNSEEN_TILT_DEG) & (tilt_shank > _KNEE_UNSEEN_TILT_DEG) & (side_w < 0.5)
+    for k, side in enumerate(("left", "right")):
+        knee = out[:, _INDEX[f"knee_flex_{side}_deg"]]
+        out[:, _INDEX[f"knee_flex_seen_{side}_deg"]] = np.where(unseen[:, k], np.nan, knee)
+
+
+def _thighs_rise_deg(
+    img: np.ndarray, world: np.ndarray, knee_i: np.ndarray, mhip_i: np.ndarray, world_exact: bool
+) -> np.ndarray:
+    """(T,) thighs from hanging straight down, degrees (mean of the measurable sides).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``knee_i`` (T, 2, 2) the knees in the image, ``mhip_i`` (T, 2) the mid-hip.
+
+    A thigh pointing at the camera (sitting, facing it) looks short and hanging in the image;
+    its tilt out of the image plane is read from that shortening: its full image length is
+    the trunk's image length times the world thigh/trunk ratio (a ratio of the pose model's
+    own lengths, so its scale cancels), and the missing length is depth. The depth's sign does
+    not matter for the angle from vertical. A trunk leaning toward the camera is shortened
+    too, which can only make the thigh read more hanging (never a false "sitting").
+    """
+    if world_exact:  # exact 3-D: the world's own vertical (y down)
+        th = world[:, _KNEES] - world[:, _HIPS]  # (T, 2, 3)
+        rise = np.degrees(np.arccos(np.minimum(np.maximum(th[..., 1] / _len(th), -1.0), 1.0)))
+        return _mean_either(rise[:, 0], rise[:, 1])
+    th_i = knee_i - img[:, _HIPS]  # (T, 2, 2)
+    msh_i = 0.5 * (img[:, L.LEFT_SHOULDER] + img[:, L.RIGHT_SHOULDER])
+    msh_w = 0.5 * (world[:, L.LEFT_SHOULDER] + world[:, L.RIGHT_SHOULDER])
+    mhip_w = 0.5 * (world[:, L.LEFT_HIP] + world[:, L.RIGHT_HIP])
+    full_i = _len(msh_i - mhip_i)[:, None] * _len(world[:, _KNEES] - world[:, _HIPS]) / _len(msh_w - mhip_w)[:, None]
+    depth = np.sqrt(np.maximum(full_i * full_i - _dot(th_i, th_i), 0.0))  # (T, 2)
+    rise = np.degrees(np.arctan2(np.hypot(th_i[..., 0], depth), th_i[..., 1]))
+    return _mean_either(rise[:, 0], rise[:, 1])
 
 
 def _catalog_measures(
@@ -616,6 +725,9 @@ def _catalog_columns(
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
 
+    if "seated" in want:
+        _seated_measures(out, I, W, side_w)
+
     if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
         c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
 
@@ -640,6 +752,7 @@ def _catalog_columns(
         down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    c[:, col["thighs_rise_deg"]] = _thighs_rise_deg(I, W, knee_i, mhip_i, world_exact)
     if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
         leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
         elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))
