@@ -439,7 +439,7 @@ def _leg_lift(
     """
     hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
     leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
-    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
+    trunk_w = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
     leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
     trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
     lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
