@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,6 +61,16 @@ def _sideless(measure: str) -> str:
     return measure.replace("_left", "").replace("_right", "")
 
 
+def _peak_keys(names: Iterable[str]) -> dict[str, str]:
+    """Extra-peak measure → its report name: without its side (a ``{side}`` template is one
+    measure per rep), unless both sides of it are reported (an exercise that lists
+    ``knee_flex_left_deg`` and ``knee_flex_right_deg``): then each keeps its own name, or one
+    side's peak would silently replace the other's."""
+    names = list(names)
+    stems = [_sideless(n) for n in names]
+    return {n: s if stems.count(s) == 1 else n for n, s in zip(names, stems, strict=True)}
+
+
 @dataclass(frozen=True, slots=True)
 class RepRecord:
     """One counted repetition as published (numbers rounded; None where not finite).
@@ -96,7 +106,8 @@ class RepRecord:
         return cls(
             r.index, r.side, _num(r.start_s, 3), _num(r.end_s, 3), r.unit, _num(r.peak), _num(r.hold_s),
             _num(r.in_target_s), _num(r.max_speed_per_s, 1), _num(r.max_return_speed_per_s, 1), tuple(r.faults),
-            r.finished, {_sideless(name): _num(v, 1) for name, v in r.extra_peaks.items()}, r.variant or None,
+            r.finished, {key: _num(r.extra_peaks[name], 1) for name, key in _peak_keys(r.extra_peaks).items()},
+            r.variant or None,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

@@ -214,6 +214,24 @@ def _catalog_defs() -> list[MeasureDef]:
         )
     )  # fmt: skip
     for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"knee_flex_sagittal_{side}_deg", "deg", (*head, lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} knee flexion in the body's side plane (thigh and shank projected on it), signed: 0 straight, "
+                "+ shank behind the thigh, − hyperextended; sideways knee movement does not add to it",
+            ),
+            MeasureDef(
+                f"hip_flex_sagittal_{side}_deg", "deg", (*head, lm["HIP"], lm["KNEE"]),
+                f"{side} hip flexion in the body's side plane: the thigh from the trunk line, + in front (= −hip_ext)",
+            ),
+        ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "thigh_split_deg", "deg", (*head, L.LEFT_KNEE, L.RIGHT_KNEE),
+            "angle between the thighs in the body's side plane, either one in front (lunge, stride): 0 together",
+        )
+    )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
         defs.append(
             MeasureDef(
                 f"thigh_from_vertical_{side}_deg", "deg", (lm["HIP"], lm["KNEE"]),
@@ -464,6 +482,11 @@ def _mean_either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * (np.fmin(a, b) + np.fmax(a, b))
 
 
+def _wrap_rad(a: np.ndarray) -> np.ndarray:
+    """Angles in radians wrapped to [−π, π)."""
+    return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
 def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (u * v).sum(axis=-1)
 
@@ -477,7 +500,8 @@ _GROUPS = {
     "heel": ("heel_lift_left_cm", "heel_lift_right_cm", "heel_lift_cm", "heel_lift_diff_cm"),
     "sagittal": (
         "hip_ext_left_deg", "hip_ext_right_deg", "hip_split_left_deg", "hip_split_right_deg", "neck_flex_deg",
-        "leg_raise_left_deg", "leg_raise_right_deg",
+        "leg_raise_left_deg", "leg_raise_right_deg", "knee_flex_sagittal_left_deg", "knee_flex_sagittal_right_deg",
+        "hip_flex_sagittal_left_deg", "hip_flex_sagittal_right_deg", "thigh_split_deg",
     ),
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
     "spread": ("knee_spread_ratio",),
@@ -653,8 +677,10 @@ def _catalog_columns(
         c[:, col["leg_length_left_cm"]], c[:, col["leg_length_right_cm"]] = legs_cm[:, 0], legs_cm[:, 1]
 
     # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
-    # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
-    # unreliable side-on; the lateral axis only orients the plane.
+    # From a camera f's sign comes from the nose, not from MediaPipe's depth order of the
+    # hips, which is unreliable side-on. Exact 3-D input knows left from right: in a
+    # right-handed frame (MediaPipe's world and every declared motion-capture axis set, see
+    # formats/mocap.py) down × left points to the front, whatever the head does.
     lat = (W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP]) + (W[:, L.LEFT_SHOULDER] - W[:, L.RIGHT_SHOULDER])
     mhip_i = 0.5 * (I[:, L.LEFT_HIP] + I[:, L.RIGHT_HIP])
     if want & {"sagittal", "stance"}:
@@ -672,7 +698,7 @@ def _catalog_columns(
              a3[:, 0] * lat[:, 1] - a3[:, 1] * lat[:, 0]], axis=1,
         )  # fmt: skip
         nose3 = W[:, L.NOSE] - msh_w
-        f3 *= (np.sign(_dot(nose3, f3)) / _len(f3))[:, None]
+        f3 *= ((1.0 if world_exact else np.sign(_dot(nose3, f3))) / _len(f3))[:, None]
         f2 = a2[:, ::-1] * np.array([-1.0, 1.0])  # a2 turned 90°
         nose2 = I[:, L.NOSE] - msh_i
         f2 *= np.sign(_dot(nose2, f2))[:, None]
@@ -686,6 +712,16 @@ def _catalog_columns(
         raise2 = np.arctan2(_dot(legs2, f2[:, None]), _dot(legs2, a2[:, None]))
         lr = np.degrees(_blend(raise3, raise2, side_w))  # (T, 2)
         c[:, col["leg_raise_left_deg"]], c[:, col["leg_raise_right_deg"]] = lr[:, 0], lr[:, 1]
+        c[:, col["hip_flex_sagittal_left_deg"]], c[:, col["hip_flex_sagittal_right_deg"]] = -ext[:, 0], -ext[:, 1]
+        c[:, col["thigh_split_deg"]] = np.abs(ext[:, 0] - ext[:, 1])
+        # Knee: the thigh's angle in the side plane minus the shank's (knee→ankle), wrapped
+        # to ±180°: positive when the shank is behind the thigh.
+        sh3, sh2 = ank_w - knee_w, ank_i - knee_i
+        shank3 = np.arctan2(_dot(sh3, f3[:, None]), _dot(sh3, a3[:, None]))
+        shank2 = np.arctan2(_dot(sh2, f2[:, None]), _dot(sh2, a2[:, None]))
+        kf3, kf2 = _wrap_rad(-ext3 - shank3), _wrap_rad(-ext2 - shank2)
+        kf = np.degrees(_blend(kf3, kf2, side_w))
+        c[:, col["knee_flex_sagittal_left_deg"]], c[:, col["knee_flex_sagittal_right_deg"]] = kf[:, 0], kf[:, 1]
         c[:, col["hip_split_left_deg"]] = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
         c[:, col["hip_split_right_deg"]] = ext[:, 1] - ext[:, 0]
         neck3 = np.arccos(np.clip(-_dot(nose3, a3) / _len(nose3), -1.0, 1.0))
