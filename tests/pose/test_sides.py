@@ -125,3 +125,15 @@ def test_swapped_legs_no_longer_move_a_rep_to_the_other_side(one_chain, raises) 
     assert [r.side for r in analyze_trace(raises, cfg).results] == ["left", "right"]
     checker = one_chain(broken, cfg)
     assert [r.side for r in checker.results] == ["left", "right"]
+
+
+def test_a_body_read_mirrored_in_the_first_frame_it_is_found_is_not_followed(raises) -> None:
+    # The first frame after nobody was in view is the estimator's least steady reading: the
+    # frames after it, labelled as usual, are not swapped to agree with it.
+    a, _ = _hold_frames(raises)
+    found = a + 10
+    trace = dataclasses.replace(raises, n_people=raises.n_people.copy())
+    trace.n_people[found - 5 : found] = 0  # nobody for five frames, then found mirrored for one
+    trace = _swapped(trace, found, found + 1, (ARM, LEG))
+    swaps, _ = trace_swaps(trace, MIN_VISIBILITY)
+    assert not swaps[found + 1 :].any()

@@ -148,18 +148,23 @@ def swap_costs(cur: np.ndarray, prev: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class SideState:
     """What the keeper carries from one frame to the next: each limb's current reading
-    (True = swapped from the estimator's labels) and since when (s), and the previous frame's
+    (True = swapped from the estimator's labels) and since when (s), whether the previous frame
+    itself followed one (``settled``: a swap may start against it), and the previous frame's
     landmarks ((33, 2) aspect-corrected, NaN where unusable; None = no previous frame)."""
 
     swapped: tuple[bool, ...] = (False,) * len(LIMBS)
     since: tuple[float, ...] = (0.0,) * len(LIMBS)
     prev_xy: np.ndarray | None = None
+    settled: bool = False
 
 
 def decide(state: SideState, t_s: float, costs: np.ndarray, reset: bool) -> SideState:
     """The keeper's state after a frame at ``t_s`` with ``costs`` ((n_limbs, 3),
     :func:`swap_costs`); ``prev_xy`` is left for the caller to set. ``reset``: a frame that
-    starts afresh (no previous reading or positions to follow)."""
+    starts afresh (no previous reading or positions to follow). A swap never starts against
+    the first frame after a fresh start: a person just found is the estimator's least steady
+    reading (at times mirrored), no reference to hold the next frames to."""
+    may_start = state.settled and not reset
     swapped, since = [], []
     for j in range(len(LIMBS)):
         was = False if reset else state.swapped[j]
@@ -172,18 +177,19 @@ def decide(state: SideState, t_s: float, costs: np.ndarray, reset: bool) -> Side
             # Biased to the estimator (right far more often than not): a swap is undone only
             # on clear evidence, and the undoing stops as soon as it is not clearly continuous.
             clear = swap < keep - SWAP_MARGIN and swap < SWAP_RATIO * keep
-            now = keep < swap - SWAP_MARGIN if was else clear
+            now = keep < swap - SWAP_MARGIN if was else clear and may_start
         swapped.append(now)
         since.append(0.0 if not now else state.since[j] if was else t_s)  # since when swapped (0: not)
-    return SideState(tuple(swapped), tuple(since), None)
+    return SideState(tuple(swapped), tuple(since), None, settled=not reset)
 
 
-def _may_swap(costs: np.ndarray, reset: np.ndarray) -> np.ndarray:
+def _may_swap(costs: np.ndarray, reset: np.ndarray, settled: np.ndarray) -> np.ndarray:
     """(T,) bool: frames where a limb not swapped could become swapped (:func:`decide`'s
-    condition, vectorized): from a state with nothing swapped, no other frame changes it."""
+    condition, vectorized; ``settled``: the state's flag at each frame): from a state with
+    nothing swapped, no other frame changes it."""
     keep, swap, apart = costs[..., KEEP], costs[..., SWAP], costs[..., APART]
     clear = (swap < keep - SWAP_MARGIN) & (swap < SWAP_RATIO * keep) & ~(apart < SWAP_MARGIN)
-    return clear.any(axis=1) & ~reset
+    return clear.any(axis=1) & ~reset & settled
 
 
 def apply_swaps(arrays: tuple[np.ndarray, ...], swapped: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -248,9 +254,12 @@ def trace_swaps(
     # Nothing swapped stays nothing swapped until a frame that may swap: step frame by frame
     # only from such a frame until all is back to the estimator's labels (a long trace with
     # a few swaps costs a few Python steps, not one per frame).
-    candidates = np.flatnonzero(_may_swap(costs, reset)).tolist()
+    settled = np.empty(n, dtype=bool)
+    settled[1:] = ~reset[:-1]
+    settled[0] = state.settled
+    candidates = np.flatnonzero(_may_swap(costs, reset, settled)).tolist()
     t_s, resets = trace.t_s.tolist(), reset.tolist()
-    idle = SideState()
+    idle = SideState(settled=True)  # the state at a candidate frame when nothing is swapped
     i, k = 0, 0
     while i < n:
         if not any(state.swapped):
@@ -262,7 +271,8 @@ def trace_swaps(
         state = decide(state, t_s[i], costs[i], resets[i])
         out[i] = state.swapped
         i += 1
-    return out, dataclasses.replace(state, prev_xy=cur[n - 1] if person[n - 1] else None)
+    last = n - 1
+    return out, dataclasses.replace(state, settled=not resets[last], prev_xy=cur[last] if person[last] else None)
 
 
 def keep_sides(trace: PoseTrace, min_visibility: float, state: SideState | None = None) -> tuple[PoseTrace, SideState]:
