@@ -12,6 +12,13 @@ clip, so the result is also a ratio against a baseline measured on this machine 
 
     FORMCHECK_MODEL_DIR=../shared/models FORMCHECK_SAMPLES_DIR=../shared/sample_videos \\
         python benchmarks/bench_rescore.py
+
+Memory of a long recording as a user meets it (the whole ``formcheck rescore`` process,
+which reads the trace file window by window): write the session to a trace file, then time
+the command from the shell (``docs/performance.md``)::
+
+    python benchmarks/bench_rescore.py --hours 3 --write /tmp/session-3h.npz
+    /usr/bin/time -v formcheck rescore /tmp/session-3h.npz -e wall_squat --json /tmp/3h.json
 """
 
 from __future__ import annotations
@@ -95,6 +102,9 @@ def main() -> None:
     ap.add_argument("--model", default="lite", help="pose model of the inference baseline (default lite)")
     ap.add_argument("--video", type=Path, default=None, help="clip for the inference baseline")
     ap.add_argument("--no-inference", action="store_true", help="skip the inference baseline")
+    ap.add_argument("--write", type=Path, default=None, metavar="TRACE",
+                    help="only write the session to this trace file (.npz) and stop: to time `formcheck rescore` "
+                         "on it from the shell")  # fmt: skip
     args = ap.parse_args()
 
     cfg = get_exercise("wall_squat")
@@ -104,6 +114,12 @@ def main() -> None:
     n = len(trace)
     minutes = (trace.t_s[-1] - trace.t_s[0]) / 60
     print(f"session: {n:,} frames, {minutes:.1f} min of wall squats at {trace.meta.fps:g} fps")
+    if args.write is not None:
+        from formcheck.formats.trace import save_trace
+
+        save_trace(trace, args.write)
+        print(f"  written to {args.write} ({args.write.stat().st_size / 1e6:.0f} MB)")
+        return
 
     rss_trace = _peak_rss_mb()
     t_first, _ = best_of(lambda: analyze_trace(trace, cfg), 1)  # cold: what one `formcheck rescore` pays

@@ -3,7 +3,8 @@
 Two drivers run the same stages: :class:`Analyzer` feeds one PoseFrame at a time (live,
 and drawing the annotated video), :func:`trace_measures` + :func:`analyze_trace` run them
 over a whole saved trace at once (``score``, ``rescore``, tuning). Each stage is one
-function used by both: :func:`landmark_usable` and :func:`mask_unusable` (what may be
+function used by both: the side keeper (:mod:`formcheck.pose.sides`: left/right kept
+consistent over time, on the raw landmarks), :func:`landmark_usable` and :func:`mask_unusable` (what may be
 measured, judged on the raw landmarks), the identity guard (:mod:`formcheck.pose.identity`),
 One Euro smoothing (:func:`formcheck.smoothing.one_euro.one_euro_step`, stepped frame by frame or over
 the whole trace by :mod:`formcheck.smoothing.batch`), :func:`compute_measures` (vectorised over
@@ -14,9 +15,13 @@ the same events; ``tests/test_analysis.py`` holds them to it for every exercise 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Collection, Mapping
+import queue
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -34,10 +39,12 @@ from formcheck.measures.body import (
 )
 from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
-from formcheck.pose.identity import IdentityGuard, frame_features, other_person_frames
+from formcheck.pose.identity import IdentityGuard, body_features, frame_features, other_person_frames
 from formcheck.pose.landmarks import SIDES
+from formcheck.pose.sides import SideKeeper, SideState, keep_sides
+from formcheck.pose.validate import _fail as _invalid
 from formcheck.pose.validate import check_frame, check_trace
-from formcheck.smoothing.batch import smooth_landmarks
+from formcheck.smoothing.batch import FlatCarry, smooth_landmarks, smooth_landmarks_window
 from formcheck.smoothing.one_euro import LandmarkSmoother, SmoothingConfig
 
 
@@ -103,6 +110,7 @@ class Analyzer:
         self.required = required_landmarks(cfg)
         self.measures = cfg.measures_used()  # per frame, compute only what this exercise reads
         self.identity = IdentityGuard()
+        self.sides = SideKeeper(aspect, min_visibility)
 
     @classmethod
     def for_trace(
@@ -120,6 +128,7 @@ class Analyzer:
         """Analyze the next frame. Its timestamp must be finite and later than the last
         frame's, else :class:`~formcheck.pose.validate.PoseDataError` (nothing changes)."""
         check_frame(pose, self.checker.t_last)  # the checker's last time (a reset starts afresh)
+        pose = self.sides.update(pose)  # left/right kept consistent (pose/sides.py), before anything reads them
         usable = landmark_usable(pose.image_xy[None], pose.visibility[None], pose.presence[None], self.min_visibility)
         hip_x, hip_y, torso = frame_features(pose.image_xy, usable[0], self.aspect)
         other = self.identity.update(float(pose.t_s), pose.has_person, bool(pose.identity_jump), hip_x, hip_y, torso)
@@ -130,7 +139,13 @@ class Analyzer:
             PoseFrame(pose.t_s, img_in, world_in, pose.visibility, pose.presence, pose.n_people, pose.identity_jump)
         )
         values = compute_measures(
-            sm.image_xy[None], sm.world_xyz[None], usable, self.aspect, self.measures, world_exact=self.world_exact
+            sm.image_xy[None],
+            sm.world_xyz[None],
+            usable,
+            self.aspect,
+            self.measures,
+            world_exact=self.world_exact,
+            height_cm=self.cfg.height_cm,
         )
         values = distrust_jumps(values, np.array([pose.identity_jump]))[0]
         img = drawn_landmarks(sm.image_xy, pose.image_xy, usable[0], other)
@@ -207,33 +222,232 @@ def smooth_trace(
 MEASURE_LANDMARKS = np.array(sorted({int(i) for m in MEASURES for i in m.landmarks}), dtype=np.intp)
 
 
+@dataclass(slots=True)
+class ChainCarry:
+    """What the chain's stateful stages hold after a window's last frame, to analyse the
+    next window as if the two were one recording: the side keeper's and the identity guard's
+    state, the smoother's, the last timestamp (the next window must not go back) and the frames
+    analysed so far.
+    The per-frame stages (usability, measures, frame issues) hold nothing; the checker, a
+    state machine, is carried as itself. Analysing a trace window by window with one carry
+    gives, bit for bit, what analysing it whole gives (``tests/test_streaming.py``)."""
+
+    identity: IdentityGuard = dataclasses.field(default_factory=IdentityGuard)
+    sides: SideState = dataclasses.field(default_factory=SideState)
+    smoothing: FlatCarry | None = None
+    t_last: float | None = None
+    frames: int = 0
+
+
+@dataclass(slots=True)
+class WindowMeasures:
+    """The chain's output for one window: (W, M) measure values, (W, 33) usable mask,
+    (W, 33, 2) landmarks to draw and explain with, (W,) frames of someone else's body."""
+
+    values: np.ndarray
+    usable: np.ndarray
+    img: np.ndarray
+    other: np.ndarray
+
+    def as_tuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.values, self.usable, self.img
+
+
+@dataclass(slots=True)
+class WindowInputs:
+    """What the checker reads of one window: (W,) times, (W, M) values, (W,) people counts
+    and why each frame is not measurable ("" when it is)."""
+
+    t_s: np.ndarray
+    values: np.ndarray
+    n_people: np.ndarray
+    issues: list[str]
+
+
+def _other_person(window: PoseTrace, usable: np.ndarray, guard: IdentityGuard) -> np.ndarray:
+    """(W,) :func:`trace_other_person` of a window, the guard going on from its state."""
+    person = has_person(window.n_people, window.image_xy)
+    hip, torso = body_features(window.image_xy, usable, window.meta.aspect)
+    out = np.zeros(len(window), dtype=bool)
+    rows = zip(window.t_s.tolist(), person.tolist(), window.identity_jump.tolist(), hip[:, 0].tolist(),
+               hip[:, 1].tolist(), torso.tolist(), strict=True)  # fmt: skip
+    for i, row in enumerate(rows):
+        out[i] = guard.update(*row)
+    return out
+
+
+def _check_goes_on(window: PoseTrace, carry: ChainCarry, where: str) -> None:
+    """A window's first timestamp must not go back from the last window's last."""
+    if carry.t_last is not None and len(window) and not float(window.t_s[0]) >= carry.t_last:
+        raise _invalid(
+            where,
+            f"timestamps must not go back, but frame {carry.frames} (t_s={float(window.t_s[0])!r}) follows frame "
+            f"{carry.frames - 1} (t_s={carry.t_last!r})",
+        )
+
+
+def window_measures(
+    window: PoseTrace,
+    carry: ChainCarry,
+    smoothing: SmoothingConfig = SmoothingConfig(),
+    min_visibility: float = MIN_VISIBILITY,
+    only: Collection[str] | None = None,
+    check: bool = True,
+    where: str = "trace_measures",
+    height_cm: float | None = None,
+) -> WindowMeasures:
+    """Measures of the next window of a trace, going on from ``carry`` (updated in place);
+    a whole trace is one window with a fresh carry (:func:`trace_measures`). ``where``
+    names the data in error messages; ``height_cm`` (the person's height, from a profile:
+    ``ExerciseConfig.height_cm``) scales heights above the floor. The measures (and ``img``)
+    are of the landmarks with left/right kept consistent (:mod:`formcheck.pose.sides`)."""
+    where = where if carry.frames == 0 else f"{where}, the window from frame {carry.frames}"
+    if check:
+        check_trace(window, where)
+    _check_goes_on(window, carry, where)
+    window, carry.sides = keep_sides(window, min_visibility, carry.sides)
+    usable = landmark_usable(window.image_xy, window.visibility, window.presence, min_visibility)
+    other = _other_person(window, usable, carry.identity)
+    usable[other] = False  # someone else: not measured, as if out of view
+    img_in, world_in = mask_unusable(window.image_xy, window.world_xyz, usable)
+    exact = is_world_exact(window.meta.extra)
+    img, world, carry.smoothing = smooth_landmarks_window(
+        window.t_s, img_in, world_in, has_person(window.n_people, img_in), window.identity_jump,
+        smoothing_for(smoothing, exact), MEASURE_LANDMARKS, carry.smoothing,
+    )  # fmt: skip
+    values = compute_measures(img, world, usable, window.meta.aspect, only, world_exact=exact, height_cm=height_cm)
+    values = distrust_jumps(values, window.identity_jump)
+    if len(window):
+        carry.t_last = float(window.t_s[-1])
+    carry.frames += len(window)
+    return WindowMeasures(values, usable, drawn_landmarks(img, window.image_xy, usable, other), other)
+
+
 def trace_measures(
     trace: PoseTrace,
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = MIN_VISIBILITY,
     only: Collection[str] | None = None,
     check: bool = True,
+    height_cm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Measures of a whole trace: (T, M) values, (T, 33) usable mask, (T, 33, 2) image
     coordinates (smoothed for :data:`MEASURE_LANDMARKS`, as they are for the others).
     Identical to the frame-by-frame :class:`Analyzer`; measures are vectorized over T.
     ``only`` (e.g. ``cfg.measures_used()``) lets optional catalog measures not named be
-    skipped (NaN), as the live path does. Invalid pose data raises
-    :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already checked)."""
-    if check:
-        check_trace(trace, "trace_measures")
-    usable = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
-    other = trace_other_person(trace, usable)
-    usable[other] = False  # someone else: not measured, as if out of view
-    img_in, world_in = mask_unusable(trace.image_xy, trace.world_xyz, usable)
-    masked = PoseTrace(
-        trace.t_s, img_in, world_in, trace.visibility, trace.presence, trace.n_people, trace.identity_jump, trace.meta
-    )
-    exact = is_world_exact(trace.meta.extra)
-    img, world = smooth_trace(masked, smoothing_for(smoothing, exact), MEASURE_LANDMARKS)
-    values = compute_measures(img, world, usable, trace.meta.aspect, only, world_exact=exact)
-    values = distrust_jumps(values, trace.identity_jump)
-    return values, usable, drawn_landmarks(img, trace.image_xy, usable, other)
+    skipped (NaN), as the live path does; ``height_cm`` as in :func:`window_measures`. Invalid
+    pose data raises :class:`~formcheck.pose.validate.PoseDataError` (``check=False``: already
+    checked)."""
+    return window_measures(trace, ChainCarry(), smoothing, min_visibility, only, check, height_cm=height_cm).as_tuple()
+
+
+def window_inputs(window: PoseTrace, required: np.ndarray, measures: WindowMeasures) -> WindowInputs:
+    """The checker's inputs for a window: its measures and, worked out only for the frames
+    that need it, why a frame is not measurable (``frame_issue`` is "" when every required
+    landmark is usable and nobody switched)."""
+    values, usable, img = measures.values, measures.usable, measures.img
+    person = has_person(window.n_people, window.image_xy)
+    switched = window.identity_jump | measures.other
+    issues = [""] * len(window)
+    for i in np.flatnonzero(~usable[:, required].all(axis=1) | switched).tolist():
+        issues[i] = frame_issue(img[i], usable[i], required, bool(person[i]), bool(switched[i]))
+    return WindowInputs(window.t_s, values, window.n_people, issues)
+
+
+def run_checker(
+    checker: RepChecker, inputs: WindowInputs, on_frame: Callable[[int, RepChecker], None] | None = None, first: int = 0
+) -> None:
+    """Step the checker over a window's frames; ``on_frame(first + i, checker)`` after each."""
+    update = checker.update
+    frames = zip(inputs.t_s.tolist(), inputs.values, inputs.n_people.tolist(), inputs.issues, strict=True)
+    if on_frame is None:
+        for t, row, people, issue in frames:
+            update(MeasureFrame(t, row, people, issue))
+    else:
+        for i, (t, row, people, issue) in enumerate(frames, start=first):
+            update(MeasureFrame(t, row, people, issue))
+            on_frame(i, checker)
+
+
+def analyze_windows(
+    windows: Iterable[PoseTrace],
+    cfg: ExerciseConfig,
+    smoothing: SmoothingConfig = SmoothingConfig(),
+    min_visibility: float = MIN_VISIBILITY,
+    segmented: bool = False,
+    on_window: Callable[[int, PoseTrace, WindowMeasures], None] | None = None,
+    where: str = "analyze_windows",
+    ahead: bool = False,
+) -> RepChecker:
+    """Run the whole chain (measures, then the checker) over consecutive windows of one
+    trace, carrying every stage's state from window to window: the same finished checker as
+    :func:`analyze_trace` over the whole trace, with memory bounded by a window.
+    ``on_window(first_frame, window, measures)`` sees each window's measures (e.g. to keep
+    the signal series). ``segmented``: the trace is one repetition (``is_segmented``).
+    ``ahead``: the next window is read and measured by a helper thread while the checker
+    steps through this one (the same result; ``windows`` must then not be used meanwhile)."""
+    carry = ChainCarry()
+    checker = RepChecker(cfg, segmented=segmented)
+    required = required_landmarks(cfg)
+    only = cfg.measures_used()
+
+    def prepared() -> Iterator[tuple[int, PoseTrace, WindowMeasures, WindowInputs]]:
+        for window in windows:
+            first = carry.frames
+            measures = window_measures(
+                window, carry, smoothing, min_visibility, only, where=where, height_cm=cfg.height_cm
+            )
+            yield first, window, measures, window_inputs(window, required, measures)
+
+    for first, window, measures, inputs in _one_ahead(prepared()) if ahead else prepared():
+        run_checker(checker, inputs)
+        if on_window is not None:
+            on_window(first, window, measures)
+    checker.finish()
+    return checker
+
+
+_T = TypeVar("_T")
+
+
+def _one_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each made by a helper thread while the caller works on the one before:
+    reading and decompressing, smoothing and measuring (numpy and zlib, which let go of the
+    interpreter lock) overlap the checker's pure-Python steps. At most two items are held."""
+    box: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as e:  # handed to the caller, raised there
+            box.put(("error", e))
+
+    helper = threading.Thread(target=make, name="formcheck-window-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while helper.is_alive():  # let it finish the window it is on (or drop a waiting one)
+            with contextlib.suppress(queue.Empty):
+                box.get_nowait()
+            helper.join(timeout=0.05)
 
 
 def analyze_trace(
@@ -241,38 +455,30 @@ def analyze_trace(
     cfg: ExerciseConfig,
     smoothing: SmoothingConfig = SmoothingConfig(),
     min_visibility: float = MIN_VISIBILITY,
-    measures: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    measures: tuple[np.ndarray, np.ndarray, np.ndarray] | WindowMeasures | None = None,
     on_frame: Callable[[int, RepChecker], None] | None = None,
 ) -> RepChecker:
-    """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`) to
-    re-score with new thresholds without recomputing them. ``on_frame(i, checker)`` is
-    called after each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose
-    data raises :class:`~formcheck.pose.validate.PoseDataError`."""
+    """Run the checker over a trace; pass ``measures`` (from :func:`trace_measures`, or a
+    whole-trace :func:`window_measures`, which also holds who was someone else) to re-score
+    with new thresholds without recomputing them. ``on_frame(i, checker)`` is called after
+    each frame (e.g. to record ``checker.state()`` for a replay). Invalid pose data raises
+    :class:`~formcheck.pose.validate.PoseDataError`."""
     # Timestamps and shapes every time (cheap); landmark values once, with the measures.
     check_trace(trace, "analyze_trace", full=measures is None)
     if measures is None:
-        measures = trace_measures(trace, smoothing, min_visibility, cfg.measures_used(), check=False)
-    if len(measures[0]) != len(trace):
-        raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
-    values, usable, img = measures
-    required = required_landmarks(cfg)
-    checker = RepChecker(cfg, segmented=is_segmented(trace.meta.extra))
-    person = has_person(trace.n_people, trace.image_xy)
-    other = trace_other_person(trace, landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility))
-    switched = trace.identity_jump | other
-    # Why each frame is not measurable, worked out only for the frames that are not
-    # (frame_issue is "" when every required landmark is usable and nobody switched).
-    issues = [""] * len(trace)
-    for i in np.flatnonzero(~usable[:, required].all(axis=1) | switched).tolist():
-        issues[i] = frame_issue(img[i], usable[i], required, bool(person[i]), bool(switched[i]))
-    update = checker.update
-    frames = zip(trace.t_s.tolist(), values, trace.n_people.tolist(), issues, strict=True)
-    if on_frame is None:
-        for t, row, people, issue in frames:
-            update(MeasureFrame(t, row, people, issue))
+        wm = window_measures(
+            trace, ChainCarry(), smoothing, min_visibility, cfg.measures_used(), check=False, height_cm=cfg.height_cm
+        )
+    elif isinstance(measures, WindowMeasures):
+        if len(measures.values) != len(trace):
+            raise ValueError(f"measures are of {len(measures.values)} frames but the trace has {len(trace)}")
+        wm = measures
     else:
-        for i, (t, row, people, issue) in enumerate(frames):
-            update(MeasureFrame(t, row, people, issue))
-            on_frame(i, checker)
+        if len(measures[0]) != len(trace):
+            raise ValueError(f"measures are of {len(measures[0])} frames but the trace has {len(trace)}")
+        usable_raw = landmark_usable(trace.image_xy, trace.visibility, trace.presence, min_visibility)
+        wm = WindowMeasures(*measures, other=trace_other_person(trace, usable_raw))
+    checker = RepChecker(cfg, segmented=is_segmented(trace.meta.extra))
+    run_checker(checker, window_inputs(trace, required_landmarks(cfg), wm), on_frame)
     checker.finish()
     return checker

@@ -1182,16 +1182,20 @@ def lunge_motion(
     up_s: float = 1.5,
     rest_s: float = 1.5,
     start_s: float = 2.0,
+    step_s: float = 1.0,
 ) -> Motion:
     """Split squats / lunges: ``side`` is the FRONT leg. Both knees bend to ``depth_deg``
     (``knee``); the front thigh comes forward to horizontal, the back thigh stays under or
     behind the hip. ``stance="in_line"`` puts both feet on one line (the narrow-stance fault);
-    ``lean_deg`` tilts the trunk forward at the bottom."""
+    ``lean_deg`` tilts the trunk forward at the bottom. Changing the front leg is a step of
+    ``step_s``: the legs pass each other (as real legs do; they never jump)."""
     sides = rep_sides(side, reps)
     m = Motion({"knee": 0.0, "lean": 0.0, "front_left": 0.0, "narrow": 1.0 if stance == "in_line" else 0.0})
     m.set({"front_left": 1.0 if sides and sides[0] == "left" else 0.0}).rest(start_s)
     for s in sides:
-        m.set({"front_left": 1.0 if s == "left" else 0.0})
+        front_left = 1.0 if s == "left" else 0.0
+        if m.values["front_left"] != front_left:
+            m.move({"front_left": front_left}, step_s, label="step")
         add_rep(m, {"knee": depth_deg, "lean": lean_deg}, {"knee": 0.0, "lean": 0.0},
                 out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s, side=s)  # fmt: skip
     return m
@@ -1202,15 +1206,15 @@ def lunge_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, A
     forward and the back one 15° behind; at depth the front thigh is forward by the knee
     angle (shin vertical) and the back one stays ~15° behind, its shin level behind it."""
     k, lean = ch["knee"], ch.get("lean", 0.0)
-    front_left = ch["front_left"] > 0.5
+    f = np.clip(ch["front_left"], 0.0, 1.0)  # how far the left leg is the front one (a step: 0 → 1)
     adduct = -9.0 * ch.get("narrow", 0.0)  # ~hip half-width / leg length: the feet meet the midline
     front = {"hip": 20.0 + (k / 90.0) * 70.0 + lean, "knee": k}
     back = {"hip": -15.0 + lean, "knee": k}
     out: dict[str, ArrayLike] = {"trunk_pitch": lean}
     for s in SIDES:
-        is_front = front_left if s == "left" else ~front_left
-        out[f"hip_flex_{s}"] = np.where(is_front, front["hip"], back["hip"])
-        out[f"knee_flex_{s}"] = np.where(is_front, front["knee"], back["knee"])
+        w = f if s == "left" else 1.0 - f
+        out[f"hip_flex_{s}"] = w * front["hip"] + (1.0 - w) * back["hip"]
+        out[f"knee_flex_{s}"] = w * front["knee"] + (1.0 - w) * back["knee"]
         out[f"hip_abd_{s}"] = adduct
         out[f"arm_raise_{s}"] = 10.0
     return out
@@ -1220,6 +1224,108 @@ def lunge(capture: Capture | None = None, body: Body = Body(), **options: object
     """Lunges / split squats, side view by default; see :func:`lunge_motion`."""
     motion = lunge_motion(**_motion_opts(options))  # type: ignore[arg-type]
     return _render(motion, lambda ch: lunge_pose(ch, body), "feet", options, body, "lunge", "side")
+
+
+def sit_to_stand_motion(
+    reps: int = 10,
+    depth_deg: float = 95.0,
+    lean_deg: float = 35.0,
+    valgus_m: float = 0.0,
+    uneven_deg: float = 0.0,
+    roll_deg: float = 0.0,
+    stagger_deg: float = 0.0,
+    hold_s: float = 0.5,
+    down_s: float = 1.5,
+    up_s: float = 1.2,
+    rest_s: float = 1.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Sit to stand, from standing: the knees bend to ``depth_deg`` (``knee``: seated on a
+    chair, thighs about horizontal) and straighten again, the trunk leaning ``lean_deg`` at
+    the bottom. The faults: ``valgus_m`` moves each knee that far toward the midline at the
+    bottom (``valgus``), ``uneven_deg`` bends the left knee that much less (``uneven``),
+    ``roll_deg`` tilts the body left side down (``roll``), ``stagger_deg`` puts the left
+    thigh that much ahead of the right one (``stagger``: one foot forward)."""
+    rest = {"knee": 0.0, "lean": 0.0, "valgus": 0.0, "uneven": 0.0, "roll": 0.0, "stagger": 0.0}
+    top = {"knee": depth_deg, "lean": lean_deg, "valgus": valgus_m, "uneven": uneven_deg, "roll": roll_deg,
+           "stagger": stagger_deg}  # fmt: skip
+    m = Motion(rest).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, top, rest, out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s)
+    return m
+
+
+def sit_to_stand_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Sit-to-stand channels → joints: a squat whose shins take 10 % of the knee angle (seated,
+    the shins nearly vertical), plus the fault channels of :func:`sit_to_stand_motion` that are
+    joint angles (``valgus`` moves landmarks: :func:`sit_to_stand_valgus`)."""
+    out = dict(wall_squat_pose(ch, 0.1, body))
+    uneven, stagger = ch.get("uneven", 0.0), ch.get("stagger", 0.0)
+    out["knee_flex_left"] = ch["knee"] - uneven
+    out["hip_flex_left"] = np.asarray(out["hip_flex_left"]) + stagger  # the thigh and the foot ahead
+    out["trunk_roll"] = ch.get("roll", 0.0)
+    return out
+
+
+def sit_to_stand_valgus(pos: np.ndarray, ch: Mapping[str, np.ndarray]) -> np.ndarray:
+    """(T, 33, 3) skeleton positions with each knee moved ``ch["valgus"]`` metres toward the midline."""
+    inward = np.asarray(ch.get("valgus", 0.0)) * np.ones(pos.shape[0])
+    pos = pos.copy()
+    pos[:, L.LEFT_KNEE, 1] -= inward
+    pos[:, L.RIGHT_KNEE, 1] += inward
+    return pos
+
+
+def sit_to_stand(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Sit to stand filmed from the side (by default); see :func:`sit_to_stand_motion`."""
+    motion = sit_to_stand_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: sit_to_stand_pose(ch, body), "feet", options, body, "sit_to_stand", "side")
+
+
+def inline_lunge_motion(
+    reps: int = 10,
+    depth_deg: float = 100.0,
+    split_deg: float = 95.0,
+    lean_deg: float = 3.0,
+    front: str = "right",
+    hold_s: float = 0.4,
+    down_s: float = 1.2,
+    up_s: float = 1.2,
+    rest_s: float = 1.0,
+    start_s: float = 2.0,
+) -> Motion:
+    """Inline lunges from a split stance (feet on one line, ``front`` leg ahead, thighs 30°
+    apart, knees bent 10°): both knees bend to ``depth_deg`` (``knee``) while the thighs open
+    to ``split_deg`` (``split``: a short step keeps it small) and the trunk leans ``lean_deg``
+    forward (``lean``)."""
+    rest = {"knee": 10.0, "split": 30.0, "lean": 0.0, "front_left": 1.0 if front == "left" else 0.0}
+    m = Motion(rest).rest(start_s)
+    for _ in range(reps):
+        add_rep(m, {"knee": depth_deg, "split": split_deg, "lean": lean_deg}, {"knee": 10.0, "split": 30.0,
+                "lean": 0.0}, out_s=down_s, hold_s=hold_s, back_s=up_s, rest_s=rest_s)  # fmt: skip
+    return m
+
+
+def inline_lunge_pose(ch: Mapping[str, np.ndarray], body: Body = Body()) -> dict[str, ArrayLike]:
+    """Inline lunge channels → joints: the front thigh takes 65 % of the split forward, the back
+    thigh 35 % behind (in the room: ``lean`` is added to keep them there), both knees bend by
+    ``knee``, the feet meet the midline (one line)."""
+    k, split, lean = ch["knee"], ch["split"], ch.get("lean", 0.0)
+    front_left = np.asarray(ch["front_left"]) > 0.5
+    out: dict[str, ArrayLike] = {"trunk_pitch": lean}
+    for s in SIDES:
+        is_front = front_left if s == "left" else ~front_left
+        out[f"hip_flex_{s}"] = np.where(is_front, 0.65 * split, -0.35 * split) + lean
+        out[f"knee_flex_{s}"] = k
+        out[f"hip_abd_{s}"] = -9.0  # ~hip half-width / leg length: the feet on one line
+        out[f"arm_raise_{s}"] = 10.0
+    return out
+
+
+def inline_lunge(capture: Capture | None = None, body: Body = Body(), **options: object) -> PoseTrace:
+    """Inline lunges filmed from the side (by default); see :func:`inline_lunge_motion`."""
+    motion = inline_lunge_motion(**_motion_opts(options))  # type: ignore[arg-type]
+    return _render(motion, lambda ch: inline_lunge_pose(ch, body), "feet", options, body, "inline_lunge", "side")
 
 
 def heel_raise_motion(
@@ -1854,6 +1960,9 @@ __all__ += [  # the catalog's generators
     "heel_raise_pose",
     "hip_flexor_stretch",
     "hip_flexor_stretch_motion",
+    "inline_lunge",
+    "inline_lunge_motion",
+    "inline_lunge_pose",
     "knee_to_chest",
     "knee_to_chest_motion",
     "kneeling_pose",
@@ -1868,6 +1977,10 @@ __all__ += [  # the catalog's generators
     "piriformis_stretch_motion",
     "rest_position",
     "rest_position_motion",
+    "sit_to_stand",
+    "sit_to_stand_motion",
+    "sit_to_stand_pose",
+    "sit_to_stand_valgus",
     "sitting_pose",
     "squat",
     "squat_motion",

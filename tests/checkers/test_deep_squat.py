@@ -23,7 +23,7 @@ def _squats(reps: int = 3, knee_deg: float = 130.0, shank_share: float = 0.3, le
     """Squats, feet flat: the knees bend to ``knee_deg``, the shins take ``shank_share`` of
     it (so the thighs end ``knee_deg * (1 - shank_share)`` from vertical), the trunk leans
     ``lean_deg``. The knees track out over the (turned-out) feet, each ``knees_out_m`` wider
-    at the bottom (hips and ankles 0.28 m apart: knee_spread_ratio (0.28 + 2 * 0.08) / 0.28 =
+    at the bottom (hips and ankles 0.28 m apart: knee_out_ratio (0.28 + 2 * 0.08) / 0.28 =
     1.57 there); ``valgus_m`` moves each knee that far toward the midline at the bottom;
     ``uneven_deg`` bends the left knee that much less."""
     rest = {"knee": 0.0, "lean": 0.0, "u": 0.0}

@@ -83,17 +83,50 @@ def _long_sitting_pose(ch: Mapping[str, np.ndarray]) -> dict[str, ArrayLike]:
     return out
 
 
-def _seated_hamstring(holds_s: list[float], lean_deg: float = 25.0) -> PoseTrace:
+def _seated_hamstring(holds_s: list[float], lean_deg: float = 25.0, **capture: object) -> PoseTrace:
     m = synthetic.Motion({"lean": 0.0}).rest(3.0)
     for h in holds_s:
         synthetic.add_rep(m, {"lean": lean_deg}, {"lean": 0.0}, out_s=1.5, hold_s=h, back_s=1.5, rest_s=3.0)
-    return synthetic.render_motion(m, _long_sitting_pose, "lowest", synthetic.Capture(view="side"))
+    return synthetic.render_motion(m, _long_sitting_pose, "lowest", synthetic.Capture(**{"view": "side", **capture}))
 
 
 def test_seated_hamstring_stretches_count_on_the_straight_leg_in_the_seated_variant() -> None:
     c = analyze_trace(_seated_hamstring([8.0, 8.0]), EX["hamstring_stretch"])
     assert [(r.side, r.variant) for r in c.results] == [("right", "seated")] * 2
     assert [r.faults for r in c.results] == [("hold_short",)] * 2  # 8 s of the prescribed 20 s
+
+
+def test_seated_hamstring_stretches_facing_the_camera_count_on_the_straight_leg() -> None:
+    # Facing the camera both thighs point at it: the straight leg's knee cannot be judged (not a
+    # block), the bent one's shank is seen hanging (it blocks that side), and the hip angle is
+    # read from the image and the foreshortening (exactly, filmed without perspective).
+    trace = _seated_hamstring([8.0, 8.0], view="front", projection="orthographic")
+    c = analyze_trace(trace, EX["hamstring_stretch"])
+    assert [(r.side, r.variant) for r in c.results] == [("right", "seated")] * 2
+    assert [r.faults for r in c.results] == [("hold_short",)] * 2
+    assert [r.peak for r in c.results] == [pytest.approx(25.0, abs=0.1)] * 2  # the lean, from sitting upright
+
+
+def _sit_up(ch: Mapping[str, np.ndarray]) -> dict[str, ArrayLike]:
+    """``up``: 0 lying on the back, 90 sitting upright with both legs straight in front, more
+    leaning forward from the hips over them (the thighs stay on the floor)."""
+    out: dict[str, ArrayLike] = {"trunk_pitch": ch["up"] - 90.0}
+    for s in SIDES:
+        out |= {f"hip_flex_{s}": ch["up"], f"knee_flex_{s}": 0.0, f"arm_raise_{s}": 40.0}
+    return out
+
+
+def test_sitting_up_from_lying_is_not_a_seated_stretch() -> None:
+    # Lying, the hip is straight: a rest level taken there would make sitting up a 90° stretch.
+    m = synthetic.Motion({"up": 0.0}).rest(8.0).move({"up": 90.0}, 2.0).hold(15.0)
+    trace = synthetic.render_motion(m, _sit_up, "lowest", synthetic.Capture(view="side"))
+    assert analyze_trace(trace, EX["hamstring_stretch"]).reps == 0
+    # ... while a stretch after sitting up still counts, from sitting upright.
+    synthetic.add_rep(m, {"up": 115.0}, {"up": 90.0}, out_s=1.5, hold_s=8.0, back_s=1.5, rest_s=3.0)
+    trace = synthetic.render_motion(m, _sit_up, "lowest", synthetic.Capture(view="side"))
+    c = analyze_trace(trace, EX["hamstring_stretch"])
+    assert [(r.variant, r.faults) for r in c.results] == [("seated", ("hold_short",))]
+    assert c.results[0].peak == pytest.approx(25.0, abs=1.0)
 
 
 def test_a_brief_reach_while_sitting_is_not_a_stretch() -> None:

@@ -140,6 +140,23 @@ def test_non_finite_numbers_become_null() -> None:
     json.dumps(d, allow_nan=False)
 
 
+def test_extra_peaks_of_both_sides_are_both_kept_and_a_side_template_loses_its_side() -> None:
+    cfg = get_exercise("sit_to_stand")
+    both = {"knee_flex_sagittal_left_deg": 95.0, "knee_flex_sagittal_right_deg": 88.0, "trunk_lean_deg": 30.0}
+    reps = [
+        RepResult(1, None, 1.0, 4.0, "deg", 95.0, 0.5, 0.5, 90.0, 80.0, (), extra_peaks=both),
+        RepResult(2, "left", 5.0, 8.0, "deg", 95.0, 0.5, 0.5, 90.0, 80.0, (), extra_peaks={"knee_flex_left_deg": 7.0}),
+    ]
+    report = report_from_checker(_Outcome(cfg, reps), source="s", model="m")
+    d = report.to_dict()
+    validate(d)
+    first, second = d["rep_details"]
+    assert (first["peak_knee_flex_sagittal_left_deg"], first["peak_knee_flex_sagittal_right_deg"]) == (95.0, 88.0)
+    assert first["peak_trunk_lean_deg"] == 30.0 and "peak_knee_flex_sagittal_deg" not in first
+    assert second["peak_knee_flex_deg"] == 7.0
+    assert Report.from_dict(json.loads(json.dumps(d))) == report
+
+
 def test_variant_inches_and_unknown_side_are_in_the_typed_report_and_its_summary() -> None:
     # acc's report additions carried by the typed report: the rep's variant, the cm peak in
     # inches, and per-side counts that add up through "unknown".

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,70 @@ def test_only_the_measures_an_exercise_reads_are_computed_live_and_they_agree_wi
     assert np.isnan(some[:, measure_index("toe_reach_pct")]).all()
     one = compute_measures(trace.image_xy[5:6], trace.world_xyz[5:6], usable[5:6], trace.meta.aspect, only)
     np.testing.assert_allclose(one[0], some[5], equal_nan=True)  # T = 1 (live) agrees with the batch
+
+
+def _standing(ch):
+    return synthetic.wall_squat_pose({"knee": 0.0})
+
+
+def _still(poser, contact: str, **capture: object):
+    """Two seconds of a still body posed by ``poser``, filmed with ``capture``."""
+    return synthetic.render_motion(synthetic.Motion({}).rest(2.0), poser, contact, synthetic.Capture(**capture))
+
+
+@pytest.mark.parametrize("view", ["front", "side", 40.0])
+def test_thighs_rise_reads_hanging_thighs_standing_and_forward_thighs_sitting_from_any_view(view) -> None:
+    # Orthographic: the foreshortening of a thigh pointing at the camera is exactly its tilt.
+    standing = _at(_still(_standing, "feet", view=view, projection="orthographic"), 1.0)
+    sitting = _at(_still(synthetic.sitting_pose, "feet", view=view, projection="orthographic"), 1.0)
+    assert standing["thighs_rise_deg"] == pytest.approx(0.0, abs=0.05)  # float32 landmarks
+    assert sitting["thighs_rise_deg"] == pytest.approx(90.0, abs=0.05)
+
+
+def test_a_person_sitting_and_facing_the_camera_is_sitting_not_standing() -> None:
+    from formcheck.measures import visibility
+
+    # A camera above the hips sees the thighs pointing at it as short and hanging in the image.
+    v = _at(_still(synthetic.sitting_pose, "feet", view="front", camera_height_m=1.2), 1.0)
+    lean, thighs, rise = v["trunk_lean_deg"], v["thighs_from_vertical_deg"], v["thighs_rise_deg"]
+    assert visibility.position_of(lean, thighs) == "standing"  # the image alone is fooled
+    assert visibility.position_of(lean, thighs, rise) == "sitting"
+    stood = _at(_still(_standing, "feet", view="front", camera_height_m=1.2), 1.0)
+    posture = (stood["trunk_lean_deg"], stood["thighs_from_vertical_deg"], stood["thighs_rise_deg"])
+    assert visibility.position_of(*posture) == "standing"
+
+
+def _long_sitting(lean_deg: float):
+    """A poser: sitting on the floor, the right leg straight in front, the left knee bent at a
+    right angle with the foot flat; the trunk leans ``lean_deg`` forward from the hips."""
+
+    def pose(ch):
+        out = {"trunk_pitch": lean_deg}
+        for s in ("left", "right"):
+            out |= {f"hip_flex_{s}": 90.0 + lean_deg, f"knee_flex_{s}": 0.0 if s == "right" else 90.0}
+            out |= {f"arm_raise_{s}": 40.0 + lean_deg}
+        return out
+
+    return pose
+
+
+# Exact while a torso segment lies in the image plane (facing: the shoulders; upright or
+# side-on: the trunk); a trunk leaning in a three-quarter view is the case left out.
+@pytest.mark.parametrize(
+    ("view", "lean"), [("front", 0.0), ("front", 25.0), ("side", 0.0), ("side", 25.0), (40.0, 0.0)]
+)
+def test_sit_hip_flex_reads_the_seated_hip_angle(view, lean) -> None:
+    v = _at(_still(_long_sitting(lean), "lowest", view=view, projection="orthographic"), 1.0)
+    assert v["sit_hip_flex_right_deg"] == pytest.approx(90.0 + lean, abs=0.1)
+    assert v["sit_hip_flex_left_deg"] == pytest.approx(90.0 + lean, abs=0.1)
+
+
+def test_knee_flex_seen_is_not_judged_for_a_leg_pointing_at_the_camera() -> None:
+    front = _at(_still(_long_sitting(0.0), "lowest", view="front", projection="orthographic"), 1.0)
+    assert math.isnan(front["knee_flex_seen_right_deg"])  # straight leg pointing at the camera
+    assert front["knee_flex_seen_left_deg"] == pytest.approx(90.0, abs=0.1)  # the shank is seen hanging
+    side = _at(_still(_long_sitting(0.0), "lowest", view="side", projection="orthographic"), 1.0)
+    assert side["knee_flex_seen_right_deg"] == pytest.approx(0.0, abs=0.1)
+    assert side["knee_flex_seen_left_deg"] == pytest.approx(90.0, abs=0.1)
+    standing = _at(_still(_standing, "feet", view="front", projection="orthographic"), 1.0)
+    assert standing["knee_flex_seen_right_deg"] == pytest.approx(0.0, abs=0.1)

@@ -45,7 +45,7 @@ from enum import StrEnum
 from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
 from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
-from formcheck.exercises.config import ExerciseConfig, GateSpec
+from formcheck.exercises.config import ExerciseConfig, GateSpec, RepSpec
 from formcheck.measures import visibility
 from formcheck.measures.body import measure_index
 from formcheck.measures.frame import MeasureFrame
@@ -53,6 +53,9 @@ from formcheck.pose.landmarks import other_side
 
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
 _OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)
+#: A rep still open at the end whose signal was last seen longer ago than this (s) is dropped:
+#: the recording faded out or cut away during it (a half rep in a fade-out is no rep).
+FADE_S = 0.5
 
 # Display priority of cues (lower first); rule cues come after these.
 _PRIORITY = {visibility.SWITCHED: -1, "not_measurable": 0, "slow_down": 1, "return_too_fast": 2, "above_target": 3}
@@ -66,6 +69,7 @@ _GUIDE_CLEAR_S = 1.0  # a camera prompt clears after the view/position has been 
 _I_YAW = measure_index("body_yaw_deg")
 _I_LEAN = measure_index("trunk_lean_deg")
 _I_THIGHS = measure_index("thighs_from_vertical_deg")
+_I_RISE = measure_index("thighs_rise_deg")
 
 
 @dataclass(slots=True)
@@ -89,6 +93,32 @@ def _resolve_gate(gspec: GateSpec, side: str | None, th: dict[str, float]) -> _G
     return _Gate(measure_index(name), lo, hi, gspec.measured)
 
 
+@dataclass(frozen=True, slots=True)
+class _Fallback:
+    """``[rep] fallback``: scale × measure + offset, the measure of the tracker's side (or the
+    mean of the sides seen, for a tracker of the body as a whole)."""
+
+    idx: tuple[int, ...]
+    scale: float
+    offset: float
+
+    @classmethod
+    def of(cls, rp: RepSpec, side: str | None) -> _Fallback | None:
+        if rp.fallback is None:
+            return None
+        if side is not None or "{side}" not in rp.fallback:
+            names = [rp.fallback.format(side=side, other=other_side(side) if side else None)]
+        else:
+            names = [rp.fallback.format(side=s, other=None) for s in ("left", "right")]
+        return cls(tuple(measure_index(n) for n in names), rp.fallback_scale, rp.fallback_offset)
+
+    def value(self, vals: list[float]) -> float:
+        seen = [vals[i] for i in self.idx if vals[i] == vals[i]]
+        if not seen:
+            return math.nan
+        return self.scale * (sum(seen) / len(seen)) + self.offset
+
+
 class PacedStage(StrEnum):
     """Where a checker-paced hold is: waiting for the position, holding, relaxing."""
 
@@ -104,6 +134,9 @@ class _FrameContext:
     view: str  # "front" / "side" / "" (the body's view)
     may_start: bool  # no other side's attempt blocks a new one (one_side_at_a_time)
     posture_fits: bool = False  # the whole body is clearly in the exercise's position
+    #: A variant whose position the body is not clearly in (lying while the variant sits):
+    #: its rest level is not measured there, so getting into position is not a rep.
+    posture_elsewhere: bool = False
 
 
 class _Attempt:
@@ -158,6 +191,8 @@ class _SideTracker:
         self.cfg, self.th, self.out = cfg, th, out
         self.side = side
         self.idx = measure_index(rp.signal_for(side))
+        self.fallback = _Fallback.of(rp, side)
+        self.on_fallback = False  # this frame's value is the fallback's (the counted limb not seen)
         # Internally every rep goes *up*: a falling signal is negated (sgn = −1) and so are
         # its thresholds; relative thresholds are already distances in the rep's direction.
         self.sgn = -1.0 if rp.direction == "down" else 1.0
@@ -189,13 +224,13 @@ class _SideTracker:
         ]
         self.slope = SlopeMeter(th["speed_window_s"])
         self.fast = Hysteresis(self.max_speed, self.max_speed * _SPEED_OFF_RATIO) if self.max_speed else None
-        self.fast_return = (
-            Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
-        )
+        self.fast_return = Hysteresis(self.max_return, self.max_return * _SPEED_OFF_RATIO) if self.max_return else None
         self.enter, self.leave, self.over, self.under = Dwell(), Dwell(), Dwell(), Dwell()
         self.segmented = segmented
         self.armed = segmented  # segmented: the recording starts at the rep
         self.fresh = True  # not seen at rest since tracking began or the limb was lost
+        self.settling = False  # a variant's posture just began: its rest is not confirmed yet
+        self.settle = Dwell()
         self.attempt: _Attempt | None = None
         self.pending: _Attempt | None = None
         self.last_t: float | None = None
@@ -203,8 +238,19 @@ class _SideTracker:
         self.speed = 0.0
 
     # ---------------------------------------------------------------- per frame
+    def signal(self, vals: list[float]) -> float:
+        """This frame's signal: the counted measure, else its fallback (NaN: neither is seen)."""
+        raw = vals[self.idx]
+        if raw != raw and self.fallback is not None:
+            return self.fallback.value(vals)
+        return raw
+
     def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
+        self.on_fallback = False
+        if raw != raw and self.fallback is not None:
+            raw = self.fallback.value(vals)
+            self.on_fallback = raw == raw
         if raw != raw:  # NaN: not measurable, nothing advances
             return
         out = self.out
@@ -215,7 +261,9 @@ class _SideTracker:
         v = self.sgn * raw
         speed = self.slope.update(t, v)  # of the signal itself: a new rest level is no movement
         if self.relative:
-            if self.attempt is None:  # the rest level is frozen during a rep
+            if self.attempt is None and ctx.posture_elsewhere:  # not this variant's rest: forget it
+                self.rest_level.reset()
+            elif self.attempt is None:  # the rest level is frozen during a rep
                 self.base = self.rest_level.update(t, v)
             v -= self.base
         if self.gates:
@@ -239,7 +287,19 @@ class _SideTracker:
     def _idle(self, t: float, v: float, vals: list[float], speed: float, ctx: _FrameContext) -> None:
         # Armed = seen at rest (below start) since the last rep: a limb already held out
         # when tracking begins is not an attempt. (A rep itself only ends at <= end, so
-        # after a rep this is immediate; the hysteresis lives in the exit.)
+        # after a rep this is immediate; the hysteresis lives in the exit.) A variant's rest
+        # is seen only in its own position: moving into it arms nothing.
+        if ctx.posture_elsewhere and not self.segmented:
+            self.armed = self.fresh = False
+            self.settling = True
+            self.settle.reset()
+            self.enter.reset()
+            self.pending = None
+            return
+        if self.settling:  # just got into position: at rest only once still there for min_phase_s
+            if self.settle.update(v < self.start, t) < self.th["min_phase_s"]:
+                return
+            self.settling = False
         if v < self.start:
             self.armed = True
             self.fresh = False
@@ -271,9 +331,7 @@ class _SideTracker:
             self.attempt, self.pending = self.pending, None
             self.leave.reset()
 
-    def _active(
-        self, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext
-    ) -> None:
+    def _active(self, t: float, v: float, vals: list[float], speed: float, returning: bool, ctx: _FrameContext) -> None:
         a = self.attempt
         assert a is not None
         self._accumulate(a, t, v, vals, speed, returning, ctx)
@@ -455,10 +513,18 @@ class _SideTracker:
             self._finish(t, finished=True)
         elif self.attempt is not None and self.leave.since is not None:
             self._finish(self.leave.since, finished=True)
+        elif self.attempt is not None and self.attempt.reached_target and self._faded(t):
+            self.out.hold_progress(self.side, 0.0, t)
+            self._clear(t)
         elif self.attempt is not None and self.attempt.reached_target:
             self._finish(t, finished=False)
         else:
             self._clear(t)
+
+    def _faded(self, t_end: float) -> bool:
+        """The signal was last seen over FADE_S before the stream's end: the recording faded
+        or cut away mid-rep; what happened after is unknown, so the rep is not counted."""
+        return self.last_t is not None and t_end - self.last_t > FADE_S
 
 
 class _PacedTracker:
@@ -487,6 +553,10 @@ class _PacedTracker:
         self.attempt: _Attempt | None = None
         self.last_t: float | None = None
         self.value: float | None = None
+        self.on_fallback = False  # paced holds have no fallback
+
+    def signal(self, vals: list[float]) -> float:
+        return vals[self.idx]
 
     def update(self, t: float, vals: list[float], ctx: _FrameContext) -> None:
         raw = vals[self.idx]
@@ -673,7 +743,8 @@ class RepChecker:
         vals = frame.values.tolist()
         measurable = False
         for tr in self.trackers:
-            if vals[tr.idx] == vals[tr.idx]:
+            x = tr.signal(vals)
+            if x == x:
                 measurable = True
                 break
         self._measurable_now = measurable
@@ -723,15 +794,19 @@ class RepChecker:
                 if o.cfg is not tr.cfg or tr.cfg.rep.one_side_at_a_time:
                     blocked = True
                     break
-            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2))
+            elsewhere = bool(tr.cfg.variant) and rank < 2
+            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2, elsewhere))
         self._limb_hidden(t, vals)
 
     def _limb_hidden(self, t: float, vals: list[float]) -> None:
         """Tell the person when the limb a rep follows is not seen while the rest of them is
         (the far leg on all fours, a leg cropped by the frame): the rep waits for it."""
-        hidden = any(
-            tr.attempt is not None and vals[tr.idx] != vals[tr.idx] for tr in self.trackers
-        ) and self._measurable_now  # some other signal is seen: not the whole body lost
+        # ... or counted from other evidence (the rep's fallback: the thigh when the feet are out
+        # of the picture, the opposite arm for a hidden leg).
+        hidden = (
+            any(tr.on_fallback or (tr.attempt is not None and vals[tr.idx] != vals[tr.idx]) for tr in self.trackers)
+            and self._measurable_now
+        )  # some other signal is seen: not the whole body lost
         on = self._hidden_limb.update(hidden, t) >= self.th["unmeasurable_cue_s"]
         if on != (LIMB_HIDDEN in self.out.cues):
             self.set_cue(LIMB_HIDDEN, on, t, text=self.cfg.texts.get(LIMB_HIDDEN) or _LIMB_HIDDEN_TEXT)
@@ -743,7 +818,7 @@ class RepChecker:
         if cfg.view != "any":
             wrong = self.view_now not in ("", cfg.view)
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
-        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS])
+        self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS], vals[_I_RISE])
         if cfg.position != "any":
             fits = [visibility.position_fits(c.position, self.position_now) for c in (cfg, *cfg.variants)]
             self._guide_cue(visibility.WRONG_POSITION, all(f is False for f in fits), any(fits), t)

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--group-by",
         metavar="FIELD",
         default=None,
-        help="leave one group out instead of one clip: clips share a group by this label field (e.g. group = \"s01\")",
+        help='leave one group out instead of one clip: clips share a group by this label field (e.g. group = "s01")',
     )
     p.add_argument(
         "--per-group",
@@ -134,8 +134,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  agreement: {res.before_mean:.2f} -> {res.after_mean:.2f} (fitted on all {len(clips)} clips)")
     counted = sum(s.outcome.reps for s in res.after)
     labelled = sum(c.reps for c in clips if c.reps is not None)
-    print(f"  reps counted: {counted} (labelled: {labelled}); count right in "
-          f"{sum(1 for s in res.after if s.count_ok)}/{sum(1 for s in res.after if s.count_ok is not None)} clips")
+    print(
+        f"  reps counted: {counted} (labelled: {labelled}); count right in "
+        f"{sum(1 for s in res.after if s.count_ok)}/{sum(1 for s in res.after if s.count_ok is not None)} clips"
+    )
     print(_verdict_line("before", res.verdicts_before))
     print(_verdict_line("fitted on all clips", res.verdicts_after))
     if args.group_by is not None and not args.no_loo:
@@ -191,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     comments = {cfg.name: {k: f"fitted to {args.labels.name}" for k in changed}}
     notes = f"fitted by formcheck fit to {args.labels.name}" + ("" if changed else " (nothing changed)")
     text = profile_toml({cfg.name: values}, name=args.name, notes=notes, comments=comments,
-                        exercises={cfg.name: package})  # fmt: skip
+                        exercises={cfg.name: package}, height_cm=cfg.height_cm)  # fmt: skip
     print()
     if args.out:
         save_profile(args.out, text)

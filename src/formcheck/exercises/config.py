@@ -188,6 +188,13 @@ class RepSpec:
     side_fallback: str = "other"
     hold_cues: tuple[str, ...] = ()
     rest_cues: tuple[str, ...] = ()
+    #: What is counted when the signal is not measurable but this measure is (the feet just out
+    #: of the picture: the thigh from vertical; a bird dog's hidden leg: the opposite arm), as
+    #: ``fallback_scale`` × measure + ``fallback_offset`` in the signal's unit. ``{side}`` /
+    #: ``{other}`` as in rules; for a both-sides signal, ``{side}`` means the mean of the sides seen.
+    fallback: str | None = None
+    fallback_scale: float = 1.0
+    fallback_offset: float = 0.0
 
     def signal_for(self, side: str | None) -> str:
         return self.signal.format(side=side, other=None) if side else self.signal
@@ -224,6 +231,9 @@ class ExerciseConfig:
     #: exercise of its own; the checker counts a rep by whichever one the posture fits.
     variants: tuple[ExerciseConfig, ...] = ()
     variant: str = ""  # this variant's name ("" for the exercise as first described)
+    #: The person's standing height (cm) when their profile gives it: heights above the floor
+    #: are scaled by the leg length it implies (measures/body.py ``leg_length_cm``).
+    height_cm: float | None = None
 
     def value(self, name: str, default: float | None = None) -> float | None:
         t = self.thresholds.get(name)
@@ -237,7 +247,8 @@ class ExerciseConfig:
         included: the live path computes only these of the optional ones."""
         templates = [self.rep.signal, *self.extra_peaks, *(r.measure for r in self.rules)]
         templates += [gt.measure for gt in self.gates] + ([self.rep.side_by] if self.rep.side_by else [])
-        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg"}  # camera guidance
+        templates += [self.rep.fallback] if self.rep.fallback else []
+        names = {"body_yaw_deg", "trunk_lean_deg", "thighs_from_vertical_deg", "thighs_rise_deg"}  # camera guidance
         for tpl in templates:
             names.update(tpl.format(side=s, other="right" if s == "left" else "left") for s in SIDES)
         for v in self.variants:
@@ -250,8 +261,7 @@ class ExerciseConfig:
         for key, raw in overrides.items():
             if key not in new:
                 raise ConfigError(
-                    f"{key} ({origin}): not a threshold of {self.name}; "
-                    f"valid keys: {', '.join(sorted(new))}"
+                    f"{key} ({origin}): not a threshold of {self.name}; valid keys: {', '.join(sorted(new))}"
                 )
             new[key] = new[key].checked(raw, origin)
         # A variant takes the overrides of the thresholds it shares with the exercise.
@@ -299,6 +309,7 @@ _KEYS = {
     "rep": (
         "signal", "sides", "unit", "one_side_at_a_time", "codes", "report_peaks", "mode", "direction",
         "relative", "alternate", "side_by", "side_pick", "side_fallback", "hold_cues", "rest_cues",
+        "fallback", "fallback_scale", "fallback_offset",
     ),
     "rule": ("code", "measure", "above", "below", "phase", "min_s", "text", "relative", "abs", "range", "view"),
     "gate": ("measure", "min", "max", "measured"),
@@ -321,7 +332,7 @@ def _flag(table: Mapping[str, Any], key: str, where: str, default: bool = False)
 def _code_list(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     val = table.get(key, [])
     if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
-        raise ConfigError(f"{where}: {key} must be a list of cue codes, e.g. [\"breathe\"]")
+        raise ConfigError(f'{where}: {key} must be a list of cue codes, e.g. ["breathe"]')
     return tuple(val)
 
 
@@ -351,7 +362,7 @@ def _text(table: Mapping[str, Any], key: str, where: str, default: str = "") -> 
 def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
     val = table.get(key, [])
     if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
-        raise ConfigError(f"{where}: {key} = {val!r} must be a list of strings, e.g. [\"left\", \"right\"]")
+        raise ConfigError(f'{where}: {key} = {val!r} must be a list of strings, e.g. ["left", "right"]')
     return val
 
 
@@ -360,6 +371,37 @@ def _finite(table: Mapping[str, Any], key: str, where: str) -> float:
     if not math.isfinite(val):
         raise ConfigError(f"{where}: {key} = {val!r} is not a finite number")
     return float(val)
+
+
+#: Allowed ranges of ``[rep] fallback_scale`` and ``fallback_offset`` (signal units per measure unit,
+#: signal units): a scale of 0 would count nothing, a larger one is a different measure.
+FALLBACK_SCALE_RANGE = (-10.0, 10.0)
+FALLBACK_OFFSET_RANGE = (-360.0, 360.0)
+
+
+def _fallback(rp: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``[rep] fallback``, ``fallback_scale``, ``fallback_offset``, typed and in range."""
+    if "fallback" not in rp:
+        for key in ("fallback_scale", "fallback_offset"):
+            if key in rp:
+                raise ConfigError(f"{where}: {key} needs fallback (the measure it scales)")
+        return {}
+    measure = _text(rp, "fallback", where)
+    _known_measure(measure, where)
+    if "{other}" in measure and "{side}" not in str(rp.get("signal", "")):
+        raise ConfigError(f"{where}: fallback {measure!r} names the {{other}} side of a signal without sides")
+    out: dict[str, Any] = {"fallback": measure}
+    for key, (lo, hi), default in (
+        ("fallback_scale", FALLBACK_SCALE_RANGE, 1.0),
+        ("fallback_offset", FALLBACK_OFFSET_RANGE, 0.0),
+    ):
+        val = rp.get(key, default)
+        if isinstance(val, bool) or not isinstance(val, int | float) or not math.isfinite(val) or not lo <= val <= hi:
+            raise ConfigError(f"{where}: {key} = {val!r}; allowed: a number from {lo:g} to {hi:g}")
+        out[key] = float(val)
+    if out["fallback_scale"] == 0.0:
+        raise ConfigError(f"{where}: fallback_scale = 0 would count nothing; allowed: a number from -10 to 10, not 0")
+    return out
 
 
 #: Allowed range of an exercise's ``target_reps``.
@@ -458,7 +500,7 @@ def _parse_exercise(data: Mapping[str, Any], origin: str, inherited: Iterable[st
     for key, spec in _req(data, "thresholds", dict, origin).items():
         w = f"{origin} [thresholds.{key}]"
         if not isinstance(spec, dict):
-            raise ConfigError(f"{w}: expected a table like {{ value = 1, min = 0, max = 2, unit = \"s\" }}")
+            raise ConfigError(f'{w}: expected a table like {{ value = 1, min = 0, max = 2, unit = "s" }}')
         unknown = sorted(set(spec) - {"value", "min", "max", "unit", "help", "fit"})
         if unknown:
             raise ConfigError(f"{w}: unknown key(s) {', '.join(unknown)}; valid keys: value, min, max, unit, help, fit")
@@ -507,6 +549,7 @@ def _parse_exercise(data: Mapping[str, Any], origin: str, inherited: Iterable[st
         side_fallback=_choice(rp.get("side_fallback", "other"), ("other", "same"), "side_fallback", wr),
         hold_cues=_code_list(rp, "hold_cues", wr),
         rest_cues=_code_list(rp, "rest_cues", wr),
+        **_fallback(rp, wr),
     )  # fmt: skip
     if mode == "paced" and sides:
         raise ConfigError(f"{wr}: paced holds are for the body as a whole: no sides")
@@ -526,9 +569,7 @@ def _parse_exercise(data: Mapping[str, Any], origin: str, inherited: Iterable[st
         if key not in thresholds:
             what = {"hold_s": "how long each paced hold lasts", "relax_s": "the rest between paced holds"}
             role = key.split("_")[0]
-            raise ConfigError(
-                f"{origin}: [thresholds] needs {key} ({what.get(key, f'where a repetition {role}s')})"
-            )
+            raise ConfigError(f"{origin}: [thresholds] needs {key} ({what.get(key, f'where a repetition {role}s')})")
 
     rules = []
     rule_refs: list[str] = []  # thresholds named by a rule's min_s (read when the file is loaded)

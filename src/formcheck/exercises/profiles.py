@@ -5,6 +5,7 @@ come from the exercise's own file)::
 
     [profile]
     name = "Mrs Smith"          # optional; also: notes = "..."
+    height_cm = 165             # optional: scales heights above the floor (the leg raise's lift)
 
     [wall_squat]
     hold_s = 8
@@ -23,6 +24,7 @@ range. ``formcheck tune`` and ``formcheck fit`` write profiles (:func:`profile_t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +41,9 @@ from formcheck.exercises.config import (
 )
 
 #: Keys allowed in the ``[profile]`` table.
-PROFILE_KEYS = ("name", "notes")
+PROFILE_KEYS = ("name", "notes", "height_cm")
+#: Allowed range of ``[profile] height_cm`` (a person's standing height).
+HEIGHT_CM_RANGE = (50.0, 250.0)
 
 __all__ = [
     "PROFILE_KEYS", "Profile", "apply_profile", "load_exercise", "load_profile", "parse_profile", "profile_toml",
@@ -56,12 +60,15 @@ class Profile:
         name: who the profile is for ("" when not given).
         notes: free text ("" when not given).
         origin: where it came from (the file's path), used in error messages.
+        height_cm: the person's standing height (None when not given): heights above the
+            floor are scaled by the leg length it implies instead of the pose model's estimate.
     """
 
     overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     name: str = ""
     notes: str = ""
     origin: str = "profile"
+    height_cm: float | None = None
 
     def for_exercise(self, exercise: str) -> dict[str, float]:
         """The overrides of one exercise ({} when the profile has no table for it)."""
@@ -72,11 +79,18 @@ def parse_profile(data: Mapping[str, Any], origin: str, exercises: Mapping[str, 
     """Validate a parsed profile document against the known ``exercises``."""
     meta = data.get("profile", {})
     if not isinstance(meta, dict):
-        raise ConfigError(f"{origin}: [profile] must be a table, e.g. name = \"Mrs Smith\"")
+        raise ConfigError(f'{origin}: [profile] must be a table, e.g. name = "Mrs Smith"')
     for key, value in meta.items():
         if key not in PROFILE_KEYS:
             raise ConfigError(f"{origin} [profile]: unknown key {key!r}; allowed: {', '.join(PROFILE_KEYS)}")
-        if not isinstance(value, str):
+        if key == "height_cm":
+            lo, hi = HEIGHT_CM_RANGE
+            number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            if not number or not lo <= value <= hi:
+                raise ConfigError(
+                    f"{origin} [profile]: height_cm = {value!r}; allowed: {lo:g} to {hi:g} cm (standing height)"
+                )
+        elif not isinstance(value, str):
             raise ConfigError(f"{origin} [profile]: {key} = {value!r} must be a string")
     overrides: dict[str, dict[str, float]] = {}
     for table, values in data.items():
@@ -102,7 +116,11 @@ def parse_profile(data: Mapping[str, Any], origin: str, exercises: Mapping[str, 
         # Unknown keys, out-of-range values and inconsistent combinations (end >= start…).
         cfg.with_overrides(values, origin=f"{origin} [{table}]")
         overrides[table] = {k: float(v) for k, v in values.items()}
-    return Profile(overrides, str(meta.get("name", "")), str(meta.get("notes", "")), origin)
+    height = meta.get("height_cm")
+    return Profile(
+        overrides, str(meta.get("name", "")), str(meta.get("notes", "")), origin,
+        None if height is None else float(height),
+    )  # fmt: skip
 
 
 def load_profile(path: Path | str, exercises: Mapping[str, ExerciseConfig] | None = None) -> Profile:
@@ -135,8 +153,11 @@ def load_exercise(
 
 
 def apply_profile(cfg: ExerciseConfig, profile: Profile) -> ExerciseConfig:
-    """``cfg`` with the profile's values for its exercise (unchanged when it has none)."""
+    """``cfg`` with the profile's values for its exercise and the person's height (unchanged
+    when it has neither)."""
     values = profile.for_exercise(cfg.name)
+    if profile.height_cm is not None:
+        cfg = dataclasses.replace(cfg, height_cm=profile.height_cm)
     return cfg.with_overrides(values, origin=profile.origin) if values else cfg
 
 
@@ -157,16 +178,19 @@ def profile_toml(
     notes: str = "",
     comments: Mapping[str, Mapping[str, str]] | None = None,
     exercises: Mapping[str, ExerciseConfig] | None = None,
+    height_cm: float | None = None,
 ) -> str:
     """A profile document for ``overrides`` (exercise → {key: value}).
 
     With ``exercises`` each value gets a comment with its unit, allowed range and default;
-    ``comments`` adds text per key (e.g. "was 5").
+    ``comments`` adds text per key (e.g. "was 5"); ``height_cm`` is the person's height.
     """
     lines: list[str] = []
     meta = [f"name = {_quote(name)}"] if name else []
     if notes:
         meta.append(f"notes = {_quote(notes)}")
+    if height_cm is not None:
+        meta.append(f"height_cm = {_num(height_cm)}")
     if meta:
         lines += ["[profile]", *meta, ""]
     for exercise, values in overrides.items():

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,6 +61,16 @@ def _sideless(measure: str) -> str:
     return measure.replace("_left", "").replace("_right", "")
 
 
+def _peak_keys(names: Iterable[str]) -> dict[str, str]:
+    """Extra-peak measure → its report name: without its side (a ``{side}`` template is one
+    measure per rep), unless both sides of it are reported (an exercise that lists
+    ``knee_flex_left_deg`` and ``knee_flex_right_deg``): then each keeps its own name, or one
+    side's peak would silently replace the other's."""
+    names = list(names)
+    stems = [_sideless(n) for n in names]
+    return {n: s if stems.count(s) == 1 else n for n, s in zip(names, stems, strict=True)}
+
+
 @dataclass(frozen=True, slots=True)
 class RepRecord:
     """One counted repetition as published (numbers rounded; None where not finite).
@@ -96,7 +106,8 @@ class RepRecord:
         return cls(
             r.index, r.side, _num(r.start_s, 3), _num(r.end_s, 3), r.unit, _num(r.peak), _num(r.hold_s),
             _num(r.in_target_s), _num(r.max_speed_per_s, 1), _num(r.max_return_speed_per_s, 1), tuple(r.faults),
-            r.finished, {_sideless(name): _num(v, 1) for name, v in r.extra_peaks.items()}, r.variant or None,
+            r.finished, {key: _num(r.extra_peaks[name], 1) for name, key in _peak_keys(r.extra_peaks).items()},
+            r.variant or None,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,25 +169,51 @@ class CueRecord:
 @dataclass(frozen=True, slots=True)
 class SignalSeries:
     """Per-frame values of the measures an exercise counts with (for plots): ``t_s`` and, by
-    measure name, one value per frame (None where the frame was not measurable)."""
+    measure name, one value per frame (None where the frame was not measurable).
+
+    A recording longer than :data:`SIGNAL_MAX_FRAMES` frames keeps every ``frame_step``-th
+    frame (frames 0, step, 2·step, …; ``frame_step`` = ceil(T / SIGNAL_MAX_FRAMES)), so the
+    report of a 3-hour session stays a few MB; shorter ones keep every frame (step 1)."""
 
     t_s: tuple[float, ...]
     series: dict[str, tuple[float | None, ...]]
+    frame_step: int = 1
 
     @classmethod
-    def from_arrays(cls, t_s: np.ndarray, values: Mapping[str, np.ndarray]) -> SignalSeries:
+    def from_arrays(
+        cls, t_s: np.ndarray, values: Mapping[str, np.ndarray], frame_step: int | None = None
+    ) -> SignalSeries:
+        """From (T,) times and (T,) values per measure of every frame; or, with
+        ``frame_step``, of every ``frame_step``-th frame already (collected window by window)."""
+        if frame_step is None:
+            frame_step = signal_frame_step(len(t_s))
+            t_s, values = t_s[::frame_step], {k: v[::frame_step] for k, v in values.items()}
+
         def clean(a: np.ndarray, nd: int) -> tuple[float | None, ...]:
             a = np.round(np.asarray(a, dtype=np.float64), nd)
             return tuple(None if not math.isfinite(v) else v for v in a.tolist())
 
-        return cls(clean(t_s, 3), {k: clean(v, 3) for k, v in values.items()})  # type: ignore[arg-type]
+        return cls(clean(t_s, 3), {k: clean(v, 3) for k, v in values.items()}, frame_step)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t_s": list(self.t_s), "series": {k: list(v) for k, v in self.series.items()}}
+        return {
+            "t_s": list(self.t_s),
+            "series": {k: list(v) for k, v in self.series.items()},
+            "frame_step": self.frame_step,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SignalSeries:
-        return cls(tuple(d["t_s"]), {k: tuple(v) for k, v in d["series"].items()})
+        return cls(tuple(d["t_s"]), {k: tuple(v) for k, v in d["series"].items()}, int(d.get("frame_step", 1)))
+
+
+#: Most frames a report's signal series holds (20 minutes at 30 fps); longer ones are decimated.
+SIGNAL_MAX_FRAMES = 36_000
+
+
+def signal_frame_step(frames: int) -> int:
+    """Every how many frames the signal series of a ``frames``-frame recording keeps one."""
+    return max(1, -(-frames // SIGNAL_MAX_FRAMES))
 
 
 @dataclass(frozen=True, slots=True)

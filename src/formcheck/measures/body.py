@@ -153,7 +153,8 @@ def _catalog_defs() -> list[MeasureDef]:
                 "toes seen, level camera), in the image scaled by the leg's length (world): ~5 lying flat",
             ),
             MeasureDef(f"leg_length_{side}_cm", "cm", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
-                       f"{side} hip→knee→ankle length (world, the pose model's metric estimate)"),
+                       f"{side} hip→knee→ankle length (world, the pose model's metric estimate; from the person's "
+                       "height when a profile gives height_cm)"),
         ]  # fmt: skip
     for side, lm, other in (("left", _L, _R), ("right", _R, _L)):
         defs.append(
@@ -180,6 +181,14 @@ def _catalog_defs() -> list[MeasureDef]:
         MeasureDef(
             "knee_spread_ratio", "ratio",
             (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+            "knee alignment: the knees' spacing across the body / the ankles' spacing (front view or exact 3-D; "
+            "NaN side-on): ~1 knees over the feet, <1 knees falling inward (valgus), >1 pushed out",
+        )
+    )  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "knee_out_ratio", "ratio",
+            (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
             "knee alignment: the knees' spacing across the body / the mean of the ankles' and the hips' spacing "
             "(front view or exact 3-D; NaN side-on): ~1 standing, ~1.5 at the bottom of a deep squat with the "
             "knees out over the feet, lower with the knees falling inward (valgus)",
@@ -188,6 +197,58 @@ def _catalog_defs() -> list[MeasureDef]:
     defs.append(
         MeasureDef("knee_flex_diff_deg", "deg", (), "left/right symmetry: left − right knee flexion (0 = even)")
     )
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"sit_hip_flex_{side}_deg", "deg", (*_TORSO, lm["KNEE"]),
+                f"{side} hip flexion read for a seated person facing the camera: the trunk and the thigh in 3-D, "
+                "each from its image direction plus the depth its foreshortening implies against the pose "
+                "model's segment lengths (the model's depths give only the sign); side-on the image angle. "
+                "90 = sitting upright with the thigh level",
+            ),
+            MeasureDef(
+                f"knee_flex_seen_{side}_deg", "deg", (lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} knee flexion where the camera can judge it: NaN facing the camera with the thigh and the "
+                "shank both pointing at it (foreshortened: the knee angle would rest on depth estimates alone), "
+                "else knee_flex",
+            ),
+        ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "thighs_rise_deg", "deg", (),
+            "thighs (either or both) from hanging straight down, in 3-D: the image direction plus the tilt toward "
+            "or away from the camera read from their foreshortening (image length against the trunk's, scaled by "
+            "the world thigh/trunk lengths); ~0 standing or kneeling up, ~90 sitting or lying — also facing the "
+            "camera, where a thigh pointing at it looks short and hanging in the image",
+        )
+    )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs += [
+            MeasureDef(
+                f"knee_flex_sagittal_{side}_deg", "deg", (*head, lm["HIP"], lm["KNEE"], lm["ANKLE"]),
+                f"{side} knee flexion in the body's side plane (thigh and shank projected on it), signed: 0 straight, "
+                "+ shank behind the thigh, − hyperextended; sideways knee movement does not add to it",
+            ),
+            MeasureDef(
+                f"hip_flex_sagittal_{side}_deg", "deg", (*head, lm["HIP"], lm["KNEE"]),
+                f"{side} hip flexion in the body's side plane: the thigh from the trunk line, + in front (= −hip_ext)",
+            ),
+        ]  # fmt: skip
+    defs.append(
+        MeasureDef(
+            "thigh_split_deg", "deg", (*head, L.LEFT_KNEE, L.RIGHT_KNEE),
+            "angle between the thighs in the body's side plane, either one in front (lunge, stride): 0 together",
+        )
+    )  # fmt: skip
+    for side, lm in (("left", _L), ("right", _R)):
+        defs.append(
+            MeasureDef(
+                f"thigh_from_vertical_{side}_deg", "deg", (lm["HIP"], lm["KNEE"]),
+                f"{side} thigh (hip→knee) from straight down: 0 standing, ~90 horizontal; image side-on, world "
+                "facing the camera (blended like the joint angles); what is left of a squat when the feet are "
+                "out of the picture",
+            )
+        )  # fmt: skip
     defs += [
         MeasureDef(
             "trunk_pitch_deg", "deg", head,
@@ -297,6 +358,7 @@ def compute_measures(
     aspect: float,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> np.ndarray:
     """All measures for T frames.
 
@@ -311,6 +373,9 @@ def compute_measures(
         world_exact: the world landmarks are exact 3-D (motion capture; the image was
             synthesised from them): angles use the world only, never the image, and the
             trunk's lean is measured against the world's vertical (y down).
+        height_cm: the person's standing height (a profile's ``height_cm``): heights above
+            the floor are then scaled by the leg length it implies (:func:`leg_length_cm`)
+            instead of the pose model's estimate of the leg.
 
     Returns:
         (T, M) float64, columns in ``MEASURE_NAMES`` order; NaN where not measurable.
@@ -354,8 +419,19 @@ def compute_measures(
 
     for combined, left, right in plan.means:
         out[:, combined] = _mean_either(out[:, left], out[:, right])
-    _catalog_measures(out, iso, w, usable, side_w, only, world_exact)
+    _catalog_measures(out, iso, w, usable, side_w, only, world_exact, height_cm)
     return out
+
+
+#: Hip joint → ankle joint as a fraction of standing height: the hip joint sits at ~0.530 of
+#: the height (greater trochanter), the ankle joint at ~0.039 (Drillis & Contini's segment
+#: proportions, as tabulated in Winter, *Biomechanics and Motor Control of Human Movement*).
+LEG_PER_HEIGHT = 0.491
+
+
+def leg_length_cm(height_cm: float) -> float:
+    """Hip → ankle length (cm) of a person ``height_cm`` tall (:data:`LEG_PER_HEIGHT`)."""
+    return LEG_PER_HEIGHT * height_cm
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +461,7 @@ def _plan(only: frozenset[str] | None) -> _Plan:
     for combined, sides in _MEANS.items():
         if combined in need:
             need.update(sides)
-    if "knee_flex_diff_deg" in need:
+    if "knee_flex_diff_deg" in need or not need.isdisjoint(_GROUPS["seated"]):
         need.update(("knee_flex_left_deg", "knee_flex_right_deg"))
     for stem in ("leg_lift", "ankle"):  # the catalog's either-side measures
         if f"{stem}_deg" in need:
@@ -409,7 +485,7 @@ def _leg_lift(
     """
     hips_w = w[:, [L.LEFT_HIP, L.RIGHT_HIP]]
     leg_w = w[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - hips_w  # (T, 2, 3)
-    trunk_w = (0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER]))
+    trunk_w = 0.5 * (w[:, L.LEFT_HIP] + w[:, L.RIGHT_HIP]) - 0.5 * (w[:, L.LEFT_SHOULDER] + w[:, L.RIGHT_SHOULDER])
     leg_i = iso[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]] - iso[:, [L.LEFT_HIP, L.RIGHT_HIP]]  # (T, 2, 2)
     trunk_i = (mhip - msh)[:, None, :]  # (T, 1, 2)
     lift3 = g.angle_between_deg(leg_w, trunk_w[:, None, :])
@@ -427,6 +503,11 @@ def _mean_either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * (np.fmin(a, b) + np.fmax(a, b))
 
 
+def _wrap_rad(a: np.ndarray) -> np.ndarray:
+    """Angles in radians wrapped to [−π, π)."""
+    return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
 def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (u * v).sum(axis=-1)
 
@@ -440,17 +521,22 @@ _GROUPS = {
     "heel": ("heel_lift_left_cm", "heel_lift_right_cm", "heel_lift_cm", "heel_lift_diff_cm"),
     "sagittal": (
         "hip_ext_left_deg", "hip_ext_right_deg", "hip_split_left_deg", "hip_split_right_deg", "neck_flex_deg",
-        "leg_raise_left_deg", "leg_raise_right_deg",
+        "leg_raise_left_deg", "leg_raise_right_deg", "knee_flex_sagittal_left_deg", "knee_flex_sagittal_right_deg",
+        "hip_flex_sagittal_left_deg", "hip_flex_sagittal_right_deg", "thigh_split_deg",
     ),
     "elevation": ("leg_elevation_left_deg", "leg_elevation_right_deg"),
-    "spread": ("knee_spread_ratio",),
+    "spread": ("knee_spread_ratio", "knee_out_ratio"),
     "asym": ("knee_flex_diff_deg",),
+    "seated": (
+        "sit_hip_flex_left_deg", "sit_hip_flex_right_deg", "knee_flex_seen_left_deg", "knee_flex_seen_right_deg",
+    ),
     "trunk": ("trunk_pitch_deg", "trunk_roll_deg"),
     "pelvis": ("pelvis_roll_deg",),
     "figure4": ("ankle_on_knee_left_ratio", "ankle_on_knee_right_ratio"),
     "stance": ("stance_width_ratio",),
     "reach": ("toe_reach_pct",),
     "floor": ("ankle_height_left_cm", "ankle_height_right_cm", "leg_length_left_cm", "leg_length_right_cm"),
+    "thigh": ("thigh_from_vertical_left_deg", "thigh_from_vertical_right_deg"),
 }  # fmt: skip
 #: Landmarks a person lying down rests on (their lowest is taken for the floor).
 _SUPPORT = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, *_HEELS, *_TOES]
@@ -462,6 +548,87 @@ def _catalog_groups(only: frozenset[str] | None) -> frozenset[str]:
     return frozenset(grp for grp, names in _GROUPS.items() if only is None or not only.isdisjoint(names))
 
 
+#: A thigh and shank both tilted further than this out of the image plane (toward or away from
+#: the camera) leave the knee's angle to depth estimates: not judged facing the camera.
+_KNEE_UNSEEN_TILT_DEG = 45.0
+
+
+def _seated_measures(out: np.ndarray, img: np.ndarray, world: np.ndarray, side_w: np.ndarray) -> None:
+    """Fills sit_hip_flex_{side}_deg and knee_flex_seen_{side}_deg (see their MeasureDefs).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``side_w`` (T, 1) the weight of the image angle (1 side-on). Facing the camera, a sitting
+    person's thighs point at it and the pose model's depths of them are poor, while their
+    image is sharp: each segment's 3-D direction is its image direction plus the depth its
+    foreshortening implies, the full image length being its world length times the image
+    scale: the largest image/world length ratio of the torso's segments — shoulders, hips,
+    trunk (foreshortening only shortens, so each is a lower bound of the scale; the legs are
+    left out because the pose model's own lengths of a leg pointing at the camera run short,
+    which would inflate the scale). Exact while a torso segment lies in the image plane: an
+    upright trunk, or shoulders facing the camera.
+    """
+    ls, rs, lh, rh = L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP
+    msh_i, mhip_i = 0.5 * (img[:, ls] + img[:, rs]), 0.5 * (img[:, lh] + img[:, rh])
+    msh_w, mhip_w = 0.5 * (world[:, ls] + world[:, rs]), 0.5 * (world[:, lh] + world[:, rh])
+    ratios = [_len(img[:, a] - img[:, b]) / _len(world[:, a] - world[:, b]) for a, b in ((ls, rs), (lh, rh))]
+    ratios.append(_len(msh_i - mhip_i) / _len(msh_w - mhip_w))
+    scale = np.fmax.reduce(np.stack(ratios, axis=1), axis=1)[:, None]  # (T, 1) image units per metre
+
+    def in_3d(d_i: np.ndarray, d_w: np.ndarray) -> np.ndarray:
+        """(T, K, 2) image and (T, K, 3) world vectors of segments → (T, K, 3) image-scaled 3-D."""
+        full = _len(d_w) * scale
+        depth = np.sqrt(np.maximum(full * full - _dot(d_i, d_i), 0.0)) * np.where(d_w[..., 2] < 0, -1.0, 1.0)
+        return np.concatenate([d_i, depth[..., None]], axis=-1)
+
+    trunk_i = (msh_i - mhip_i)[:, None]  # (T, 1, 2)
+    trunk3 = in_3d(trunk_i, (msh_w - mhip_w)[:, None])
+    thigh_i, thigh_w = img[:, _KNEES] - img[:, _HIPS], world[:, _KNEES] - world[:, _HIPS]  # (T, 2, D)
+    thigh3 = in_3d(thigh_i, thigh_w)
+    flex3 = 180.0 - g.angle_between_deg(trunk3, thigh3)
+    flex2 = 180.0 - g.angle_between_deg(trunk_i, thigh_i)
+    flex = _blend(flex3, flex2, side_w)  # (T, 2)
+    out[:, _INDEX["sit_hip_flex_left_deg"]], out[:, _INDEX["sit_hip_flex_right_deg"]] = flex[:, 0], flex[:, 1]
+    # Each segment's tilt out of the image plane: its depth share of its 3-D length. A leg
+    # whose thigh and shank both point at the camera (a straight leg in front of a person
+    # facing it) shows no knee angle to judge; a shank seen hanging shows a bent knee.
+    shank3 = in_3d(img[:, _ANKLES] - img[:, _KNEES], world[:, _ANKLES] - world[:, _KNEES])
+    tilt = np.degrees(np.arcsin(np.minimum(np.abs(thigh3[..., 2]) / _len(thigh3), 1.0)))  # (T, 2)
+    tilt_shank = np.degrees(np.arcsin(np.minimum(np.abs(shank3[..., 2]) / _len(shank3), 1.0)))
+    unseen = (tilt > _KNEE_UNSEEN_TILT_DEG) & (tilt_shank > _KNEE_UNSEEN_TILT_DEG) & (side_w < 0.5)
+    for k, side in enumerate(("left", "right")):
+        knee = out[:, _INDEX[f"knee_flex_{side}_deg"]]
+        out[:, _INDEX[f"knee_flex_seen_{side}_deg"]] = np.where(unseen[:, k], np.nan, knee)
+
+
+def _thighs_rise_deg(
+    img: np.ndarray, world: np.ndarray, knee_i: np.ndarray, mhip_i: np.ndarray, world_exact: bool
+) -> np.ndarray:
+    """(T,) thighs from hanging straight down, degrees (mean of the measurable sides).
+
+    ``img`` (T, 33, 2) isotropic image and ``world`` (T, 33, 3) metres, NaN where unusable;
+    ``knee_i`` (T, 2, 2) the knees in the image, ``mhip_i`` (T, 2) the mid-hip.
+
+    A thigh pointing at the camera (sitting, facing it) looks short and hanging in the image;
+    its tilt out of the image plane is read from that shortening: its full image length is
+    the trunk's image length times the world thigh/trunk ratio (a ratio of the pose model's
+    own lengths, so its scale cancels), and the missing length is depth. The depth's sign does
+    not matter for the angle from vertical. A trunk leaning toward the camera is shortened
+    too, which can only make the thigh read more hanging (never a false "sitting").
+    """
+    if world_exact:  # exact 3-D: the world's own vertical (y down)
+        th = world[:, _KNEES] - world[:, _HIPS]  # (T, 2, 3)
+        rise = np.degrees(np.arccos(np.minimum(np.maximum(th[..., 1] / _len(th), -1.0), 1.0)))
+        return _mean_either(rise[:, 0], rise[:, 1])
+    th_i = knee_i - img[:, _HIPS]  # (T, 2, 2)
+    msh_i = 0.5 * (img[:, L.LEFT_SHOULDER] + img[:, L.RIGHT_SHOULDER])
+    msh_w = 0.5 * (world[:, L.LEFT_SHOULDER] + world[:, L.RIGHT_SHOULDER])
+    mhip_w = 0.5 * (world[:, L.LEFT_HIP] + world[:, L.RIGHT_HIP])
+    full_i = _len(msh_i - mhip_i)[:, None] * _len(world[:, _KNEES] - world[:, _HIPS]) / _len(msh_w - mhip_w)[:, None]
+    depth = np.sqrt(np.maximum(full_i * full_i - _dot(th_i, th_i), 0.0))  # (T, 2)
+    rise = np.degrees(np.arctan2(np.hypot(th_i[..., 0], depth), th_i[..., 1]))
+    return _mean_either(rise[:, 0], rise[:, 1])
+
+
 def _catalog_measures(
     out: np.ndarray,
     iso: np.ndarray,
@@ -470,10 +637,11 @@ def _catalog_measures(
     side_w: np.ndarray,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> None:
     """Fills the columns of :func:`_catalog_defs` in place (NaN where not measurable)."""
     with np.errstate(all="ignore"):  # NaN arithmetic is how unmeasurable values propagate
-        _catalog_columns(out, iso, w, usable, side_w, only, world_exact)
+        _catalog_columns(out, iso, w, usable, side_w, only, world_exact, height_cm)
 
 
 def _catalog_columns(
@@ -484,6 +652,7 @@ def _catalog_columns(
     side_w: np.ndarray,
     only: Collection[str] | None = None,
     world_exact: bool = False,
+    height_cm: float | None = None,
 ) -> None:
     """The body of :func:`_catalog_measures`.
 
@@ -499,7 +668,7 @@ def _catalog_columns(
 
     # --- per-side legs, both sides at once: index 0 = left, 1 = right.
     knee_i = I[:, _KNEES]  # (T, 2, 2)
-    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor", "spread", "elevation"}:  # (skipped if unread)
+    if want & {"heel", "figure4", "reach", "sagittal", "stance", "floor", "spread", "elevation", "thigh"}:
         hip_i, ank_i = I[:, _HIPS], I[:, _ANKLES]
         hip_w, knee_w, ank_w = W[:, _HIPS], W[:, _KNEES], W[:, _ANKLES]
     if want & {"heel", "figure4", "reach", "floor"}:  # leg lengths (skipped when nothing reads them)
@@ -522,14 +691,18 @@ def _catalog_columns(
     # its world length (a leg lying or lifted side-on is in the image plane).
     if "floor" in want:
         floor_y = np.fmax.reduce(I[:, _SUPPORT, 1], axis=1)  # image y points down: the lowest point
-        legs_cm = leg_w * 100.0  # (T, 2)
+        legs_cm = leg_w * 100.0  # (T, 2): the pose model's metric estimate of each leg...
+        if height_cm is not None:  # ... or the person's own, from their height (a profile)
+            legs_cm = np.where(np.isfinite(legs_cm), leg_length_cm(height_cm), np.nan)
         height = (floor_y[:, None] - I[:, _ANKLES, 1]) / leg_i * legs_cm
         c[:, col["ankle_height_left_cm"]], c[:, col["ankle_height_right_cm"]] = height[:, 0], height[:, 1]
         c[:, col["leg_length_left_cm"]], c[:, col["leg_length_right_cm"]] = legs_cm[:, 0], legs_cm[:, 1]
 
     # --- the body's sagittal frame. a: down the trunk; f: anterior (toward the face).
-    # f's sign comes from the nose, not from MediaPipe's depth order of the hips, which is
-    # unreliable side-on; the lateral axis only orients the plane.
+    # From a camera f's sign comes from the nose, not from MediaPipe's depth order of the
+    # hips, which is unreliable side-on. Exact 3-D input knows left from right: in a
+    # right-handed frame (MediaPipe's world and every declared motion-capture axis set, see
+    # formats/mocap.py) down × left points to the front, whatever the head does.
     lat = (W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP]) + (W[:, L.LEFT_SHOULDER] - W[:, L.RIGHT_SHOULDER])
     mhip_i = 0.5 * (I[:, L.LEFT_HIP] + I[:, L.RIGHT_HIP])
     if want & {"sagittal", "stance"}:
@@ -547,7 +720,7 @@ def _catalog_columns(
              a3[:, 0] * lat[:, 1] - a3[:, 1] * lat[:, 0]], axis=1,
         )  # fmt: skip
         nose3 = W[:, L.NOSE] - msh_w
-        f3 *= (np.sign(_dot(nose3, f3)) / _len(f3))[:, None]
+        f3 *= ((1.0 if world_exact else np.sign(_dot(nose3, f3))) / _len(f3))[:, None]
         f2 = a2[:, ::-1] * np.array([-1.0, 1.0])  # a2 turned 90°
         nose2 = I[:, L.NOSE] - msh_i
         f2 *= np.sign(_dot(nose2, f2))[:, None]
@@ -561,6 +734,16 @@ def _catalog_columns(
         raise2 = np.arctan2(_dot(legs2, f2[:, None]), _dot(legs2, a2[:, None]))
         lr = np.degrees(_blend(raise3, raise2, side_w))  # (T, 2)
         c[:, col["leg_raise_left_deg"]], c[:, col["leg_raise_right_deg"]] = lr[:, 0], lr[:, 1]
+        c[:, col["hip_flex_sagittal_left_deg"]], c[:, col["hip_flex_sagittal_right_deg"]] = -ext[:, 0], -ext[:, 1]
+        c[:, col["thigh_split_deg"]] = np.abs(ext[:, 0] - ext[:, 1])
+        # Knee: the thigh's angle in the side plane minus the shank's (knee→ankle), wrapped
+        # to ±180°: positive when the shank is behind the thigh.
+        sh3, sh2 = ank_w - knee_w, ank_i - knee_i
+        shank3 = np.arctan2(_dot(sh3, f3[:, None]), _dot(sh3, a3[:, None]))
+        shank2 = np.arctan2(_dot(sh2, f2[:, None]), _dot(sh2, a2[:, None]))
+        kf3, kf2 = _wrap_rad(-ext3 - shank3), _wrap_rad(-ext2 - shank2)
+        kf = np.degrees(_blend(kf3, kf2, side_w))
+        c[:, col["knee_flex_sagittal_left_deg"]], c[:, col["knee_flex_sagittal_right_deg"]] = kf[:, 0], kf[:, 1]
         c[:, col["hip_split_left_deg"]] = ext[:, 0] - ext[:, 1]  # left thigh behind the right one
         c[:, col["hip_split_right_deg"]] = ext[:, 1] - ext[:, 0]
         neck3 = np.arccos(np.clip(-_dot(nose3, a3) / _len(nose3), -1.0, 1.0))
@@ -594,34 +777,40 @@ def _catalog_columns(
         side_on = ~(np.sqrt(hip_len2) >= 0.25 * trunk_len_i)  # hips overlap: no "across" to measure
         c[:, col["stance_width_ratio"]] = np.where(side_on, np.nan, _mean_either(knees, feet))
 
+    if "seated" in want:
+        _seated_measures(out, I, W, side_w)
+
     if "asym" in want:  # the knee angles are final by now (3-D/2-D, unusable = NaN)
         c[:, col["knee_flex_diff_deg"]] = out[:, _INDEX["knee_flex_left_deg"]] - out[:, _INDEX["knee_flex_right_deg"]]
 
-    # Knee alignment across the body: the knees' spacing along the hip line over the mean of
-    # the ankles' and the hips' spacing. Both in the reference: with the ankles alone a wide
-    # stance reads as knees falling in, with the hips alone a narrow one does.
+    # Knee alignment across the body: the knees' spacing along the hip line over the ankles'
+    # (knee_spread_ratio), and over the mean of the ankles' and the hips' (knee_out_ratio:
+    # with the ankles alone a wide stance reads as knees falling in, with the hips alone a
+    # narrow one does).
     if "spread" in want:
         if world_exact:
             across, kn, an = W[:, L.LEFT_HIP] - W[:, L.RIGHT_HIP], W[:, _KNEES], W[:, _ANKLES]
         else:
             across, kn, an = I[:, L.LEFT_HIP] - I[:, L.RIGHT_HIP], knee_i, ank_i
-        base = 0.5 * (_dot(an[:, 0] - an[:, 1], across) + _dot(across, across))
-        spread = _dot(kn[:, 0] - kn[:, 1], across) / base
+        knees, ankles = _dot(kn[:, 0] - kn[:, 1], across), _dot(an[:, 0] - an[:, 1], across)
+        spread, out = knees / ankles, knees / (0.5 * (ankles + _dot(across, across)))
         if not world_exact:  # side-on the hips overlap in the image: nothing across to measure
             msh2 = 0.5 * (I[:, L.LEFT_SHOULDER] + I[:, L.RIGHT_SHOULDER])
-            spread = np.where(_len(across) >= 0.25 * _len(mhip_i - msh2), spread, np.nan)
-        c[:, col["knee_spread_ratio"]] = spread
+            seen = _len(across) >= 0.25 * _len(mhip_i - msh2)
+            spread, out = np.where(seen, spread, np.nan), np.where(seen, out, np.nan)
+        c[:, col["knee_spread_ratio"]], c[:, col["knee_out_ratio"]] = spread, out
 
     # Trunk pitch and roll: the trunk split into its lean toward the face and its lean to the
     # side, against the world's vertical (y down). The left-right axis (hips and shoulders)
-    # is made horizontal; "forward" is horizontal and square to it, toward the nose.
+    # is made horizontal; "forward" is horizontal and square to it, to the front.
     if "trunk" in want:
         msh3 = 0.5 * (W[:, L.LEFT_SHOULDER] + W[:, L.RIGHT_SHOULDER])
         up_t = msh3 - 0.5 * (W[:, L.LEFT_HIP] + W[:, L.RIGHT_HIP])  # (T, 3)
         left_h = lat * np.array([1.0, 0.0, 1.0])
         left_h /= _len(left_h)[:, None]
         fwd = np.stack([left_h[:, 2], np.zeros(len(left_h)), -left_h[:, 0]], axis=1)
-        fwd *= np.sign(_dot(W[:, L.NOSE] - msh3, fwd))[:, None]
+        if not world_exact:  # exact 3-D is right-handed (as above); from a camera, toward the nose
+            fwd *= np.sign(_dot(W[:, L.NOSE] - msh3, fwd))[:, None]
         rise = -up_t[:, 1]  # y points down
         c[:, col["trunk_pitch_deg"]] = np.degrees(np.arctan2(_dot(up_t, fwd), rise))
         c[:, col["trunk_roll_deg"]] = np.degrees(np.arctan2(_dot(up_t, left_h), rise))
@@ -635,6 +824,13 @@ def _catalog_columns(
         down = _mean_either(knee_i[:, 0], knee_i[:, 1]) - mhip_i
     cos_down = np.minimum(np.maximum(down[:, 1] / _len(down), -1.0), 1.0)
     c[:, col["thighs_from_vertical_deg"]] = np.degrees(np.arccos(cos_down))
+    c[:, col["thighs_rise_deg"]] = _thighs_rise_deg(I, W, knee_i, mhip_i, world_exact)
+    if "thigh" in want:  # each thigh from straight down: image (level camera) and world (y down), blended
+        th_i, th_w = knee_i - hip_i, knee_w - hip_w  # (T, 2, D)
+        down_i = np.degrees(np.arccos(np.minimum(np.maximum(th_i[..., 1] / _len(th_i), -1.0), 1.0)))
+        down_w = np.degrees(np.arccos(np.minimum(np.maximum(th_w[..., 1] / _len(th_w), -1.0), 1.0)))
+        thigh = _blend(down_w, down_i, side_w)
+        c[:, col["thigh_from_vertical_left_deg"]], c[:, col["thigh_from_vertical_right_deg"]] = thigh[:, 0], thigh[:, 1]
     if "elevation" in want:  # hip→ankle from straight down, same vertical as the thighs
         leg = W[:, _ANKLES] - W[:, _HIPS] if world_exact else I[:, _ANKLES] - I[:, _HIPS]
         elev = np.degrees(np.arccos(np.minimum(np.maximum(leg[..., 1] / _len(leg), -1.0), 1.0)))

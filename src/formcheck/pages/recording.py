@@ -36,6 +36,7 @@ def _signal_series(
     sides = cfg.rep.sides or (None,)
     sig = report.get("signals")
     if sig is not None:
+
         def arr(v) -> np.ndarray:
             return np.array([np.nan if x is None else x for x in v], dtype=np.float64)
 
@@ -45,7 +46,7 @@ def _signal_series(
     from formcheck.analysis import trace_measures
     from formcheck.measures.body import measure_index
 
-    values, _usable, _img = trace_measures(trace, only=cfg.measures_used())
+    values, _usable, _img = trace_measures(trace, only=cfg.measures_used(), height_cm=cfg.height_cm)
     return trace.t_s, {s: values[:, measure_index(cfg.rep.signal_for(s))] for s in sides}
 
 

@@ -2,7 +2,11 @@
 
 A 30-minute session re-scores in well under a second (``benchmarks/bench_rescore.py``):
 smoothing runs in time chunks side by side (:mod:`formcheck.smoothing.batch`), measures are
-vectorized over the whole trace, and only the rep checker steps frame by frame. Tuning and
+vectorized over the frames, and only the rep checker steps frame by frame. A trace file is
+re-scored window by window (:func:`rescore_file`: :mod:`formcheck.formats.trace_windows`
+reads it, :func:`formcheck.analysis.analyze_windows` carries every stage's state across
+windows), so memory is bounded by the window, not by the recording: a 3-hour session
+re-scores in about the memory of a few minutes (docs/performance.md). Tuning and
 fitting re-score the same recording many times: :class:`PreparedTrace` computes the
 measures once (they depend on smoothing, not on thresholds) and re-runs only the checker.
 
@@ -26,17 +30,32 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analysis import analyze_trace, trace_measures
+from formcheck.analysis import (
+    ChainCarry,
+    WindowMeasures,
+    analyze_trace,
+    analyze_windows,
+    is_segmented,
+    window_measures,
+)
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import TraceError
 from formcheck.exercises.config import ExerciseConfig
-from formcheck.formats.report import InputInfo, build_report, signal_series
+from formcheck.formats.report import (
+    InputInfo,
+    SignalSeries,
+    build_report,
+    signal_frame_step,
+    signal_names,
+    signal_series,
+)
+from formcheck.formats.trace_windows import DEFAULT_WINDOW, TraceWindows
 from formcheck.pose.backend import BackendSpec
-from formcheck.pose.frame import PoseTrace
+from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.pose.validate import check_trace
 from formcheck.smoothing.one_euro import SmoothingConfig
 
-__all__ = ["TRACE_SUFFIXES", "PreparedTrace", "is_trace_file", "rescore_trace", "trace_duration_s"]
+__all__ = ["TRACE_SUFFIXES", "PreparedTrace", "is_trace_file", "rescore_file", "rescore_trace", "trace_duration_s"]
 
 #: File name endings read as pose traces (anything else is taken for a video).
 TRACE_SUFFIXES = (".npz", ".csv")
@@ -48,9 +67,13 @@ def is_trace_file(path: str | os.PathLike[str]) -> bool:
 
 def trace_duration_s(trace: PoseTrace) -> float:
     """Length of the recording: first to last timestamp plus one frame."""
-    if len(trace) < 2:
+    return _duration_s(trace.t_s)
+
+
+def _duration_s(t_s: np.ndarray) -> float:
+    if len(t_s) < 2:
         return 0.0
-    return float(trace.t_s[-1] - trace.t_s[0]) + float(np.median(np.diff(trace.t_s)))
+    return float(t_s[-1] - t_s[0]) + float(np.median(np.diff(t_s)))
 
 
 @dataclass(slots=True)
@@ -63,12 +86,19 @@ class PreparedTrace:
             :func:`formcheck.analysis.trace_measures`.
         source: what the report names as its source (the video or the trace file).
         trace_path: the trace file, when it was read from one.
+        other: (T,) bool frames of someone else's body (:mod:`formcheck.pose.identity`),
+            found with the measures, so that re-scoring does not judge them again (None:
+            judged at each re-score).
+        height_cm: the person's height the measures were scaled by (None: the pose model's
+            estimate of the legs).
     """
 
     trace: PoseTrace
     measures: tuple[np.ndarray, np.ndarray, np.ndarray]
     source: str
     trace_path: str | None = None
+    other: np.ndarray | None = None
+    height_cm: float | None = None
 
     @classmethod
     def from_trace(
@@ -78,13 +108,17 @@ class PreparedTrace:
         source: str | None = None,
         trace_path: str | None = None,
         cfg: ExerciseConfig | None = None,
+        height_cm: float | None = None,
     ) -> PreparedTrace:
         """Compute the measures of ``trace`` — only those ``cfg``'s exercise reads, when
-        given (faster; the prepared trace then serves that exercise only)."""
+        given (faster; the prepared trace then serves that exercise only). ``height_cm``: the
+        person's height (default: ``cfg.height_cm``, from a profile), scaling floor heights."""
         only = cfg.measures_used() if cfg is not None else None
+        if height_cm is None and cfg is not None:
+            height_cm = cfg.height_cm
         check_trace(trace, trace_path or source or "PoseTrace")
-        measures = trace_measures(trace, smoothing, only=only, check=False)
-        return cls(trace, measures, source or trace.meta.source or "trace", trace_path)
+        wm = window_measures(trace, ChainCarry(), smoothing, only=only, check=False, height_cm=height_cm)
+        return cls(trace, wm.as_tuple(), source or trace.meta.source or "trace", trace_path, wm.other, height_cm)
 
     @classmethod
     def load(
@@ -102,7 +136,8 @@ class PreparedTrace:
 
     def checker(self, cfg: ExerciseConfig, on_frame: Callable[[int, RepChecker], None] | None = None) -> RepChecker:
         """The finished checker of ``cfg`` over the whole recording."""
-        return analyze_trace(self.trace, cfg, measures=self.measures, on_frame=on_frame)
+        measures = self.measures if self.other is None else WindowMeasures(*self.measures, other=self.other)
+        return analyze_trace(self.trace, cfg, measures=measures, on_frame=on_frame)
 
     def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None, signals: bool = False) -> dict[str, Any]:
         """The ``score`` report of ``cfg`` over the recording (with its per-frame signal
@@ -128,12 +163,71 @@ def _load_sized(path: str | os.PathLike[str]) -> PoseTrace:
     from formcheck.formats.trace import load_trace
 
     trace = load_trace(Path(path))
-    if trace.meta.width <= 0 or trace.meta.height <= 0:
+    _check_size(trace.meta, path)
+    return trace
+
+
+def _check_size(meta: TraceMeta, path: str | os.PathLike[str]) -> None:
+    if meta.width <= 0 or meta.height <= 0:
         raise TraceError(
-            f"Cannot load pose trace {path}: its frame size is {trace.meta.width}x{trace.meta.height} pixels; "
+            f"Cannot load pose trace {path}: its frame size is {meta.width}x{meta.height} pixels; "
             "width and height must be above 0."
         )
-    return trace
+
+
+def rescore_file(
+    path: str | os.PathLike[str],
+    cfg: ExerciseConfig,
+    smoothing: SmoothingConfig = SmoothingConfig(),
+    signals: bool = False,
+    window: int = DEFAULT_WINDOW,
+) -> dict[str, Any]:
+    """:func:`rescore_trace` of a trace file, read and analysed ``window`` frames at a time:
+    the same report, bit for bit, with memory bounded by the window (a native ``.npz``
+    streams; other layouts are read whole first, see :mod:`formcheck.formats.trace_windows`)."""
+    windows = TraceWindows(path, window)
+    _check_size(windows.meta, path)
+    series = _SeriesKeeper(cfg, len(windows)) if signals else None
+    checker = analyze_windows(
+        windows, cfg, smoothing, segmented=is_segmented(windows.meta.extra), where=str(path),
+        on_window=series.keep if series is not None else None, ahead=True,
+    )  # fmt: skip
+    report = build_report(
+        checker,
+        source=windows.meta.source or str(path),
+        model=windows.meta.model,
+        duration_s=_duration_s(windows.t_s),
+        signals=series.build() if series is not None else None,
+        input_info=InputInfo.from_extra(windows.meta.extra),
+    )
+    report["inference"] = "none"
+    report["trace"] = str(path)
+    return report
+
+
+class _SeriesKeeper:
+    """The report's signal series collected window by window: every ``frame_step``-th frame
+    of the recording (:func:`formcheck.formats.report.signal_frame_step`), as
+    :func:`signal_series` keeps of the whole."""
+
+    def __init__(self, cfg: ExerciseConfig, frames: int) -> None:
+        from formcheck.measures.body import measure_index
+
+        self.step = signal_frame_step(frames)
+        self.names = signal_names(cfg)
+        self.columns = [measure_index(n) for n in self.names]
+        self.t: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+
+    def keep(self, first: int, window: PoseTrace, measures: WindowMeasures) -> None:
+        at = np.arange(-first % self.step, len(window), self.step)  # frames first + at are multiples of step
+        self.t.append(window.t_s[at])
+        self.rows.append(measures.values[np.ix_(at, self.columns)])
+
+    def build(self) -> SignalSeries:
+        t = np.concatenate(self.t) if self.t else np.zeros(0)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros((0, len(self.names)))
+        return SignalSeries.from_arrays(t, {n: rows[:, i] for i, n in enumerate(self.names)}, frame_step=self.step)
 
 
 def rescore_trace(
@@ -144,15 +238,16 @@ def rescore_trace(
 ) -> dict[str, Any]:
     """Score a saved pose trace with ``cfg``'s thresholds: the same report as ``score``.
 
-    ``trace_or_path`` is a trace file (.npz or .csv), a :class:`PoseTrace` or a
-    :class:`PreparedTrace` (whose measures are reused). No pose inference runs.
+    ``trace_or_path`` is a trace file (.npz or .csv; read window by window, see
+    :func:`rescore_file`), a :class:`PoseTrace` or a :class:`PreparedTrace` (whose measures
+    are reused). No pose inference runs.
     """
     if isinstance(trace_or_path, PreparedTrace):
         prepared = trace_or_path
     elif isinstance(trace_or_path, PoseTrace):
         prepared = PreparedTrace.from_trace(trace_or_path, smoothing, cfg=cfg)
     else:
-        prepared = PreparedTrace.load(trace_or_path, smoothing, cfg=cfg)
+        return rescore_file(trace_or_path, cfg, smoothing, signals)
     return prepared.report(cfg, signals=signals)
 
 

@@ -283,9 +283,7 @@ def run_inference(
         raise
     continuity = Continuity()
     aspect = info.width / info.height if info.width > 0 and info.height > 0 else 1.0
-    rate = (
-        RateController(opts.rate, opts.watch, aspect, info.fps) if adaptive(opts) and on_frame is None else None
-    )  # type: ignore[arg-type]
+    rate = RateController(opts.rate, opts.watch, aspect, info.fps) if adaptive(opts) and on_frame is None else None  # type: ignore[arg-type]
     inferred: list[bool] = []
     # The last frame skipped, inferred after all when a cut or a restart follows it, or the
     # stream ends (so interpolation never spans either): (index, t, frame, cut).
@@ -550,7 +548,7 @@ def finish_score(
 
 def _analyze(trace: PoseTrace, cfg: ExerciseConfig, opts: ScoreOptions) -> tuple[RepChecker, SignalSeries | None]:
     """The finished checker over the trace, and the signal series when asked for."""
-    measures = trace_measures(trace, opts.smoothing, only=cfg.measures_used())
+    measures = trace_measures(trace, opts.smoothing, only=cfg.measures_used(), height_cm=cfg.height_cm)
     checker = analyze_trace(trace, cfg, opts.smoothing, measures=measures)
     return checker, signal_series(cfg, trace.t_s, measures[0]) if opts.signals else None
 

@@ -230,18 +230,19 @@ class TunerSession:
     def profile_text(self, existing: str | None = None) -> str:
         """The profile TOML keeping the changes. ``existing`` (a profile's text) keeps its
         name, notes and other exercises' tables; this exercise's table is replaced."""
-        name, notes, tables = "", "", {}
+        name, notes, tables, height = "", "", {}, self.cfg.height_cm
         if existing:
             import tomllib
 
             data = tomllib.loads(existing)
             meta = data.pop("profile", {})
             name, notes = str(meta.get("name", "")), str(meta.get("notes", ""))
+            height = meta.get("height_cm", height)
             tables = {k: dict(v) for k, v in data.items() if isinstance(v, dict)}
         ex = self.cfg.name
         tables[ex] = self.changed()
         comments = {ex: {k: "tuned" for k, v in tables[ex].items() if v != self.start_cfg.value(k)}}
-        return profile_toml(tables, name, notes, comments, {ex: self.defaults})
+        return profile_toml(tables, name, notes, comments, {ex: self.defaults}, height)
 
     def save(self, path: Path | str) -> Path:
         """Write the profile (merging into an existing profile file at ``path``)."""

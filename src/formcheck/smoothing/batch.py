@@ -27,6 +27,7 @@ finite value.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,6 +43,24 @@ MIN_CHUNK = 256
 MAX_CHUNKS = 96
 #: Frames between checkpoints at which a re-run element may rejoin its chunk's trajectory.
 CHECK_EVERY = 16
+
+
+@dataclass(slots=True)
+class FlatCarry:
+    """The filter's state after a window's last frame, to go on with the next window exactly
+    as if the two were one run (what :class:`LandmarkSmoother` keeps between frames).
+
+    Attributes:
+        t_s: time of the last frame (seconds).
+        person: whether the last frame had a person (a frame after one without starts afresh).
+        out: (E,) float64 last outputs (NaN where the element was NaN).
+        dx: (E,) float64 smoothed derivatives after the last frame.
+    """
+
+    t_s: float
+    person: bool
+    out: np.ndarray
+    dx: np.ndarray
 
 
 def _params(config: SmoothingConfig, n_img: int, n_world: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,11 +90,37 @@ def smooth_landmarks(
     when only the measures' landmarks matter.
     ``chunk``/``warmup`` (frames) override the automatic chunking (tests).
     """
+    img, world, _carry = smooth_landmarks_window(
+        t_s, image_xy, world_xyz, has_person, identity_jump, config, landmarks, None, chunk=chunk, warmup=warmup
+    )
+    return img, world
+
+
+def smooth_landmarks_window(
+    t_s: np.ndarray,
+    image_xy: np.ndarray,
+    world_xyz: np.ndarray,
+    has_person: np.ndarray,
+    identity_jump: np.ndarray,
+    config: SmoothingConfig = SmoothingConfig(),
+    landmarks: Sequence[int] | np.ndarray | None = None,
+    carry: FlatCarry | None = None,
+    *,
+    chunk: int | None = None,
+    warmup: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, FlatCarry | None]:
+    """:func:`smooth_landmarks` of one window of a longer trace, going on from ``carry``
+    (the state the previous window ended with; None: the trace starts here). Returns the
+    window's smoothed landmarks and the state to go on with: windows smoothed one after
+    another give, bit for bit, what smoothing the whole trace at once gives. The carry is
+    None when smoothing is off (there is no state)."""
     n = int(t_s.shape[0])
     lms = np.arange(N_LANDMARKS) if landmarks is None else np.unique(np.asarray(landmarks, dtype=np.intp))
     everything = lms.size == N_LANDMARKS
-    if not config.enabled or n == 0 or lms.size == 0:
-        return np.asarray(image_xy, dtype=np.float64), np.asarray(world_xyz, dtype=np.float64)
+    if not config.enabled or lms.size == 0:
+        return np.asarray(image_xy, dtype=np.float64), np.asarray(world_xyz, dtype=np.float64), None
+    if n == 0:
+        return np.asarray(image_xy, dtype=np.float64), np.asarray(world_xyz, dtype=np.float64), carry
     k = lms.size
     # Flat column indices: fancy indexing one axis of a 2-D array is many times faster
     # than indexing the landmark axis of a 3-D one.
@@ -86,17 +131,17 @@ def smooth_landmarks(
     x = np.empty((n, 5 * k))
     x[:, : 2 * k] = flat_img if everything else flat_img[:, cols_img]
     x[:, 2 * k :] = flat_world if everything else flat_world[:, cols_world]
-    out = smooth_flat(
+    out, carry = smooth_flat_window(
         np.asarray(t_s, dtype=np.float64), x, has_person, identity_jump, *_params(config, 2 * k, 3 * k),
-        chunk=chunk, warmup=warmup,
+        carry=carry, chunk=chunk, warmup=warmup,
     )  # fmt: skip
     if everything:
-        return out[:, : 2 * k].reshape(n, k, 2), out[:, 2 * k :].reshape(n, k, 3)
+        return out[:, : 2 * k].reshape(n, k, 2), out[:, 2 * k :].reshape(n, k, 3), carry
     img = flat_img.astype(np.float64)
     world = flat_world.astype(np.float64)
     img[:, cols_img] = out[:, : 2 * k]
     world[:, cols_world] = out[:, 2 * k :]
-    return img.reshape(n, N_LANDMARKS, 2), world.reshape(n, N_LANDMARKS, 3)
+    return img.reshape(n, N_LANDMARKS, 2), world.reshape(n, N_LANDMARKS, 3), carry
 
 
 def smooth_flat(
@@ -112,6 +157,26 @@ def smooth_flat(
     warmup: int | None = None,
 ) -> np.ndarray:
     """One Euro over (T, E) values ``x`` with per-element parameters (E,) → (T, E) float64."""
+    return smooth_flat_window(
+        t_s, x, has_person, identity_jump, min_cutoff, beta, d_cutoff, chunk=chunk, warmup=warmup
+    )[0]
+
+
+def smooth_flat_window(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    has_person: np.ndarray,
+    identity_jump: np.ndarray,
+    min_cutoff: np.ndarray,
+    beta: np.ndarray,
+    d_cutoff: np.ndarray,
+    *,
+    carry: FlatCarry | None = None,
+    chunk: int | None = None,
+    warmup: int | None = None,
+) -> tuple[np.ndarray, FlatCarry]:
+    """:func:`smooth_flat` of one window, going on from ``carry`` (None: a fresh start);
+    returns the (T, E) outputs and the state after the window's last frame (T ≥ 1)."""
     n, e = x.shape
     person = np.asarray(has_person, dtype=bool)
     times = np.asarray(t_s, dtype=np.float64)
@@ -120,8 +185,12 @@ def smooth_flat(
     # A frame starts the filter afresh after a reset (identity jump, no person here or in
     # the frame before), at the start, and when time does not advance (as _OneEuroCore.step).
     fresh = np.asarray(identity_jump, dtype=bool) | ~person
-    fresh[0] = True
     fresh[1:] |= ~person[:-1] | ~(dt[1:] > 0)
+    if carry is None:
+        fresh[0] = True
+    else:  # the window's first frame goes on from the previous window's last, as any other frame
+        dt[0] = times[0] - carry.t_s
+        fresh[0] |= not carry.person or not dt[0] > 0
     dt[fresh] = 1.0  # unused there; keeps divisions quiet
     d = np.asarray(d_cutoff, dtype=np.float64)
     # As _OneEuroCore: a_d = 1 / (1 + 1 / ((2π · d) · dt)), one per frame (or per frame and element).
@@ -134,6 +203,8 @@ def smooth_flat(
     nan_x = np.isnan(x).any(axis=1)
     nan_step = nan_x.copy()
     nan_step[1:] |= nan_x[:-1]  # a NaN output (= NaN input) is the next frame's prev
+    if carry is not None:
+        nan_step[0] = True  # the carried outputs may hold NaN
     f = _Frames(x, dt, fresh, a_d, one_minus_a_d, nan_step)
 
     mc = np.ascontiguousarray(min_cutoff, dtype=np.float64)
@@ -155,7 +226,7 @@ def smooth_flat(
     init_dx = np.empty((c, e))
     final_dx = np.empty((c, e))  # derivative state after each chunk's last frame
     dx_ck = np.empty((-(-chunk // CHECK_EVERY), c, e))  # derivative state at checkpoints
-    _run_chunks(f, starts, w, chunk, mc, b, out, init_out, init_dx, final_dx, dx_ck)
+    _run_chunks(f, starts, w, chunk, mc, b, out, init_out, init_dx, final_dx, dx_ck, carry)
     res = out.reshape(c * chunk, e)[:n]
 
     # Exact iff every chunk started from the state its predecessor ended with, bit for bit.
@@ -181,7 +252,8 @@ def smooth_flat(
         p_out, p_dx = res[starts[lc] - 1, le], final_dx[lc - 1, le]
         init_out[lc, le], init_dx[lc, le] = p_out, p_dx
         _run_lanes(f, starts, lc, le, chunk, mc[le], b[le], p_out, p_dx, res, dx_ck, final_dx)
-    return res
+    # final_dx of the last chunk is the state after the trace's last frame (_run_chunks, _run_lanes).
+    return res, FlatCarry(float(times[-1]), bool(person[-1]), res[-1].copy(), final_dx[c - 1].copy())
 
 
 class _Frames:
@@ -218,10 +290,13 @@ def _run_chunks(
     init_dx: np.ndarray,
     final_dx: np.ndarray,
     dx_ck: np.ndarray,
+    carry: FlatCarry | None = None,
 ) -> None:
     """Step C chunks side by side as (C, E) arrays, each from a fresh state ``w`` frames
-    before its start. Outputs go to ``out`` (C, chunk, E); the derivative state every
-    :data:`CHECK_EVERY` frames to ``dx_ck``."""
+    before its start; the first chunk from ``carry`` when given (exact by construction).
+    Outputs go to ``out`` (C, chunk, E); the derivative state every :data:`CHECK_EVERY`
+    frames to ``dx_ck``; ``final_dx`` gets each chunk's state after its last frame (for the
+    last chunk, after the trace's last frame, not after the padding that follows it)."""
     n, e = f.x.shape
     c = starts.size
     frame = starts[None, :] - w + np.arange(w + chunk)[:, None]  # (J, C)
@@ -229,6 +304,8 @@ def _run_chunks(
     frame = np.clip(frame, 0, n - 1)
     fresh = f.fresh[frame] | pad
     fresh[0] = True
+    if carry is not None:
+        fresh[w, 0] = f.fresh[0]  # the first chunk's first frame goes on from the carried state
     fresh_any = fresh.any(axis=1).tolist()
     nan_any = f.nan_step[frame].any(axis=1).tolist()
     fresh_col = fresh[:, :, None]
@@ -239,8 +316,13 @@ def _run_chunks(
     prev = warm[1]
     a_d, omad, dt = f.a_d, f.one_minus_a_d, f.dt
     k = CHECK_EVERY
+    j_last = w + (n - 1 - int(starts[-1]))  # step of the trace's last frame in the last chunk
+    last_dx = np.zeros(e)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(w + chunk):
+            if j == w and carry is not None:
+                prev[0] = carry.out  # (a warm-up buffer: the first chunk's warm-up was padding)
+                dx[0] = carry.dx
             fr = frame[j]
             np.take(f.x, fr, axis=0, out=xj)
             o = out[:, j - w] if j >= w else warm[j % 2]
@@ -254,10 +336,13 @@ def _run_chunks(
                 init_dx[...] = dx
             elif j >= w and (j - w) % k == k - 1:
                 dx_ck[(j - w) // k] = dx
+            if j == j_last:
+                last_dx[...] = dx[-1]
     if w == 0:
         init_out[...] = np.nan  # every chunk starts afresh (only one chunk)
         init_dx[...] = 0.0
     final_dx[...] = dx
+    final_dx[-1] = last_dx
 
 
 def _run_lanes(
