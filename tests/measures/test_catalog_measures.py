@@ -172,3 +172,31 @@ def test_knee_flex_seen_is_not_judged_for_a_leg_pointing_at_the_camera() -> None
     assert side["knee_flex_seen_left_deg"] == pytest.approx(90.0, abs=0.1)
     standing = _at(_still(_standing, "feet", view="front", projection="orthographic"), 1.0)
     assert standing["knee_flex_seen_right_deg"] == pytest.approx(0.0, abs=0.1)
+
+
+def _tilted_trunk(pitch_deg: float, roll_deg: float, yaw: float):
+    """A standing body (exact 3-D) whose trunk, shoulders and head are rotated about the mid-hip:
+    ``pitch_deg`` toward the front, then ``roll_deg`` toward the person's left."""
+    from formcheck.formats.mocap import MocapSpec, mocap_trace
+    from formcheck.pose.landmarks import Landmark as L
+
+    t = np.arange(10) / 10.0
+    ch = synthetic.Motion({"knee": 0.0, "lean": 0.0}).rest(1.0).sample(t)
+    pos = synthetic.skeleton(dict(synthetic.wall_squat_pose(ch, 0.3)), len(t))  # x forward, y left, z up
+    mhip = 0.5 * (pos[:, L.LEFT_HIP] + pos[:, L.RIGHT_HIP])
+    p, r = math.radians(pitch_deg), math.radians(roll_deg)
+    about_left = np.array([[math.cos(p), 0, math.sin(p)], [0, 1, 0], [-math.sin(p), 0, math.cos(p)]])
+    about_front = np.array([[1, 0, 0], [0, math.cos(r), math.sin(r)], [0, -math.sin(r), math.cos(r)]])
+    upper = [L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_WRIST, L.RIGHT_WRIST]
+    for k in upper:
+        pos[:, k] = mhip + (pos[:, k] - mhip) @ (about_front @ about_left).T
+    return mocap_trace(pos, MocapSpec(units="m", up="+z", yaw_deg=yaw), t=t).trace
+
+
+@pytest.mark.parametrize("yaw", [0.0, 90.0])
+@pytest.mark.parametrize(("pitch", "roll"), [(0.0, 0.0), (20.0, 0.0), (-10.0, 0.0), (0.0, 15.0), (0.0, -15.0)])
+def test_trunk_pitch_and_roll_split_the_lean_into_forward_and_sideways(pitch, roll, yaw) -> None:
+    m = _at(_tilted_trunk(pitch, roll, yaw), 0.5)
+    assert m["trunk_pitch_deg"] == pytest.approx(pitch, abs=0.5)
+    assert m["trunk_roll_deg"] == pytest.approx(roll, abs=0.5)
+    assert m["trunk_lean_deg"] == pytest.approx(abs(pitch) + abs(roll), abs=0.5)  # one of them is 0
