@@ -39,7 +39,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -469,7 +469,8 @@ def _load_npz(path: Path) -> PoseTrace:
     return _complete_import(path, arrays, meta, stated)
 
 
-def _load_native(path: Path, raw: dict[str, np.ndarray]) -> PoseTrace:
+def _check_native_header(path: Path, raw: Mapping[str, np.ndarray], names: Collection[str]) -> None:
+    """Refuses a native trace whose format, version or set of arrays (``names``) is not this formcheck's."""
     if "format" not in raw:
         raise _fail(path, "the format array is missing")
     fmt = _scalar_str(raw["format"], "format", path)
@@ -486,9 +487,13 @@ def _load_native(path: Path, raw: dict[str, np.ndarray]) -> PoseTrace:
         raise _fail(
             path, f"unsupported trace format version {version}; this formcheck reads version {FORMAT_VERSION}{newer}"
         )
-    missing = [name for name in (*_SPECS, "meta_json") if name not in raw]
+    missing = [name for name in (*_SPECS, "meta_json") if name not in names]
     if missing:
         raise _fail(path, f"missing array{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+
+
+def _load_native(path: Path, raw: dict[str, np.ndarray]) -> PoseTrace:
+    _check_native_header(path, raw, raw)
     arrays = {name: _as_dtype(name, raw[name], path, lenient=False) for name in _SPECS}
     _check_shapes(arrays, path)
     _check_timestamps(arrays["t_s"], path)

@@ -28,9 +28,8 @@ import numpy as np
 from formcheck.errors import TraceError
 from formcheck.formats.trace import (
     _SPECS,
-    FORMAT_NAME,
-    FORMAT_VERSION,
     _as_dtype,
+    _check_native_header,
     _check_timestamps,
     _fail,
     _meta_from_mapping,
@@ -156,26 +155,7 @@ class TraceWindows:
             if "allow_pickle" in msg:
                 msg = "it holds Python objects (pickles), which formcheck never loads"
             raise _fail(path, f"the file is corrupt or not a trace ({msg})") from None
-        if "format" not in small:
-            raise _fail(path, "the format array is missing")
-        fmt = _scalar_str(small["format"], "format", path)
-        if fmt != FORMAT_NAME:
-            raise _fail(path, f"unknown format {fmt!r}; expected {FORMAT_NAME!r}")
-        if "version" not in small:
-            raise _fail(path, "the version array is missing")
-        ver = small["version"]
-        if ver.dtype.kind not in "iu" or ver.size != 1:
-            raise _fail(path, f"version must be a single integer, not {ver.dtype} {ver.shape}")
-        version = int(ver.reshape(())[()])
-        if version != FORMAT_VERSION:
-            newer = " (written by a newer formcheck; please upgrade)" if version > FORMAT_VERSION else ""
-            raise _fail(
-                path,
-                f"unsupported trace format version {version}; this formcheck reads version {FORMAT_VERSION}{newer}",
-            )
-        missing = [n for n in (*_SPECS, "meta_json") if n not in files]
-        if missing:
-            raise _fail(path, f"missing array{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        _check_native_header(path, small, files)
         scalars = {name: _as_dtype(name, small[name], path, lenient=False) for name in _SCALARS}
         t_s = scalars["t_s"]
         if t_s.ndim != 1:
