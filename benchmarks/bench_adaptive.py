@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--simulate", action="store_true", help="replay the policy on every-frame traces (no inference)")
     ap.add_argument("--floor", action="store_true", help="also every frame with one extra restart at 0.5 s (jobs=1)")
     ap.add_argument("--clips", default="", help="comma-separated clip names (default: every labelled clip)")
+    ap.add_argument("--policy", default="", help="RatePolicy fields to change, e.g. fast_deg_s=40,lead_s=0.3")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = ap.parse_args(argv)
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     catalog = set(builtin_exercises())
     only = {c.strip() for c in args.clips.split(",") if c.strip()}
     pose = BackendSpec(model=args.model)
+    fields = dict(kv.split("=", 1) for kv in args.policy.split(",") if kv.strip())
+    policy = RatePolicy(**{k.strip(): float(v) for k, v in fields.items()})
     rows = []
     for clip in labels:
         name, exercise = clip["file"], clip.get("exercise")
@@ -93,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             ref_trace, ref = res.trace, res.report
             row["reference"] = "scored"
         if args.simulate:
-            trace, mask = simulate(ref_trace, cfg, restarts=restart_frames(ref_trace))
+            trace, mask = simulate(ref_trace, cfg, policy, restarts=restart_frames(ref_trace))
             got = rescore_trace(trace, cfg)
         else:
             t0 = time.perf_counter()
             res = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, use_cache=False, jobs=args.jobs,
-                                                       rate=RatePolicy()))  # fmt: skip
+                                                       rate=policy))  # fmt: skip
             row["adaptive_s"] = round(time.perf_counter() - t0, 2)
             got, mask = res.report, inferred_mask(res.trace)
         row["frames"] = int(mask.size)
@@ -135,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         fok = sum(r["floor"]["ok"] for r in rows)
         print(f"floor (every frame, one extra restart): within all limits {fok}/{len(rows)}")
     if args.out is not None:
-        args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M:%S"), "model": args.model,
-                                        "simulate": args.simulate, "load_avg": os.getloadavg(), "rows": rows},
-                                       indent=1))  # fmt: skip
+        out = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "model": args.model, "simulate": args.simulate,
+               "policy": policy.key(), "load_avg": os.getloadavg(), "rows": rows}  # fmt: skip
+        args.out.write_text(json.dumps(out, indent=1))
     return 0
 
 

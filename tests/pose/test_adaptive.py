@@ -41,8 +41,9 @@ def _still(trace: PoseTrace) -> PoseTrace:
     )
 
 
-def _controller(trace: PoseTrace, cfg_name: str = "squat") -> RateController:
-    return RateController(RatePolicy(), Watch.of(get_exercise(cfg_name)), trace.meta.aspect, trace.meta.fps)
+def _controller(trace: PoseTrace, cfg_name: str = "squat", policy: RatePolicy | None = None) -> RateController:
+    policy = policy or RatePolicy()
+    return RateController(policy, Watch.of(get_exercise(cfg_name)), trace.meta.aspect, trace.meta.fps)
 
 
 def test_a_still_body_is_inferred_at_the_reduced_rate():
@@ -146,3 +147,71 @@ def test_scoring_at_the_adaptive_rate_counts_the_same_with_fewer_frames_inferred
     again = score_video(video, cfg, ScoreOptions(pose=pose, progress=False, rate=RatePolicy()))
     assert again.report["inference"] == "cached"
     np.testing.assert_array_equal(inferred_mask(again.trace), mask)
+
+
+def _crossings(x: np.ndarray, level: float) -> np.ndarray:
+    """Indices i where ``x`` passes ``level`` between frames i and i + 1."""
+    return np.flatnonzero(np.diff(np.sign(x - level)) != 0)
+
+
+def test_the_rate_watches_the_signals_and_thresholds_of_every_variant():
+    watch = Watch.of(get_exercise("hamstring_stretch"))  # the seated variant counts sit_hip_flex_{side}_deg
+    assert {"sit_hip_flex_left_deg", "sit_hip_flex_right_deg"} <= set(watch.measures)
+    seated = [r for r in watch.rests if watch.measures[r.col].startswith("sit_hip_flex")]
+    assert len(seated) == 2 and all(r.relative for r in seated)
+    th = get_exercise("hamstring_stretch").variants[0].thresholds
+    assert seated[0].start == th["start_deg"].value and seated[0].end == th["end_deg"].value
+
+
+def test_a_relative_signal_is_inferred_at_full_rate_where_it_crosses_its_thresholds_from_rest():
+    # Pelvic tilts: hip flexion falls 8° from a rest level of 50°; the checker's thresholds
+    # (start 4°, end 2°, target 6°) are distances from that rest, which the exercise file
+    # cannot place: the controller measures the rest from the frames it inferred.
+    trace = synthetic.pelvic_tilt(reps=2)
+    cfg = get_exercise("pelvic_tilt")
+    ctrl = _controller(trace, "pelvic_tilt", RatePolicy(rest_levels=True))
+    mask = schedule(trace.t_s, trace.frame, ctrl)
+    col = ctrl.watch.measures.index("hip_flex_deg")
+    hip = np.array([ctrl.values(trace.frame(i))[col] for i in range(len(trace))])
+    rest = float(np.nanmax(hip[: int(trace.meta.fps)]))
+    for key in ("start_deg", "end_deg", "target_min_deg"):
+        crossing = _crossings(hip, rest - cfg.thresholds[key].value)
+        assert crossing.size == 4, key  # into and out of each of the two tilts
+        if key == "end_deg":  # the checker reads it on the way back only (at rest: start)
+            crossing = crossing[hip[crossing + 1] > hip[crossing]]
+        for i in crossing:
+            assert mask[i] and mask[i + 1], (key, i)
+    at_rest = trace.t_s < 3.5  # lying still before the first tilt, 4° from its start threshold
+    assert mask[at_rest].mean() < 0.4
+
+
+def test_thresholds_in_other_units_than_degrees_are_placed_in_the_same_units_as_the_measures():
+    # The straight leg raise's signal is in cm (scaled to degrees inside the controller).
+    trace = synthetic.straight_leg_raise(reps=2)
+    cfg = get_exercise("straight_leg_raise")
+    ctrl = _controller(trace, "straight_leg_raise")
+    mask = schedule(trace.t_s, trace.frame, ctrl)
+    side = "left" if "ankle_height_left_cm" in ctrl.watch.measures else "right"
+    col = ctrl.watch.measures.index(f"ankle_height_{side}_cm")
+    h = np.array([ctrl.values(trace.frame(i))[col] for i in range(len(trace))])  # scaled: cm / 0.2
+    crossing = _crossings(h * 0.2, cfg.thresholds["start_cm"].value)
+    assert crossing.size >= 2
+    for i in crossing:
+        assert mask[i] and mask[i + 1], i
+
+
+@pytest.mark.parametrize(
+    "name,make",
+    [("pelvic_tilt", synthetic.pelvic_tilt), ("heel_raise", synthetic.heel_raise)],
+)
+def test_the_policy_counts_what_every_frame_counts_on_rest_relative_signals(name, make):
+    trace = make(reps=3, noise_world_m=0.003, seed=5)
+    cfg = get_exercise(name)
+    sim, mask = simulate(trace, cfg, RatePolicy(rest_levels=True), restarts=restart_frames(trace))
+    ref, got = rescore_trace(trace, cfg), rescore_trace(sim, cfg)
+    assert got["reps"] == ref["reps"] == 3
+    assert mask.mean() < 1.0
+    for a, b in zip(ref["rep_details"], got["rep_details"], strict=True):
+        assert abs(a["peak"] - b["peak"]) <= 2.0
+        assert abs(a["hold_s"] - b["hold_s"]) <= 0.2
+        assert sorted(a["faults"]) == sorted(b["faults"])

@@ -128,6 +128,10 @@ class SlidingMin:
         self._q.clear()
 
 
+#: A rest level must last this long (s) to count: one glitched frame does not set it.
+REST_OUTLIER_S = 0.2
+
+
 class RestLevel:
     """A signal's rest level: its lowest value over ``window_s``, where a value counts only
     once it has lasted ``outlier_s`` (the minimum of the running maximum over ``outlier_s``:

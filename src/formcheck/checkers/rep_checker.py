@@ -42,7 +42,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from formcheck.checkers.blocks import Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
+from formcheck.checkers.blocks import REST_OUTLIER_S, Dwell, HoldTimer, Hysteresis, RestLevel, SlopeMeter
 from formcheck.checkers.events import CheckerState, Event, EventKind, Phase, RepResult
 from formcheck.checkers.rules import Faults, Outbox, RuleContext, RuleEngine, RuleMemory
 from formcheck.exercises.config import ExerciseConfig, GateSpec, RepSpec
@@ -52,7 +52,6 @@ from formcheck.measures.frame import MeasureFrame
 from formcheck.pose.landmarks import other_side
 
 _SPEED_OFF_RATIO = 0.8  # "slow down" clears when speed falls below 80 % of the limit
-_OUTLIER_S = 0.2  # a rest level must last this long to count (one glitched frame does not)
 #: A rep still open at the end whose signal was last seen longer ago than this (s) is dropped:
 #: the recording faded out or cut away during it (a half rep in a fade-out is no rep).
 FADE_S = 0.5
@@ -239,7 +238,7 @@ class _SideTracker:
         self.side_by = (
             [measure_index(rp.side_by.format(side=s, other=other_side(s))) for s in rp.sides] if rp.side_by else []
         )
-        self.rest_level = RestLevel(th.get("baseline_window_s", 0.0), _OUTLIER_S)
+        self.rest_level = RestLevel(th.get("baseline_window_s", 0.0), REST_OUTLIER_S)
         self.base = 0.0
         self.extra_idx = [
             (name.format(side=side, other=None), measure_index(name.format(side=side, other=None)))

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from formcheck.checkers.blocks import REST_OUTLIER_S, RestLevel
 from formcheck.exercises.config import ExerciseConfig
 from formcheck.measures.body import MEASURE_NAMES, MIN_VISIBILITY, compute_measures, landmark_usable, measure_index
 from formcheck.pose.frame import PoseFrame, PoseTrace, TraceMeta
@@ -76,60 +77,129 @@ class RatePolicy:
     #: Speeds are measured against the inferred frame at least this long before (the
     #: landmarks' frame-to-frame jitter would read as speed over a single frame).
     speed_base_s: float = 0.1
+    #: Full rate while a measure moves faster than this (beyond the jitter): MediaPipe's own
+    #: landmark filter and crop then see the every-frame history up to each turn (inf: off).
+    fast_deg_s: float = math.inf
+    #: Full rate from this long before a turn predicted from a measure's deceleration (0: off).
+    lead_s: float = 0.0
+    #: Place the thresholds of rest-relative signals and rules from a rest level measured
+    #: over the inferred frames (:class:`RestWatch`). Off: in the replay of the 28 clips'
+    #: traces it lost a rep end of one clip and changed a fault of another (docs/performance.md).
+    rest_levels: bool = False
 
     def key(self) -> str:
         return (
             f"ar1:g{self.max_gap_s:g}:c{self.change_deg:g}:n{self.noise_deg:g}:m{self.margin_deg:g}:h{self.hot_s:g}"
-            f":b{self.speed_base_s:g}:k{self.curve_deg:g}:r{self.turn_speed_deg_s:g}"
+            f":b{self.speed_base_s:g}:k{self.curve_deg:g}:r{self.turn_speed_deg_s:g}:f{self.fast_deg_s:g}"
+            f":l{self.lead_s:g}{':rest' if self.rest_levels else ''}"
         )
 
 
 @dataclass(frozen=True, slots=True)
+class RestWatch:
+    """A rep signal the checker reads against its rest (one side of one config or variant),
+    for what the rate cannot place from the exercise's thresholds alone: a ``relative``
+    signal's thresholds are distances from its rest level, and ``relative`` rules compare
+    their measure with its value at rest. Values are in the rep's direction
+    (``sign`` × the measure, as the checker's ``_SideTracker``)."""
+
+    col: int  # the signal's column in Watch.measures
+    sign: float  # +1: the rep goes up; -1: down
+    relative: bool  # thresholds are distances from the rest level (RestLevel over window_s)
+    window_s: float
+    start: float  # past this (relative: from the rest level) a rep is under way
+    end: float  # back to this (for min_phase_s), it is over
+    min_phase_s: float
+    targets: tuple[float, ...]  # relative signal: the target band's distances from the rest level
+    rules: tuple[tuple[int, float, bool], ...]  # relative rules: (column, limit, abs)
+
+
+@dataclass(frozen=True, slots=True)
 class Watch:
-    """What the rate follows: the measures the exercise's checker reads (every side) and
-    the thresholds it compares them with, as (column in ``measures``, level)."""
+    """What the rate follows: the measures the exercise's checker reads (every side, every
+    variant) and the thresholds it compares them with, as (column in ``measures``, level);
+    ``rests``: the signals whose thresholds sit at a distance from a rest level."""
 
     measures: tuple[str, ...]
     levels: tuple[tuple[int, float], ...]
+    rests: tuple[RestWatch, ...] = ()
 
     @classmethod
     def of(cls, cfg: ExerciseConfig) -> Watch:
-        rp = cfg.rep
-        th = {k: t.value for k, t in cfg.thresholds.items()}
-        pairs: list[tuple[str, str | None, bool]] = []  # (measure template, threshold name, mirrored)
-        for key in ("start", "end", "target_min", "target_max"):
-            if not rp.relative:
-                pairs.append((rp.signal, f"{key}_{rp.unit}", False))
-        pairs.append((rp.signal, None, False))
-        for r in cfg.rules:
-            if r.relative or r.spread:
-                pairs.append((r.measure, None, False))
-                continue
-            for name in (r.above, r.below):
-                pairs.append((r.measure, name, r.abs))
-        for g in cfg.gates:
-            for name in (g.min, g.max):
-                pairs.append((g.measure, name, False))
-        for tpl in (*cfg.extra_peaks, *([rp.side_by] if rp.side_by else [])):
-            pairs.append((tpl, None, False))
         measures: list[str] = []
         levels: set[tuple[int, float]] = set()
-        for tpl, name, mirrored in pairs:
-            for side in (*SIDES, None):
-                m = tpl.format(side=side, other=_other(side)) if side else tpl
-                if "{" in m or m not in MEASURE_NAMES:
-                    continue
-                if m not in measures:
-                    measures.append(m)
-                if name is not None and th.get(name) is not None:
-                    col = measures.index(m)
-                    levels.add((col, float(th[name])))
-                    if mirrored:
-                        levels.add((col, -float(th[name])))
-        return cls(tuple(measures), tuple(sorted(levels)))
+        rests: list[RestWatch] = []
+        for c in (cfg, *cfg.variants):
+            _watch_config(c, measures, levels, rests)
+        return cls(tuple(measures), tuple(sorted(levels)), tuple(rests))
 
     def digest(self) -> str:
-        return hashlib.sha256(repr((self.measures, self.levels)).encode()).hexdigest()[:12]
+        return hashlib.sha256(repr((self.measures, self.levels, self.rests)).encode()).hexdigest()[:12]
+
+
+def _column(measures: list[str], name: str) -> int:
+    if name not in measures:
+        measures.append(name)
+    return measures.index(name)
+
+
+def _watch_config(
+    cfg: ExerciseConfig, measures: list[str], levels: set[tuple[int, float]], rests: list[RestWatch]
+) -> None:
+    """Add one config's (or variant's) measures, fixed levels and rest-relative signals."""
+    rp = cfg.rep
+    th = {k: t.value for k, t in cfg.thresholds.items()}
+    pairs: list[tuple[str, str | None, bool]] = []  # (measure template, threshold name, mirrored)
+    for key in ("start", "end", "target_min", "target_max"):
+        if not rp.relative:
+            pairs.append((rp.signal, f"{key}_{rp.unit}", False))
+    pairs.append((rp.signal, None, False))
+    for r in cfg.rules:
+        if r.relative or r.spread:
+            pairs.append((r.measure, None, False))
+            continue
+        for name in (r.above, r.below):
+            pairs.append((r.measure, name, r.abs))
+    for g in cfg.gates:
+        for name in (g.min, g.max):
+            pairs.append((g.measure, name, False))
+    for tpl in (*cfg.extra_peaks, *([rp.side_by] if rp.side_by else [])):
+        pairs.append((tpl, None, False))
+    for tpl, name, mirrored in pairs:
+        for side in (*SIDES, None):
+            m = tpl.format(side=side, other=_other(side)) if side else tpl
+            if "{" in m or m not in MEASURE_NAMES:
+                continue
+            col = _column(measures, m)
+            if name is not None and th.get(name) is not None:
+                levels.add((col, float(th[name])))
+                if mirrored:
+                    levels.add((col, -float(th[name])))
+    rel_rules = [r for r in cfg.rules if r.relative and not r.spread]
+    if (not rp.relative and not rel_rules) or rp.mode != "rep":
+        return
+    sign = -1.0 if rp.direction == "down" else 1.0
+    k = 1.0 if rp.relative else sign  # as the checker: relative thresholds are distances already
+    u = rp.unit
+    for side in rp.sides or (None,):
+        sig = rp.signal_for(side)
+        if sig not in MEASURE_NAMES:
+            continue
+        rules: list[tuple[int, float, bool]] = []
+        for r in rel_rules:
+            m = r.measure.format(side=side, other=_other(side)) if side else r.measure
+            lim = th.get(r.above if r.above is not None else r.below or "")
+            if "{" not in m and m in MEASURE_NAMES and lim is not None:
+                rules.append((_column(measures, m), float(lim), r.abs))
+        targets = tuple(
+            float(th[f"{key}_{u}"]) for key in ("target_min", "target_max")
+            if rp.relative and th.get(f"{key}_{u}") is not None
+        )  # fmt: skip
+        rests.append(RestWatch(
+            _column(measures, sig), sign, rp.relative, float(th.get("baseline_window_s", 0.0)),
+            k * float(th[f"start_{u}"]), k * float(th[f"end_{u}"]), float(th.get("min_phase_s", 0.0)),
+            targets, tuple(rules),
+        ))  # fmt: skip
 
 
 def _other(side: str | None) -> str | None:
@@ -157,11 +227,13 @@ class RateController:
         self.policy, self.watch, self.aspect, self.min_visibility = policy, watch, aspect, min_visibility
         #: Two inferred frames further apart than this had frames skipped between them.
         self._skip_dt = 1.5 / fps if fps > 0 else 0.05
+        self._frame_dt = 1.0 / fps if fps > 0 else 1 / 30
         self._cols = np.array([measure_index(m) for m in watch.measures], dtype=np.intp)
         self._scale = np.array([UNIT_SCALE.get(m.rsplit("_", 1)[-1], 1.0) for m in watch.measures])
         self._only = frozenset(watch.measures)
         self._level_col = np.array([c for c, _ in watch.levels], dtype=np.intp)
-        self._level = np.array([v for _, v in watch.levels])
+        self._level = np.array([v for _, v in watch.levels]) / self._scale[self._level_col]  # in scaled units
+        self._rests = [_Rest(r, self._scale) for r in watch.rests] if policy.rest_levels else []
         #: Why the frames after each inferred one were scheduled as they were (for studies).
         self.why: dict[str, int] = {}
         self.reset()
@@ -171,6 +243,8 @@ class RateController:
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # inferred frames of the last speed_base_s
         self._next_t = -math.inf
         self._hot_until = -math.inf
+        for r in self._rests:
+            r.reset()
 
     def due(self, t_s: float) -> bool:
         """Whether the frame at ``t_s`` is to be inferred."""
@@ -201,6 +275,9 @@ class RateController:
             self._note("nobody")
             self._next_t = t + p.max_gap_s
             return
+        for r in self._rests:
+            r.update(t, vals)
+        level_col, level = self._levels()
         t0, v0, _ = last
         base = p.speed_base_s
         recent = self._recent
@@ -214,9 +291,9 @@ class RateController:
             event = bool((np.isnan(vals) != np.isnan(v0)).any())
             if t - t0 > self._skip_dt:  # frames were skipped: did they hide a change?
                 event = event or bool(np.nanmax(change, initial=0.0) > p.change_deg)
-            if self._level.size:
-                lo, hi = np.fmin(v0, vals)[self._level_col], np.fmax(v0, vals)[self._level_col]
-                event = event or bool(((lo <= self._level) & (self._level <= hi)).any())
+            if level.size:
+                lo, hi = np.fmin(v0, vals)[level_col], np.fmax(v0, vals)[level_col]
+                event = event or bool(((lo <= level) & (level <= hi)).any())
         if event:
             self._note("event")
             self._hot_until = t + p.hot_s
@@ -233,6 +310,7 @@ class RateController:
             # Speed and its change over speed_base_s, less what the jitter could account for.
             speed_each = np.fmax(np.abs(vals - vb) - p.noise_deg, 0.0) / (t - tb)
             accel = 0.0
+            lead = math.inf
             if c is not None:
                 tc, vc = recent[c]
                 dv = np.abs((vals - vb) / (t - tb) - (vb - vc) / (tb - tc))
@@ -249,29 +327,127 @@ class RateController:
                     self._hot_until = t + p.hot_s
                     self._next_t = t
                     return
+                if p.lead_s > 0:  # slowing down: the turn comes when the speed reaches zero
+                    acc = (now - before) / (0.5 * (t - tc))
+                    slowing = (np.abs(now) > floor) & (acc * np.sign(now) < 0)
+                    if bool(np.any(slowing)):
+                        lead = float(np.min(np.abs(now[slowing]) / np.abs(acc[slowing]))) - p.lead_s
         speed = float(np.nanmax(speed_each, initial=0.0))
         gap = p.max_gap_s
         why = ""
+        if speed > p.fast_deg_s:
+            gap, why = 0.0, "fast"
+        if lead < gap:
+            gap, why = max(lead, 0.0), "turn ahead"
         if speed > 0 and p.change_deg / speed < gap:
             gap, why = p.change_deg / speed, "speed"
         if accel > 0 and math.sqrt(8.0 * p.curve_deg / accel) < gap:
             # linear interpolation over a gap g misses a bend by accel * g**2 / 8 at most
             gap, why = math.sqrt(8.0 * p.curve_deg / accel), "bend"
-        if self._level.size:
-            dist = np.abs(vals[self._level_col] - self._level) - p.margin_deg
-            dist = dist[np.isfinite(dist)]
-            if dist.size:
-                nearest = float(dist.min())
-                if nearest <= 0:
-                    gap, why = 0.0, "near level"
-                elif speed > 0 and nearest / speed < gap:
-                    gap, why = nearest / speed, "level ahead"
+        if level.size:
+            with np.errstate(invalid="ignore"):
+                dist = np.abs(vals[level_col] - level) - p.margin_deg
+                # towards a level, its measure's speed with the jitter in (erring early)
+                toward = np.abs(vals - vb)[level_col] / (t - tb)
+            ok = np.isfinite(dist) & np.isfinite(toward)
+            dist, toward = dist[ok], toward[ok]
+            if dist.size and float(dist.min()) <= 0:
+                gap, why = 0.0, "near level"
+            elif dist.size:
+                # the time to reach each at its speed, gathering speed at accel
+                # (less a frame: the frame before a crossing is the one to have)
+                with np.errstate(divide="ignore"):
+                    reach = 2.0 * dist / (toward + np.sqrt(toward * toward + 2.0 * accel * dist))
+                if float(reach.min()) - self._frame_dt < gap:
+                    gap, why = max(float(reach.min()) - self._frame_dt, 0.0), "level ahead"
         self._note(why)
         self._next_t = t + gap
+
+    def _levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, levels in scaled units): the fixed thresholds and those placed from the
+        rest levels seen so far."""
+        extra = [lv for r in self._rests for lv in r.levels()]
+        if not extra:
+            return self._level_col, self._level
+        cols = np.concatenate([self._level_col, np.array([c for c, _ in extra], dtype=np.intp)])
+        return cols, np.concatenate([self._level, np.array([v for _, v in extra])])
 
     def _note(self, why: str) -> None:
         if why:
             self.why[why] = self.why.get(why, 0) + 1
+
+
+class _Rest:
+    """A :class:`RestWatch` followed over the inferred frames as the checker follows it: the
+    rest level (the checker's :class:`RestLevel` of the signal in the rep's direction, frozen
+    while a rep is under way, measured afresh after one), whether a rep is under way (past
+    ``start``; over once back, at ``end`` or down from the peak by ``start``, for
+    ``min_phase_s``), and the relative rules' measures at rest. At rest only ``start``
+    matters to the checker; during a rep, ``end``, the target band and the relative rules.
+    Values in the controller's scaled units."""
+
+    def __init__(self, spec: RestWatch, scale: np.ndarray) -> None:
+        self.spec = spec
+        s = float(scale[spec.col])
+        self.start, self.end = spec.start / s, spec.end / s
+        self.targets = tuple(o / s for o in spec.targets)
+        self.rules = tuple((c, lim / float(scale[c]), ab) for c, lim, ab in spec.rules)
+        self.level = RestLevel(spec.window_s, REST_OUTLIER_S)
+        self.reset()
+
+    def reset(self) -> None:
+        self.level.reset()
+        self.base = math.nan if self.spec.relative else 0.0
+        self.active = False
+        self.back_since: float | None = None
+        self.peak = -math.inf
+        self.ref = [math.nan] * len(self.rules)
+
+    def update(self, t: float, vals: np.ndarray) -> None:
+        sp = self.spec
+        x = float(vals[sp.col])
+        if x != x:  # not measurable: nothing advances (as in the checker)
+            return
+        v = sp.sign * x
+        if self.active:
+            rel = v - self.base
+            self.peak = max(self.peak, rel)
+            if rel > self.end and not (sp.relative and self.peak - rel >= self.start):
+                self.back_since = None
+                return
+            if self.back_since is None:
+                self.back_since = t
+            if t - self.back_since < sp.min_phase_s:
+                return
+            self.active, self.back_since = False, None  # the checker measures the rest afresh
+            self.level.reset()
+        if sp.relative:
+            self.base = self.level.update(t, v)
+        rel = v - self.base
+        if rel >= self.start:
+            self.active, self.peak = True, rel
+            return
+        for k, (c, _lim, _ab) in enumerate(self.rules):
+            if vals[c] == vals[c]:
+                self.ref[k] = float(vals[c])
+
+    def levels(self) -> list[tuple[int, float]]:
+        """The thresholds the checker compares this signal and its relative rules with now."""
+        sp = self.spec
+        if self.base != self.base:
+            return []
+        col, sign, base = sp.col, sp.sign, self.base
+        if not self.active:
+            return [(col, sign * (base + self.start))] if sp.relative else []
+        # relative: back at end, or down from the peak by start (the rest level may have drifted)
+        back = (self.end, *self.targets, self.peak - self.start)
+        out = [(col, sign * (base + d)) for d in back] if sp.relative else []
+        for (c, lim, ab), ref in zip(self.rules, self.ref, strict=True):
+            if ref == ref:
+                out.append((c, ref + lim))
+                if ab:
+                    out.append((c, ref - lim))
+        return out
 
 
 def _latest_before(recent: deque[tuple[float, np.ndarray]], t_s: float) -> int | None:
