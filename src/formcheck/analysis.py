@@ -268,12 +268,7 @@ def _other_person(window: PoseTrace, usable: np.ndarray, guard: IdentityGuard) -
     """(W,) :func:`trace_other_person` of a window, the guard going on from its state."""
     person = has_person(window.n_people, window.image_xy)
     hip, torso = body_features(window.image_xy, usable, window.meta.aspect)
-    out = np.zeros(len(window), dtype=bool)
-    rows = zip(window.t_s.tolist(), person.tolist(), window.identity_jump.tolist(), hip[:, 0].tolist(),
-               hip[:, 1].tolist(), torso.tolist(), strict=True)  # fmt: skip
-    for i, row in enumerate(rows):
-        out[i] = guard.update(*row)
-    return out
+    return guard.run(window.t_s, person, window.identity_jump, hip, torso)
 
 
 def _check_goes_on(window: PoseTrace, carry: ChainCarry, where: str) -> None:

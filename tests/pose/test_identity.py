@@ -208,3 +208,30 @@ def test_two_real_people_side_by_side_the_one_left_in_view_is_not_scored(samples
     assert report["measurable_frames"] <= 101
     assert not [r for r in report["rep_details"] if r["start_s"] >= 4.0]  # the other person's squat is not counted
     assert "person_switched" in [c["code"] for c in report["cues"]]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_guard_run_over_a_trace_equals_stepping_it_frame_by_frame(seed: int) -> None:
+    # Runs of steady frames (the fast path) broken by gaps, jumps, unseen torsos, torso-length
+    # jumps and another body far away, starting from a fresh and from a carried state.
+    rng = np.random.default_rng(seed)
+    n = 3000
+    t = np.cumsum(rng.choice([1 / 30, 1 / 30, 1 / 30, 0.5, 2.0], n, p=[0.9, 0.05, 0.03, 0.01, 0.01]))
+    person = rng.random(n) > 0.03
+    jump = rng.random(n) < 0.01
+    hip = 0.5 + 0.01 * rng.standard_normal((n, 2))
+    torso = 0.3 * np.exp(0.02 * rng.standard_normal(n))
+    far = rng.random(n) < 0.02
+    hip[far] += 0.4
+    torso[rng.random(n) < 0.01] *= 2.0
+    hip[rng.random(n) < 0.02, 0] = np.nan
+    torso[rng.random(n) < 0.01] = np.nan
+    for split in (0, 1, 700):
+        stepped, run = IdentityGuard(), IdentityGuard()
+        want = [stepped.update(*row) for row in zip(t.tolist(), person.tolist(), jump.tolist(), hip[:, 0].tolist(),
+                                                    hip[:, 1].tolist(), torso.tolist(), strict=True)]  # fmt: skip
+        parts = [slice(0, split), slice(split, n)]
+        got = np.concatenate([run.run(t[p], person[p], jump[p], hip[p], torso[p]) for p in parts])
+        assert got.tolist() == want
+        keys = ("_ref", "_prev_torso", "_pending", "other", "_absent_since")
+        assert [getattr(run, k) for k in keys] == [getattr(stepped, k) for k in keys]

@@ -138,6 +138,29 @@ class _FrameContext:
     posture_elsewhere: bool = False
 
 
+_CONTEXTS: dict[tuple[str, bool, bool, bool], _FrameContext] = {}
+_RULE_CONTEXTS: dict[tuple[bool, bool, str], RuleContext] = {}
+
+
+def _frame_context(view: str, may_start: bool, posture_fits: bool, posture_elsewhere: bool) -> _FrameContext:
+    """The (immutable) frame context, made once per combination: a few dozen exist, and the
+    checker asks for one per tracker and frame."""
+    key = (view, may_start, posture_fits, posture_elsewhere)
+    ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        ctx = _CONTEXTS[key] = _FrameContext(view, may_start, posture_fits, posture_elsewhere)
+    return ctx
+
+
+def _rule_context(holding: bool, returning: bool, view: str) -> RuleContext:
+    """:func:`_frame_context` for the (immutable) rule context."""
+    key = (holding, returning, view)
+    ctx = _RULE_CONTEXTS.get(key)
+    if ctx is None:
+        ctx = _RULE_CONTEXTS[key] = RuleContext(holding, returning, view)
+    return ctx
+
+
 class _Attempt:
     """Statistics of the repetition in progress."""
 
@@ -269,14 +292,17 @@ class _SideTracker:
             self.gate_ok = all(gt.ok(vals) for gt in self.gates)
         self.speed = speed
         if self.fast is not None:
-            out.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
+            on = self.fast.update(abs(speed))
+            if on != ("slow_down" in out.cues):  # set_cue does nothing when the cue already is so
+                out.set_cue("slow_down", on, t, self.side)
         # The return leg: heading back to rest from short of the target, after reaching it.
         # Adjustments inside or beyond the target band are not the return.
         a = self.attempt
         returning = speed < 0 and a is not None and a.reached_target and v < self.hold_from
         if self.fast_return is not None:
             on = self.fast_return.update(-speed if returning else 0.0)
-            out.set_cue("return_too_fast", on, t, self.side)
+            if on != ("return_too_fast" in out.cues):
+                out.set_cue("return_too_fast", on, t, self.side)
 
         if a is None:
             self._idle(t, v, vals, speed, ctx)
@@ -366,8 +392,10 @@ class _SideTracker:
         hold_now = a.hold.update(v >= self.hold_from and in_hi and self.gate_ok, t)
         if a is self.attempt:
             out.hold_progress(self.side, hold_now, t)
+            holding = a.hold.holding
             for code in self.cfg.rep.hold_cues:
-                out.set_cue(code, a.hold.holding, t, self.side)
+                if holding != (code in out.cues):
+                    out.set_cue(code, holding, t, self.side)
         if self.side_by:  # compare the sides on frames where both are measured
             xs = [vals[idx] for idx in self.side_by]
             if all(x == x for x in xs):
@@ -390,13 +418,15 @@ class _SideTracker:
             self._fault(a, "return_too_fast", t)
         if self.hi is not None:
             over = self.over.update(v > self.hi, t) >= th["overshoot_min_s"]
-            out.set_cue("above_target", over, t, self.side)
+            if over != ("above_target" in out.cues):
+                out.set_cue("above_target", over, t, self.side)
             if over:
                 self._fault(a, "above_target", t)
         if self.lo is not None:
             stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
-            out.set_cue("below_target", stuck, t, self.side)
-        ctx_r = RuleContext(a.hold.holding, returning, ctx.view)
+            if stuck != ("below_target" in out.cues):
+                out.set_cue("below_target", stuck, t, self.side)
+        ctx_r = _rule_context(a.hold.holding, returning, ctx.view)
         self.rules.observe(a.rules, a.faults, vals, t, ctx_r, out, deepest)
 
     def _fault(self, a: _Attempt, kind: str, t: float) -> None:
@@ -706,6 +736,15 @@ class RepChecker:
         for vcfg in (cfg, *cfg.variants):  # a variant counts with the base exercise's thresholds of timing
             th = self.th if vcfg is cfg else {k: t.value for k, t in vcfg.thresholds.items()}
             self.trackers += self._trackers_of(vcfg, th)
+        # Per posture class (visibility.position_of's few values), worked out once rather than per
+        # frame: each tracker's fit rank and the best, and the position guidance (wrong, right).
+        self._fit_ranks: dict[str, tuple[list[int], int]] = {}
+        self._position_guide: dict[str, tuple[bool, bool]] = {}
+        for observed in visibility.POSITION_CLASSES:
+            ranks = [_FIT_RANK[visibility.position_fits(tr.cfg.position, observed)] for tr in self.trackers]
+            self._fit_ranks[observed] = (ranks, max(ranks))
+            fits = [visibility.position_fits(c.position, observed) for c in (cfg, *cfg.variants)]
+            self._position_guide[observed] = (all(f is False for f in fits), any(fits))
 
     def _trackers_of(self, cfg: ExerciseConfig, th: dict[str, float]) -> list[_SideTracker | _PacedTracker]:
         rp = cfg.rep
@@ -782,9 +821,7 @@ class RepChecker:
         """Each tracker's frame. A rep starts only in its exercise's position (as far as the
         pose tells: ambiguous postures do not block) and, with variants, in the variant that
         fits the posture best; one variant's rep at a time."""
-        observed = self.position_now
-        fit = [_FIT_RANK[visibility.position_fits(tr.cfg.position, observed)] for tr in self.trackers]
-        best = max(fit)
+        fit, best = self._fit_ranks[self.position_now]
         for tr, rank in zip(self.trackers, fit, strict=True):
             blocked = rank == 0 or rank < best
             for o in self.trackers:
@@ -794,7 +831,7 @@ class RepChecker:
                     blocked = True
                     break
             elsewhere = bool(tr.cfg.variant) and rank < 2
-            tr.update(t, vals, _FrameContext(self.view_now, not blocked, rank == 2, elsewhere))
+            tr.update(t, vals, _frame_context(self.view_now, not blocked, rank == 2, elsewhere))
         self._limb_hidden(t, vals)
 
     def _limb_hidden(self, t: float, vals: list[float]) -> None:
@@ -819,8 +856,8 @@ class RepChecker:
             self._guide_cue(visibility.WRONG_VIEW, wrong, self.view_now == cfg.view, t)
         self.position_now = visibility.position_of(vals[_I_LEAN], vals[_I_THIGHS], vals[_I_RISE])
         if cfg.position != "any":
-            fits = [visibility.position_fits(c.position, self.position_now) for c in (cfg, *cfg.variants)]
-            self._guide_cue(visibility.WRONG_POSITION, all(f is False for f in fits), any(fits), t)
+            wrong, right = self._position_guide[self.position_now]
+            self._guide_cue(visibility.WRONG_POSITION, wrong, right, t)
 
     def _guide_cue(self, code: str, wrong: bool, right: bool, t: float) -> None:
         # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while

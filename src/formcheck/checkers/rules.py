@@ -194,7 +194,8 @@ class RuleEngine:
                 or (sp.view != "any" and ctx.view != sp.view)
             ):
                 r.reset()
-                out.set_cue(sp.code, False, t, self.side)
+                if sp.code in out.cues:  # set_cue does nothing when the cue is not shown
+                    out.set_cue(sp.code, False, t, self.side)
                 continue
             x = self._value(r, i, mem, vals)
             if sp.spread and x == x:
@@ -202,7 +203,8 @@ class RuleEngine:
                 x = r.hi - r.lo
             cond = r.breaks(x) if x == x else False
             fired = r.dwell.update(cond, t) >= sp.min_s and cond
-            out.set_cue(sp.code, fired, t, self.side)
+            if fired != (sp.code in out.cues):
+                out.set_cue(sp.code, fired, t, self.side)
             if fired and faults.add(sp.code):
                 out.fault(sp.code, t, self.side)
 

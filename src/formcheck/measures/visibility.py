@@ -147,6 +147,8 @@ def position_of(trunk_lean_deg: float, thighs_from_vertical_deg: float, thighs_r
 
 
 _UPRIGHT = ("standing", "sitting", "upright")
+#: Every value :func:`position_of` returns.
+POSITION_CLASSES = ("standing", "sitting", "upright", "lying", "all_fours", "")
 
 
 def position_fits(expected: str, observed: str) -> bool | None:

@@ -114,6 +114,48 @@ class IdentityGuard:
             self._ref = (hip_x, hip_y, torso)
         return self.other
 
+    def run(
+        self, t_s: np.ndarray, has_person: np.ndarray, jump: np.ndarray, hip: np.ndarray, torso: np.ndarray
+    ) -> np.ndarray:
+        """(T,) :meth:`update` over T frames ((T, 2) ``hip``, (T,) ``torso`` from :func:`body_features`),
+        exactly as frame by frame, the guard going on from its state.
+
+        Fast path: a frame with a person, no jump, a seen torso, following such a frame judged
+        the measured person, leaves nobody else and only moves the reference on to itself
+        unless its torso length jumps (``SCALE_JUMP_RATIO``; the same float division as
+        :meth:`update`): whole runs of such frames need no step. The other frames step."""
+        n = len(t_s)
+        out = np.zeros(n, dtype=bool)
+        if n == 0:
+            return out
+        hx, hy = hip[:, 0], hip[:, 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seen = np.isfinite(hx) & np.isfinite(hy) & np.isfinite(torso) & (torso > 0)
+            steady = np.asarray(has_person, dtype=bool) & ~np.asarray(jump, dtype=bool) & seen
+            no_jump = np.zeros(n, dtype=bool)
+            no_jump[1:] = np.maximum(torso[1:] / torso[:-1], torso[:-1] / torso[1:]) < SCALE_JUMP_RATIO
+        fast = steady & no_jump
+        fast[1:] &= steady[:-1]
+        fast[0] = False  # its previous frame is the carried state's
+        # end[i]: the first frame at or after i that is not fast (a run's end), for the jump ahead.
+        idx = np.append(np.flatnonzero(~fast), n)
+        ends = idx[np.searchsorted(idx, np.arange(n))].tolist()
+        fast_l, steady_l = fast.tolist(), steady.tolist()
+        t, person, jmp = t_s.tolist(), np.asarray(has_person).tolist(), np.asarray(jump).tolist()
+        hxl, hyl, tl = hx.tolist(), hy.tolist(), torso.tolist()
+        i, after_steady = 0, False  # after_steady: the frame before i was steady and judged the measured person
+        while i < n:
+            if after_steady and fast_l[i]:
+                j = ends[i] - 1  # the run's last frame
+                self._ref, self._prev_torso = (hxl[j], hyl[j], tl[j]), tl[j]
+                i = j + 1  # out stays False over the run; the state is as after frame j
+                continue
+            other = self.update(t[i], person[i], jmp[i], hxl[i], hyl[i], tl[i])
+            out[i] = other
+            after_steady = steady_l[i] and not other
+            i += 1
+        return out
+
 
 def other_person_frames(
     t_s: np.ndarray, has_person: np.ndarray, jump: np.ndarray, image_xy: np.ndarray, usable: np.ndarray, aspect: float
@@ -121,10 +163,4 @@ def other_person_frames(
     """(T,) bool: the frames of a trace whose body is taken for someone other than the
     person being measured (exactly what :class:`IdentityGuard` says frame by frame)."""
     hip, torso = body_features(image_xy, usable, aspect)
-    guard = IdentityGuard()
-    out = np.zeros(len(t_s), dtype=bool)
-    rows = zip(t_s.tolist(), has_person.tolist(), jump.tolist(), hip[:, 0].tolist(), hip[:, 1].tolist(),
-               torso.tolist(), strict=True)  # fmt: skip
-    for i, row in enumerate(rows):
-        out[i] = guard.update(*row)
-    return out
+    return IdentityGuard().run(t_s, has_person, jump, hip, torso)
