@@ -38,6 +38,7 @@ Nothing here reads a clock, touches OpenCV or MediaPipe: same frames in, same ev
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,27 +139,10 @@ class _FrameContext:
     posture_elsewhere: bool = False
 
 
-_CONTEXTS: dict[tuple[str, bool, bool, bool], _FrameContext] = {}
-_RULE_CONTEXTS: dict[tuple[bool, bool, str], RuleContext] = {}
-
-
-def _frame_context(view: str, may_start: bool, posture_fits: bool, posture_elsewhere: bool) -> _FrameContext:
-    """The (immutable) frame context, made once per combination: a few dozen exist, and the
-    checker asks for one per tracker and frame."""
-    key = (view, may_start, posture_fits, posture_elsewhere)
-    ctx = _CONTEXTS.get(key)
-    if ctx is None:
-        ctx = _CONTEXTS[key] = _FrameContext(view, may_start, posture_fits, posture_elsewhere)
-    return ctx
-
-
-def _rule_context(holding: bool, returning: bool, view: str) -> RuleContext:
-    """:func:`_frame_context` for the (immutable) rule context."""
-    key = (holding, returning, view)
-    ctx = _RULE_CONTEXTS.get(key)
-    if ctx is None:
-        ctx = _RULE_CONTEXTS[key] = RuleContext(holding, returning, view)
-    return ctx
+#: The immutable frame and rule contexts, made once per combination of their fields (a few
+#: dozen exist; the checker asks for one per tracker and frame).
+_frame_context = functools.cache(_FrameContext)
+_rule_context = functools.cache(RuleContext)
 
 
 class _Attempt:
@@ -292,17 +276,14 @@ class _SideTracker:
             self.gate_ok = all(gt.ok(vals) for gt in self.gates)
         self.speed = speed
         if self.fast is not None:
-            on = self.fast.update(abs(speed))
-            if on != ("slow_down" in out.cues):  # set_cue does nothing when the cue already is so
-                out.set_cue("slow_down", on, t, self.side)
+            out.set_cue("slow_down", self.fast.update(abs(speed)), t, self.side)
         # The return leg: heading back to rest from short of the target, after reaching it.
         # Adjustments inside or beyond the target band are not the return.
         a = self.attempt
         returning = speed < 0 and a is not None and a.reached_target and v < self.hold_from
         if self.fast_return is not None:
             on = self.fast_return.update(-speed if returning else 0.0)
-            if on != ("return_too_fast" in out.cues):
-                out.set_cue("return_too_fast", on, t, self.side)
+            out.set_cue("return_too_fast", on, t, self.side)
 
         if a is None:
             self._idle(t, v, vals, speed, ctx)
@@ -392,10 +373,8 @@ class _SideTracker:
         hold_now = a.hold.update(v >= self.hold_from and in_hi and self.gate_ok, t)
         if a is self.attempt:
             out.hold_progress(self.side, hold_now, t)
-            holding = a.hold.holding
             for code in self.cfg.rep.hold_cues:
-                if holding != (code in out.cues):
-                    out.set_cue(code, holding, t, self.side)
+                out.set_cue(code, a.hold.holding, t, self.side)
         if self.side_by:  # compare the sides on frames where both are measured
             xs = [vals[idx] for idx in self.side_by]
             if all(x == x for x in xs):
@@ -418,14 +397,12 @@ class _SideTracker:
             self._fault(a, "return_too_fast", t)
         if self.hi is not None:
             over = self.over.update(v > self.hi, t) >= th["overshoot_min_s"]
-            if over != ("above_target" in out.cues):
-                out.set_cue("above_target", over, t, self.side)
+            out.set_cue("above_target", over, t, self.side)
             if over:
                 self._fault(a, "above_target", t)
         if self.lo is not None:
             stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
-            if stuck != ("below_target" in out.cues):
-                out.set_cue("below_target", stuck, t, self.side)
+            out.set_cue("below_target", stuck, t, self.side)
         ctx_r = _rule_context(a.hold.holding, returning, ctx.view)
         self.rules.observe(a.rules, a.faults, vals, t, ctx_r, out, deepest)
 

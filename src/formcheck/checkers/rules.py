@@ -194,8 +194,7 @@ class RuleEngine:
                 or (sp.view != "any" and ctx.view != sp.view)
             ):
                 r.reset()
-                if sp.code in out.cues:  # set_cue does nothing when the cue is not shown
-                    out.set_cue(sp.code, False, t, self.side)
+                out.set_cue(sp.code, False, t, self.side)
                 continue
             x = self._value(r, i, mem, vals)
             if sp.spread and x == x:
@@ -203,8 +202,7 @@ class RuleEngine:
                 x = r.hi - r.lo
             cond = r.breaks(x) if x == x else False
             fired = r.dwell.update(cond, t) >= sp.min_s and cond
-            if fired != (sp.code in out.cues):
-                out.set_cue(sp.code, fired, t, self.side)
+            out.set_cue(sp.code, fired, t, self.side)
             if fired and faults.add(sp.code):
                 out.fault(sp.code, t, self.side)
 
