@@ -51,7 +51,10 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import ConfigError
 from formcheck.exercises.config import ExerciseConfig, read_toml
 from formcheck.pose.backend import BackendSpec
-from formcheck.programs.rescoring import PreparedTrace
+from formcheck.programs.rescoring import CheckerTrace, PreparedTrace
+
+#: A recording ready to be re-scored: anything whose ``checker(cfg)`` is the finished checker.
+Rescorable = CheckerTrace | PreparedTrace
 
 __all__ = [
     "Clip",
@@ -442,7 +445,7 @@ class Evaluator:
         self,
         cfg: ExerciseConfig,
         clips: Sequence[Clip],
-        prepared: Sequence[PreparedTrace],
+        prepared: Sequence[Rescorable],
         params: Sequence[Param] | None = None,
         fast: bool = True,
     ) -> None:
@@ -630,7 +633,7 @@ def _round(v: float, step: float) -> float:
 def fit_thresholds(
     cfg: ExerciseConfig,
     clips: Sequence[Clip],
-    prepared: Sequence[PreparedTrace],
+    prepared: Sequence[Rescorable],
     params: Sequence[Param] | None = None,
     idx: Sequence[int] | None = None,
     evaluator: Evaluator | None = None,
@@ -907,7 +910,7 @@ class LooResult:
 def leave_one_out(
     cfg: ExerciseConfig,
     clips: Sequence[Clip],
-    prepared: Sequence[PreparedTrace],
+    prepared: Sequence[Rescorable],
     params: Sequence[Param] | None = None,
     evaluator: Evaluator | None = None,
     on_fold: Callable[[int], None] | None = None,
@@ -966,7 +969,7 @@ def _groups(clips: Sequence[Clip], group_by: str) -> dict[str, list[int]]:
 def leave_one_group_out(
     cfg: ExerciseConfig,
     clips: Sequence[Clip],
-    prepared: Sequence[PreparedTrace],
+    prepared: Sequence[Rescorable],
     group_by: str,
     params: Sequence[Param] | None = None,
     evaluator: Evaluator | None = None,
@@ -993,7 +996,7 @@ def leave_one_group_out(
 def calibrate_per_group(
     cfg: ExerciseConfig,
     clips: Sequence[Clip],
-    prepared: Sequence[PreparedTrace],
+    prepared: Sequence[Rescorable],
     group_by: str,
     k: int,
     params: Sequence[Param] | None = None,
@@ -1029,19 +1032,26 @@ def prepare_clips(
     pose: BackendSpec | None = None,
     progress: bool = True,
     on_status: Callable[[str], None] | None = None,
-) -> list[PreparedTrace]:
-    """Each clip's prepared trace: trace files are read, videos come from the trace cache
-    (pose inference runs only for videos not seen before with this model)."""
+) -> list[CheckerTrace]:
+    """Each clip measured once, keeping only what ``cfg``'s checker reads
+    (:class:`CheckerTrace`): trace files are read window by window, so memory is bounded by
+    the window and the few bytes a frame kept, not by the recordings' landmarks; videos come
+    from the trace cache (pose inference runs only for videos not seen before with this model)."""
     from formcheck.errors import FormcheckError
-    from formcheck.programs.rescoring import trace_for_recording
+    from formcheck.programs.rescoring import is_trace_file, trace_for_recording
 
     out = []
     for c in clips:
         if not c.path.exists():
             raise FormcheckError(f"{c.path}: labelled recording not found (use --videos-dir to say where they are)")
-        trace, how = trace_for_recording(c.path, cfg, pose, progress)
+        if is_trace_file(c.path):
+            prepared, how = CheckerTrace.load(c.path, cfg), "trace"
+        else:
+            trace, how = trace_for_recording(c.path, cfg, pose, progress)
+            prepared = CheckerTrace.from_trace(trace, cfg, source=str(c.path))
+            del trace
         if on_status is not None:
             said = {"trace": "trace file", "cached": "pose from the trace cache", "ran": "pose inference ran (cached)"}
             on_status(f"{c.file}: {said[how]}")
-        out.append(PreparedTrace.from_trace(trace, source=str(c.path), cfg=cfg))
+        out.append(prepared)
     return out
