@@ -19,6 +19,12 @@ the command from the shell (``docs/performance.md``)::
 
     python benchmarks/bench_rescore.py --hours 3 --write /tmp/session-3h.npz
     /usr/bin/time -v formcheck rescore /tmp/session-3h.npz -e wall_squat --json /tmp/3h.json
+
+and the same for ``formcheck fit`` (``--labels`` also writes a one-clip labels file naming
+the trace; one threshold searched, 26 re-scorings of the whole session)::
+
+    python benchmarks/bench_rescore.py --hours 3 --write /tmp/session-3h.npz --labels /tmp/labels-3h.toml
+    /usr/bin/time -v formcheck fit /tmp/labels-3h.toml -e wall_squat --param hold_s=2:15 --no-progress
 """
 
 from __future__ import annotations
@@ -105,7 +111,11 @@ def main() -> None:
     ap.add_argument("--write", type=Path, default=None, metavar="TRACE",
                     help="only write the session to this trace file (.npz) and stop: to time `formcheck rescore` "
                          "on it from the shell")  # fmt: skip
+    ap.add_argument("--labels", type=Path, default=None, metavar="LABELS.toml",
+                    help="with --write: also a one-clip labels file of it, for `formcheck fit`")  # fmt: skip
     args = ap.parse_args()
+    if args.labels is not None and args.write is None:
+        ap.error("--labels needs --write TRACE")
 
     cfg = get_exercise("wall_squat")
     if args.hours is not None:
@@ -119,6 +129,15 @@ def main() -> None:
 
         save_trace(trace, args.write)
         print(f"  written to {args.write} ({args.write.stat().st_size / 1e6:.0f} MB)")
+        if args.labels is not None:
+            from formcheck.programs.rescoring import rescore_file
+
+            reps = rescore_file(args.write, cfg)["reps"]  # window by window
+            args.labels.write_text(
+                f'[[clip]]\nfile = "{args.write.resolve().as_posix()}"\nexercise = "wall_squat"\nreps = {reps}\n',
+                encoding="utf-8",
+            )
+            print(f"  labels written to {args.labels} ({reps} reps)")
         return
 
     rss_trace = _peak_rss_mb()

@@ -175,12 +175,12 @@ class CheckerTrace:
     re-scored many times with other thresholds of one exercise (``formcheck fit``).
 
     :class:`PreparedTrace` keeps the trace and every measure column, the usable mask and the
-    landmarks to draw: ~2.7 KB a frame with the trace, 0.9 GB for an hour at 30 fps. The
-    checker reads far less: per frame the time, the measures the exercise reads
-    (``ExerciseConfig.measures_used()``, 5-12 of the 63), the people count and, for the frames
-    that are not measurable, why. That is what this keeps: ``8 + 8 k + 2`` bytes a frame
-    (66 for wall squats: 21 MB for 3 hours), the measures in float64 exactly as computed,
-    so re-scoring gives the same checker, bit for bit, as :meth:`PreparedTrace.checker`.
+    landmarks to draw (``formcheck fit`` peaked at 825 MB for an hour at 30 fps with it,
+    2.3 GB for three; docs/performance.md). The checker reads far less: per frame the time,
+    the measures the exercise reads (``ExerciseConfig.measures_used()``, 5-12 of the 63), the
+    people count and, for the frames that are not measurable, why. That is what this keeps:
+    ``8 + 8 k + 2`` bytes a frame (66 for wall squats: 21 MB for 3 hours), the measures in
+    float64 exactly as computed, so re-scoring gives the same checker, bit for bit, as :meth:`PreparedTrace.checker`.
     It is built window by window (:meth:`from_windows`: a trace file is read
     :class:`~formcheck.formats.trace_windows.TraceWindows` at a time), so memory is bounded
     by the window, not by the recording. It serves the exercise it was built for, with any
