@@ -50,7 +50,8 @@ def test_history_benchmark_finds_skipping_exact_only_without_mediapipes_filter(s
     out = tmp_path / "history.json"
     clip = samples_dir / "squat_side_stock_livingroom.mp4"
     env = {**os.environ, "FORMCHECK_MODEL_DIR": str(models_dir)}
-    cmd = [sys.executable, str(script), str(clip), "--seconds", "2", "--model", "lite", "--steps", "2", "--out", str(out)]
+    cmd = [sys.executable, str(script), str(clip), "--seconds", "2", "--model", "lite", "--steps", "2"]
+    cmd += ["--out", str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {r["num_poses"]: r for r in json.loads(out.read_text())}
