@@ -41,3 +41,21 @@ def test_quick_benchmark_prints_the_table_and_writes_every_figure(samples_dir, m
     again = subprocess.run(table, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "score / baseline" in again.stdout and "decode" in again.stdout
+
+
+def test_history_benchmark_finds_skipping_exact_only_without_mediapipes_filter(samples_dir, models_dir, tmp_path):
+    """With MediaPipe's own landmark filter off (num_poses=2) the frames inferred when every
+    other frame is skipped are exactly those of every-frame inference; with it on they move."""
+    script = SCRIPT.parent / "bench_history.py"
+    out = tmp_path / "history.json"
+    clip = samples_dir / "squat_side_stock_livingroom.mp4"
+    env = {**os.environ, "FORMCHECK_MODEL_DIR": str(models_dir)}
+    cmd = [sys.executable, str(script), str(clip), "--seconds", "2", "--model", "lite", "--steps", "2"]
+    cmd += ["--out", str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["num_poses"]: r for r in json.loads(out.read_text())}
+    assert rows[1]["frames"] > 20 and rows[2]["frames"] == rows[1]["frames"]
+    assert rows[2]["img_med"] == rows[2]["img_p95"] == rows[2]["knee_p95_deg"] == 0.0
+    assert rows[1]["img_p95"] > 0.0
+    assert "| squat_side_stock_livingroom | 2 | 2 |" in proc.stdout
