@@ -33,20 +33,7 @@ from formcheck_testing import synthetic
 EXERCISES = builtin_exercises()
 
 
-def messy(name: str, repeated_time: bool = True) -> PoseTrace:
-    """The exercise's synthetic recording with what real traces have: noise, nobody in view
-    for a while, a person switch, a landmark lost, a repeated timestamp (as tests/test_analysis.py)."""
-    make = getattr(synthetic, name)
-    try:
-        trace = make(reps=2, noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
-    except TypeError:  # holds and stretches without a rep count
-        trace = make(noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
-    n = len(trace)
-    trace.identity_jump[n // 3] = True
-    trace.image_xy[n // 2 : n // 2 + 20, 25:29] = np.nan
-    if repeated_time:  # (a trace file's timestamps strictly increase)
-        trace.t_s[n - 20] = trace.t_s[n - 21]
-    return trace
+messy = synthetic.messy
 
 
 def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:

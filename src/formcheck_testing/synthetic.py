@@ -1990,3 +1990,23 @@ __all__ += [  # the catalog's generators
     "toe_touch_motion",
     "toe_touch_pose",
 ]
+
+
+def messy(name: str, repeated_time: bool = True, someone_else: bool = False) -> PoseTrace:
+    """Exercise ``name``'s synthetic recording with what real traces have: noise, nobody in
+    view for a while, a person switch, a landmark lost and (``repeated_time``; a trace file's
+    timestamps strictly increase) a repeated timestamp; ``someone_else``: another body for 40
+    frames after the switch."""
+    make = globals()[name]
+    try:
+        trace = make(reps=2, noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
+    except TypeError:  # holds and stretches without a rep count
+        trace = make(noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
+    n = len(trace)
+    trace.identity_jump[n // 3] = True
+    if someone_else:
+        trace.image_xy[n // 3 : n // 3 + 40, :, 0] += 0.4
+    trace.image_xy[n // 2 : n // 2 + 20, 25:29] = np.nan
+    if repeated_time:
+        trace.t_s[n - 20] = trace.t_s[n - 21]
+    return trace

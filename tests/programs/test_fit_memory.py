@@ -33,19 +33,10 @@ EXERCISES = builtin_exercises()
 WALL = get_exercise("wall_squat")
 
 
+
 def messy(name: str) -> PoseTrace:
-    """The exercise's synthetic recording with noise, nobody in view for a while, a person
-    switch and someone else after it, and landmarks lost: frames with every kind of issue."""
-    make = getattr(synthetic, name)
-    try:
-        trace = make(reps=2, noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
-    except TypeError:  # holds and stretches without a rep count
-        trace = make(noise_world_m=0.01, seed=5, dropouts=[(3.0, 3.5)])
-    n = len(trace)
-    trace.identity_jump[n // 3] = True
-    trace.image_xy[n // 3 : n // 3 + 40, :, 0] += 0.4  # someone else after the jump
-    trace.image_xy[n // 2 : n // 2 + 20, 25:29] = np.nan
-    return trace
+    """Every kind of frame issue, someone else after the person switch included."""
+    return synthetic.messy(name, repeated_time=False, someone_else=True)
 
 
 def assert_same_checker(a, b) -> None:
