@@ -22,6 +22,14 @@ class Dwell:
             self.since = t
         return t - self.since
 
+    def held(self, cond: bool, t: float, min_s: float) -> bool:
+        """Feed the condition at time t; True once it has held for at least ``min_s``.
+
+        Never True while the condition is false, even for ``min_s = 0`` (a valid setting
+        meaning "at once"): comparing :meth:`update`'s 0.0 against 0 would say it held.
+        """
+        return self.update(cond, t) >= min_s and cond
+
     def reset(self) -> None:
         self.since = None
 

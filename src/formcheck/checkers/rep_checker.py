@@ -303,7 +303,7 @@ class _SideTracker:
             self.pending = None
             return
         if self.settling:  # just got into position: at rest only once still there for min_phase_s
-            if self.settle.update(v < self.start, t) < self.th["min_phase_s"]:
+            if not self.settle.held(v < self.start, t, self.th["min_phase_s"]):
                 return
             self.settling = False
         if v < self.start:
@@ -333,7 +333,7 @@ class _SideTracker:
             self.pending = _Attempt(t, self.th["hold_grace_s"], len(self.extra_idx), self.rules.memory())
             self.pending.unarmed = not self.armed
         self._accumulate(self.pending, t, v, vals, speed, False, ctx)
-        if self.enter.update(True, t) >= self.th["min_phase_s"]:
+        if self.enter.held(True, t, self.th["min_phase_s"]):
             self.attempt, self.pending = self.pending, None
             self.leave.reset()
 
@@ -346,7 +346,7 @@ class _SideTracker:
             # ... or down from the peak by as much as it took to start one: the rest level
             # itself may have drifted (feet shifted, camera nudged) and must not hold a rep open.
             back = back or a.peak - v >= self.start
-        if self.leave.update(back, t) >= self.th["min_phase_s"]:
+        if self.leave.held(back, t, self.th["min_phase_s"]):
             assert self.leave.since is not None
             self._finish(self.leave.since, finished=True)
 
@@ -396,12 +396,12 @@ class _SideTracker:
         if self.fast_return is not None and self.fast_return.state:
             self._fault(a, "return_too_fast", t)
         if self.hi is not None:
-            over = self.over.update(v > self.hi, t) >= th["overshoot_min_s"]
+            over = self.over.held(v > self.hi, t, th["overshoot_min_s"])
             out.set_cue("above_target", over, t, self.side)
             if over:
                 self._fault(a, "above_target", t)
         if self.lo is not None:
-            stuck = self.under.update(v < self.lo and not a.reached_target, t) >= th["cue_delay_s"]
+            stuck = self.under.held(v < self.lo and not a.reached_target, t, th["cue_delay_s"])
             out.set_cue("below_target", stuck, t, self.side)
         ctx_r = _rule_context(a.hold.holding, returning, ctx.view)
         self.rules.observe(a.rules, a.faults, vals, t, ctx_r, out, deepest)
@@ -578,7 +578,7 @@ class _PacedTracker:
         # Hysteresis: in position past start, out only below end.
         self.in_position = gates_ok and v >= (self.end if self.in_position else self.start)
         if self.stage is PacedStage.WAIT:
-            if self.settle.update(self.in_position, t) >= th["settle_s"]:
+            if self.settle.held(self.in_position, t, th["settle_s"]):
                 self._begin_hold(t)
         elif self.stage is PacedStage.RELAX and t - self.t_stage >= th["relax_s"]:
             for code in self.cfg.rep.rest_cues:
@@ -774,17 +774,17 @@ class RepChecker:
                 if "not_measurable" in self.out.cues:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = ""
-            elif self._unmeasurable.update(True, t) >= self.th["unmeasurable_cue_s"]:
+            elif self._unmeasurable.held(True, t, self.th["unmeasurable_cue_s"]):
                 if issue != self._view_issue and "not_measurable" in self.out.cues:
                     self.set_cue("not_measurable", False, t)
                 self._view_issue = issue
                 self.set_cue("not_measurable", True, t, text=visibility.TEXTS[issue])
         # Someone else is being reported instead of the person measured: their frames are not
         # measured (formcheck.pose.identity); say so once it lasts.
-        switched = self._switched.update(frame.view_issue == visibility.SWITCHED, t) >= self.th["unmeasurable_cue_s"]
+        switched = self._switched.held(frame.view_issue == visibility.SWITCHED, t, self.th["unmeasurable_cue_s"])
         if switched != (visibility.SWITCHED in self.out.cues):
             self.set_cue(visibility.SWITCHED, switched, t, text=visibility.TEXTS[visibility.SWITCHED])
-        crowded = self._crowded.update(frame.n_people > 1, t) >= self.th["unmeasurable_cue_s"]
+        crowded = self._crowded.held(frame.n_people > 1, t, self.th["unmeasurable_cue_s"])
         if crowded != (visibility.MORE_PEOPLE in self.out.cues):
             self.set_cue(visibility.MORE_PEOPLE, crowded, t, text=visibility.TEXTS[visibility.MORE_PEOPLE])
         self._guide(t, vals)
@@ -820,7 +820,7 @@ class RepChecker:
             any(tr.on_fallback or (tr.attempt is not None and vals[tr.idx] != vals[tr.idx]) for tr in self.trackers)
             and self._measurable_now
         )  # some other signal is seen: not the whole body lost
-        on = self._hidden_limb.update(hidden, t) >= self.th["unmeasurable_cue_s"]
+        on = self._hidden_limb.held(hidden, t, self.th["unmeasurable_cue_s"])
         if on != (LIMB_HIDDEN in self.out.cues):
             self.set_cue(LIMB_HIDDEN, on, t, text=self.cfg.texts.get(LIMB_HIDDEN) or _LIMB_HIDDEN_TEXT)
 
@@ -840,10 +840,10 @@ class RepChecker:
         # Don't nag: on only after guide_delay_s of a clear mismatch, off only after a while
         # clearly right; ambiguous frames (three-quarter view, half-way postures) keep it as is.
         shown = code in self.out.cues
-        if self._guide_on[code].update(wrong, t) >= self.th["guide_delay_s"] and not shown:
+        if self._guide_on[code].held(wrong, t, self.th["guide_delay_s"]) and not shown:
             self.set_cue(code, True, t, text=self._guide_text[code])
             shown = True
-        if self._guide_off[code].update(right, t) >= _GUIDE_CLEAR_S and shown:
+        if self._guide_off[code].held(right, t, _GUIDE_CLEAR_S) and shown:
             self.set_cue(code, False, t)
 
     def finish(self) -> list[Event]:

@@ -201,7 +201,7 @@ class RuleEngine:
                 r.lo, r.hi = min(r.lo, x), max(r.hi, x)
                 x = r.hi - r.lo
             cond = r.breaks(x) if x == x else False
-            fired = r.dwell.update(cond, t) >= sp.min_s and cond
+            fired = r.dwell.held(cond, t, sp.min_s)
             out.set_cue(sp.code, fired, t, self.side)
             if fired and faults.add(sp.code):
                 out.fault(sp.code, t, self.side)
