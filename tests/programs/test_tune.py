@@ -8,6 +8,8 @@ import pytest
 from formcheck.errors import FormcheckError
 from formcheck.exercises.config import get_exercise
 from formcheck.exercises.profiles import apply_profile, load_profile
+from formcheck.formats.trace import save_trace
+from formcheck.measures.body import MEASURE_NAMES, measure_index
 from formcheck.programs.rescoring import PreparedTrace
 from formcheck.programs.tune import (
     GREEN,
@@ -17,6 +19,7 @@ from formcheck.programs.tune import (
     Layout,
     PlotView,
     ScriptedKeys,
+    TuneRecording,
     TunerSession,
     compose,
     knobs_for,
@@ -31,9 +34,13 @@ WALL = get_exercise("wall_squat")
 
 
 @pytest.fixture(scope="module")
-def session_parts():
-    trace = synthetic.wall_squat(reps=3, hold_s=6.0, noise_world_m=0.005, seed=2)
-    return PreparedTrace.from_trace(trace)
+def wall_trace():
+    return synthetic.wall_squat(reps=3, hold_s=6.0, noise_world_m=0.005, seed=2)
+
+
+@pytest.fixture(scope="module")
+def session_parts(wall_trace):
+    return TuneRecording.from_trace(wall_trace, WALL)
 
 
 @pytest.fixture
@@ -74,7 +81,7 @@ def test_changing_a_threshold_recounts_the_whole_recording(session):
     assert session.set("hold_s", 8.0)
     assert [r.faults for r in session.results] == [("hold_short",)] * 3
     assert session.changed() == {"hold_s": 8.0}
-    assert session.rescore_ms > 0 and len(session.states) == len(session.prepared)
+    assert session.rescore_ms > 0 and len(session.states) == len(session.recording)
     assert session.state_at(10**9).reps == 3  # clamped to the last frame
 
 
@@ -114,7 +121,7 @@ def test_a_profile_loaded_at_start_is_kept_when_saving(session_parts, tmp_path):
 def test_the_plot_shades_ok_reps_green_faulty_reps_red_and_draws_thresholds(session):
     view = PlotView(1000, 300)
     data = plot_data(session)
-    img = view.render(data, t_now=float(session.prepared.trace.t_s[0]) + 1.0)
+    img = view.render(data, t_now=float(session.recording.t_s[0]) + 1.0)
     assert img.shape == (300, 1000, 3) and img.dtype == np.uint8
     rep = session.results[0]
     tw = view.window(data, 0.0)
@@ -132,9 +139,9 @@ def test_the_plot_shades_ok_reps_green_faulty_reps_red_and_draws_thresholds(sess
     assert np.all(img2[view.top + 1 : view.top + 4, x - 3 : x + 3] == np.array(RED, np.uint8))
 
 
-def test_the_plot_follows_the_playhead_on_long_recordings(session_parts):
-    long = synthetic.concat([session_parts.trace] * 6)  # ~4 minutes
-    s = TunerSession(PreparedTrace.from_trace(long), WALL, record_states=False)
+def test_the_plot_follows_the_playhead_on_long_recordings(wall_trace):
+    long = synthetic.concat([wall_trace] * 6)  # ~4 minutes
+    s = TunerSession(TuneRecording.from_trace(long, WALL), WALL, record_states=False)
     view = PlotView(800, 240)
     data = plot_data(s)
     a0, b0 = view.window(data, 5.0)
@@ -173,7 +180,7 @@ def test_scripted_keys_play_back_in_order_then_quit():
 def test_a_per_side_rule_is_plotted_for_each_reps_own_side():
     cfg = get_exercise("straight_leg_raise")
     trace = synthetic.straight_leg_raise(reps=2, side="alternating", seed=3)
-    s = TunerSession(PreparedTrace.from_trace(trace, cfg=cfg), cfg, record_states=False)
+    s = TunerSession(TuneRecording.from_trace(trace, cfg), cfg, record_states=False)
     s.set("max_raised_knee_flex_deg", 12.0)
     data = plot_data(s)
     assert data.extra is not None and data.extra[0] == "knee flex (rep's side) deg"
@@ -182,3 +189,34 @@ def test_a_per_side_rule_is_plotted_for_each_reps_own_side():
         during = series[(t > r.start_s) & (t < r.end_s)]
         assert np.nanmax(during) < 12.0  # the raised (straight) knee, not the other, bent one
     assert np.isnan(series[t < s.results[0].start_s]).all()
+
+
+def test_the_tune_recording_scores_and_draws_what_the_whole_prepared_trace_does(wall_trace):
+    whole = PreparedTrace.from_trace(wall_trace, cfg=WALL)
+    for window in (41, 16_384):
+        rec = TuneRecording.from_trace(wall_trace, WALL, window=window)
+        states: list = []
+        a, b = rec.checker(WALL, on_frame=lambda _i, c, kept=states: kept.append(c.state())), whole.checker(WALL)
+        assert a.results == b.results and a.events == b.events and len(states) == len(wall_trace)
+        assert np.array_equal(rec.usable, whole.measures[1])
+        assert rec.draw_xy.dtype == np.float32
+        assert np.allclose(rec.draw_xy, whole.measures[2], atol=1e-6, equal_nan=True)
+        knee = whole.measures[0][:, measure_index("knee_flex_deg")]
+        assert np.array_equal(rec.series("knee_flex_deg"), knee, equal_nan=True)
+    assert rec.report(WALL)["reps"] == whole.report(WALL)["reps"] == 3
+
+
+def test_a_trace_file_is_tuned_from_its_windows_keeping_a_few_hundred_bytes_a_frame(wall_trace, tmp_path):
+    save_trace(wall_trace, tmp_path / "t.npz")
+    rec = TuneRecording.load(tmp_path / "t.npz", WALL, window=64)
+    whole = TuneRecording.from_trace(wall_trace, WALL)
+    assert rec.trace_path == str(tmp_path / "t.npz") and rec.report(WALL)["trace"] == rec.trace_path
+    assert rec.checker(WALL).results == whole.checker(WALL).results
+    assert np.array_equal(rec.draw_xy, whole.draw_xy, equal_nan=True)
+    assert not hasattr(rec, "trace") and rec.nbytes / len(rec) < 400  # the trace and 63 float64 columns: ~2,700
+
+
+def test_a_measure_the_exercise_does_not_read_is_not_kept_for_the_plot(session_parts):
+    assert "ankle_left_deg" in MEASURE_NAMES
+    with pytest.raises(KeyError, match="ankle_left_deg"):
+        session_parts.series("ankle_left_deg")

@@ -23,7 +23,7 @@ and ``"trace"`` naming the trace file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from formcheck.formats.trace_windows import DEFAULT_WINDOW, TraceWindows, window
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.pose.validate import check_trace
+from formcheck.runtime.memory import release_free_memory
 from formcheck.smoothing.one_euro import SmoothingConfig
 
 __all__ = [
@@ -169,6 +170,39 @@ class PreparedTrace:
         return report
 
 
+class WindowRows:
+    """Rows kept window by window, as one (T, ...) array.
+
+    Allocated once when the total is known (a trace file's or an in-memory trace's length):
+    kept pieces then never sit on the heap between a window's temporaries, which otherwise
+    pins those free blocks (glibc) and kept the resident memory of a 3-hour trace at 5-8x the
+    data (docs/performance.md). Without a total, the pieces are joined at the end.
+    """
+
+    __slots__ = ("_dtype", "_out", "_parts", "_tail", "n")
+
+    def __init__(self, total: int | None, tail: tuple[int, ...], dtype: np.dtype | type) -> None:
+        self._tail, self._dtype = tail, np.dtype(dtype)
+        self._out = np.empty((total, *tail), self._dtype) if total is not None else None
+        self._parts: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        k = len(rows)
+        if self._out is not None and self.n + k <= len(self._out):
+            self._out[self.n : self.n + k] = rows
+        else:  # no total, or more rows than it said: keep a copy, joined at the end
+            if self._out is not None:
+                self._parts, self._out = [self._out[: self.n]], None
+            self._parts.append(np.array(rows, self._dtype))
+        self.n += k
+
+    def array(self) -> np.ndarray:
+        if self._out is not None:
+            return self._out if self.n == len(self._out) else self._out[: self.n].copy()
+        return np.concatenate(self._parts) if self._parts else np.empty((0, *self._tail), self._dtype)
+
+
 @dataclass(slots=True)
 class CheckerTrace:
     """What the rep checker reads of a recording, measured once and kept compact, to be
@@ -223,33 +257,45 @@ class CheckerTrace:
         smoothing: SmoothingConfig = SmoothingConfig(),
         source: str = "trace",
         where: str = "trace",
+        on_window: Callable[[PoseTrace, WindowMeasures], None] | None = None,
+        frames: int | None = None,
     ) -> CheckerTrace:
         """Measure consecutive windows of one trace (the chain's state carried across, as
-        :func:`formcheck.analysis.analyze_windows` does) and keep what ``cfg``'s checker reads."""
+        :func:`formcheck.analysis.analyze_windows` does) and keep what ``cfg``'s checker reads.
+        ``on_window(window, measures)`` sees each window's chain output before it is dropped
+        (the tuner keeps the landmarks it draws). ``frames``: how many there are in all, when
+        ``windows`` does not say (``len``): the kept arrays are then allocated once."""
         from formcheck.measures.body import measure_index
 
         only = cfg.measures_used()
         columns = np.array(sorted(measure_index(n) for n in only), dtype=np.intp)
         required = required_landmarks(cfg)
         carry = ChainCarry()
-        t_s, values, people, at, codes = [], [], [], [], []
+        total = len(windows) if isinstance(windows, Sized) else frames
+        t_s, values = WindowRows(total, (), np.float64), WindowRows(total, (columns.size,), np.float64)
+        people: WindowRows | None = None
+        at, codes = [], []
         names: dict[str, int] = {}
         for window in windows:
             first = carry.frames
             wm = window_measures(window, carry, smoothing, only=only, where=where, height_cm=cfg.height_cm)
             issues = window_inputs(window, required, wm).issues
-            t_s.append(np.array(window.t_s, dtype=np.float64))
-            values.append(wm.values[:, columns])
-            people.append(np.array(window.n_people))
+            if on_window is not None:
+                on_window(window, wm)
+            people = people or WindowRows(total, (), window.n_people.dtype)
+            t_s.add(window.t_s)
+            values.add(wm.values[:, columns])
+            people.add(window.n_people)
             for i, issue in enumerate(issues):
                 if issue:
                     at.append(first + i)
                     codes.append(names.setdefault(issue, len(names)))
+        release_free_memory()  # the windows' temporaries, freed but still resident
         return cls(
-            np.concatenate(t_s) if t_s else np.zeros(0),
+            t_s.array(),
             columns,
-            np.concatenate(values) if values else np.zeros((0, columns.size)),
-            np.concatenate(people) if people else np.zeros(0, dtype=np.int16),
+            values.array(),
+            people.array() if people is not None else np.zeros(0, dtype=np.int16),
             np.array(at, dtype=np.int64),
             np.array(codes, dtype=np.uint8 if len(names) < 256 else np.int32),
             tuple(names),
@@ -266,7 +312,8 @@ class CheckerTrace:
         """Of an in-memory trace (measured ``window`` frames at a time)."""
         src = source or trace.meta.source or "trace"
         check_trace(trace, src, full=False)
-        return cls.from_windows(windows_of(trace, window), cfg, is_segmented(trace.meta.extra), smoothing, src, src)
+        segmented = is_segmented(trace.meta.extra)
+        return cls.from_windows(windows_of(trace, window), cfg, segmented, smoothing, src, src, frames=len(trace))
 
     @classmethod
     def load(
@@ -281,15 +328,25 @@ class CheckerTrace:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
+    def series(self, measure: str) -> np.ndarray:
+        """(T,) float64 one measure the checker reads, by name; KeyError for one it does not."""
+        from formcheck.measures.body import measure_index
+
+        at = np.flatnonzero(self.columns == measure_index(measure))
+        if at.size == 0:
+            raise KeyError(f"{measure} is not among the measures {self._key[0]} reads")
+        return self.values[:, int(at[0])]
+
     @property
     def nbytes(self) -> int:
         """Bytes its arrays hold."""
         arrays = (self.t_s, self.values, self.n_people, self.issue_at, self.issue_code)
         return sum(a.nbytes for a in arrays)
 
-    def checker(self, cfg: ExerciseConfig) -> RepChecker:
+    def checker(self, cfg: ExerciseConfig, on_frame: Callable[[int, RepChecker], None] | None = None) -> RepChecker:
         """The finished checker of ``cfg`` (the exercise this was built for, any thresholds)
-        over the whole recording: the one :meth:`PreparedTrace.checker` gives."""
+        over the whole recording: the one :meth:`PreparedTrace.checker` gives. ``on_frame(i,
+        checker)`` is called after each frame (the tuner keeps the states it replays)."""
         if self._key_of(cfg) != self._key:
             raise ValueError(f"{self.source}: measured for {self._key[0]}, not for {cfg.name} as configured now")
         from formcheck.measures.body import MEASURE_NAMES
@@ -305,7 +362,7 @@ class CheckerTrace:
             at, codes = self.issue_at[cut[w] : cut[w + 1]], self.issue_code[cut[w] : cut[w + 1]]
             for i, code in zip(at.tolist(), codes.tolist(), strict=True):
                 issues[i - a] = self.issue_names[code]
-            run_checker(checker, WindowInputs(self.t_s[a:b], values, self.n_people[a:b], issues))
+            run_checker(checker, WindowInputs(self.t_s[a:b], values, self.n_people[a:b], issues), on_frame, a)
         checker.finish()
         return checker
 

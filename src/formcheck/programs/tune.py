@@ -39,6 +39,7 @@ from formcheck.errors import FormcheckError
 from formcheck.pose.frame import PoseFrame
 from formcheck.programs.tuning import (
     Knob,
+    TuneRecording,
     TunerSession,
     _fmt,
     default_profile_path,
@@ -68,7 +69,8 @@ from formcheck.sources.seekable import SeekableVideo
 # model (formcheck.programs.tuning), the plot (formcheck.sinks.plot) and the video reader
 # (formcheck.sources.seekable).
 __all__ = [
-    "GREEN", "RED", "THRESHOLD_COLORS", "Knob", "Layout", "PlotView", "ScriptedKeys", "TunerSession", "compose",
+    "GREEN", "RED", "THRESHOLD_COLORS", "Knob", "Layout", "PlotView", "ScriptedKeys", "TuneRecording", "TunerSession",
+    "compose",
     "default_profile_path", "knobs_for", "plot_data", "prepare_recording", "render_plot", "run_tuner",
     "skeleton_canvas", "tunable_thresholds",
 ]  # fmt: skip
@@ -123,7 +125,7 @@ def info_panel(session: TunerSession, width: int, height: int, t_now: float, mes
     y += 26
     _text(img, f"{ok} as prescribed, {rep.reps - ok} faulty", x, y, 0.55, GREEN if ok == rep.reps else AMBER, 1)
     y += 22
-    n = len(session.prepared)
+    n = len(session.recording)
     _text(img, f"re-scored {n:,} frames in {session.rescore_ms:.0f} ms", x, y, 0.45, AXIS_TEXT)
     y += 30
     _text(img, "thresholds  (* = changed)", x, y, 0.5, AXIS_TEXT)
@@ -282,19 +284,20 @@ def run_tuner(
 
     _check_display()
     use_system_fonts()
-    trace = session.prepared.trace
-    n = len(trace)
+    rec = session.recording
+    n = len(rec)
     if n == 0:
         raise FormcheckError("the recording has no frames")
     out = out or default_profile_path(session.cfg.name)
     keys = ScriptedKeys(script) if script else None
     frames = SeekableVideo(video) if video is not None else None
-    w = trace.meta.width or 1280
-    h = trace.meta.height or 720
+    w = rec.meta.width or 1280
+    h = rec.meta.height or 720
     if frames is None:  # a skeleton on a canvas the shape of the original frames, at most 1280 wide
         k = min(1.0, 1280 / w, 960 / h)
         w, h = int(w * k), int(h * k)
-    usable, draw_xy = session.prepared.measures[1], session.prepared.measures[2]  # smoothed where usable
+    t_s, usable, draw_xy = rec.t_s, rec.usable, rec.draw_xy  # smoothed where usable
+    unseen_world, unseen = np.full((33, 3), np.nan), np.zeros(33)  # not drawn: ``usable`` says what was seen
     annotator = Annotator.for_exercise(session.cfg, (w, h))
     plot = PlotView(layout.width, layout.plot_h)
     win = f"formcheck tune - {session.cfg.title}"
@@ -318,8 +321,8 @@ def run_tuner(
             now = time.monotonic()
             # Playback at the recording's own pace.
             if playing:
-                target_t = float(trace.t_s[i]) + (now - last_tick)
-                j = int(np.searchsorted(trace.t_s, target_t, side="right")) - 1
+                target_t = float(t_s[i]) + (now - last_tick)
+                j = int(np.searchsorted(t_s, target_t, side="right")) - 1
                 if j > i:
                     i = min(j, n - 1)
                     last_tick = now
@@ -338,16 +341,13 @@ def run_tuner(
                 base = canvas.copy() if canvas is not None else skeleton_canvas(w, h)
             elif base.shape[1] != w or base.shape[0] != h:
                 base = cv2.resize(base, (w, h))
-            pose = PoseFrame(
-                float(trace.t_s[i]), draw_xy[i], trace.world_xyz[i], trace.visibility[i], trace.presence[i],
-                int(trace.n_people[i]), bool(trace.identity_jump[i]),
-            )  # fmt: skip
+            pose = PoseFrame(float(t_s[i]), draw_xy[i], unseen_world, unseen, unseen, int(rec.n_people[i]), False)
             if message and now > message_until:
                 message = ""
             info = OverlayInfo(message="")
             view = annotator.annotate(base, pose if pose.has_person else None, session.state_at(i), info,
                                       usable=usable[i])  # fmt: skip
-            t_now = float(trace.t_s[i])
+            t_now = float(t_s[i])
             plot_img = plot.render(plot_data(session), t_now, key=(session.version, session.focus))
             shown = compose(view, session, plot_img, t_now, layout, message, out, playing)
             cv2.imshow(win, shown)
@@ -379,9 +379,9 @@ def run_tuner(
                 if playing and i >= n - 1:
                     i = 0
             elif key in KEY_LEFT:
-                i = _seek(trace.t_s, i, -2.0)
+                i = _seek(t_s, i, -2.0)
             elif key in KEY_RIGHT:
-                i = _seek(trace.t_s, i, 2.0)
+                i = _seek(t_s, i, 2.0)
             elif key in KEY_HOME:
                 i = 0
             elif k8 == ord(","):
@@ -389,7 +389,7 @@ def run_tuner(
             elif k8 == ord("."):
                 i = min(n - 1, i + 1)
             elif k8 in (ord("n"), ord("p")):
-                i = _jump_rep(trace.t_s, session.results, i, forward=k8 == ord("n"))
+                i = _jump_rep(t_s, session.results, i, forward=k8 == ord("n"))
             elif k8 in (ord("r"), ord("R")):
                 session.reset()
                 for knob in session.knobs:

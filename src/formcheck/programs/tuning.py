@@ -13,17 +13,27 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from formcheck.analysis import WindowMeasures, is_segmented
 from formcheck.checkers.events import CheckerState, RepResult
 from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import ConfigError, FormcheckError
 from formcheck.exercises.config import ExerciseConfig, Threshold
 from formcheck.exercises.profiles import profile_toml, save_profile
+from formcheck.formats.report import InputInfo, build_report
+from formcheck.formats.trace_windows import DEFAULT_WINDOW, TraceWindows, windows_of
 from formcheck.pose.backend import BackendSpec
-from formcheck.programs.rescoring import PreparedTrace
+from formcheck.pose.frame import PoseTrace, TraceMeta
+from formcheck.pose.landmarks import N_LANDMARKS
+from formcheck.pose.validate import check_trace
+from formcheck.programs.rescoring import CheckerTrace, WindowRows, _check_size, _duration_s
+from formcheck.smoothing.one_euro import SmoothingConfig
 
 # --------------------------------------------------------------------------- knobs
 
@@ -116,14 +126,127 @@ def _fmt(v: float | None) -> str:
     return f"{v:g}" if float(v).is_integer() else f"{v:.1f}"
 
 
+# --------------------------------------------------------------------------- recording
+
+
+@dataclass(slots=True)
+class TuneRecording:
+    """One recording as the tuner needs it, measured once, window by window.
+
+    What the checker reads is a :class:`~formcheck.programs.rescoring.CheckerTrace` (the
+    exercise's measures, people counts, why frames are not measurable); what the replay
+    draws is the smoothed landmarks in float32 and which ones the measures could use. The
+    trace itself is not kept and never held whole: a trace file is read
+    :class:`~formcheck.formats.trace_windows.TraceWindows` at a time, so an hour costs about
+    45 MB here (plus the per-frame checker states the replay shows), not the whole trace
+    and every measure column in float64 (docs/performance.md, "Memory of rescore / tune / fit").
+
+    Attributes:
+        checked: what the checker reads.
+        draw_xy: (T, 33, 2) float32 normalized image coordinates to draw, smoothed; NaN where
+            a landmark was not measured.
+        usable: (T, 33) bool landmarks the measures could use (drawn as "seen").
+        meta: the trace's metadata (frame size, model, how it was recorded).
+        source: what the report names as its source (the video or the trace file).
+        trace_path: the trace file, when it was read from one.
+    """
+
+    checked: CheckerTrace
+    draw_xy: np.ndarray
+    usable: np.ndarray
+    meta: TraceMeta
+    source: str
+    trace_path: str | None = None
+
+    @classmethod
+    def from_windows(
+        cls,
+        windows: Iterable[PoseTrace],
+        meta: TraceMeta,
+        cfg: ExerciseConfig,
+        source: str,
+        trace_path: str | None = None,
+        smoothing: SmoothingConfig = SmoothingConfig(),
+        frames: int | None = None,
+    ) -> TuneRecording:
+        """Measure consecutive windows of one trace; ``frames``: how many in all, when
+        ``windows`` has no ``len``."""
+        total = len(windows) if isinstance(windows, Sized) else frames
+        xy = WindowRows(total, (N_LANDMARKS, 2), np.float32)
+        usable = WindowRows(total, (N_LANDMARKS,), bool)
+
+        def keep(_window: PoseTrace, wm: WindowMeasures) -> None:
+            xy.add(wm.img)
+            usable.add(wm.usable)
+
+        checked = CheckerTrace.from_windows(
+            windows, cfg, is_segmented(meta.extra), smoothing, source, source, on_window=keep, frames=total
+        )  # fmt: skip
+        return cls(checked, xy.array(), usable.array(), meta, source, trace_path)
+
+    @classmethod
+    def from_trace(
+        cls, trace: PoseTrace, cfg: ExerciseConfig, source: str | None = None,
+        smoothing: SmoothingConfig = SmoothingConfig(), window: int = DEFAULT_WINDOW,
+    ) -> TuneRecording:  # fmt: skip
+        """Of an in-memory trace (measured ``window`` frames at a time)."""
+        src = source or trace.meta.source or "trace"
+        check_trace(trace, src, full=False)
+        return cls.from_windows(windows_of(trace, window), trace.meta, cfg, src, None, smoothing, len(trace))
+
+    @classmethod
+    def load(
+        cls, path: str | Path, cfg: ExerciseConfig, smoothing: SmoothingConfig = SmoothingConfig(),
+        window: int = DEFAULT_WINDOW,
+    ) -> TuneRecording:  # fmt: skip
+        """Of a trace file, read ``window`` frames at a time."""
+        windows = TraceWindows(path, window)
+        _check_size(windows.meta, path)
+        return cls.from_windows(windows, windows.meta, cfg, str(path), str(path), smoothing)
+
+    def __len__(self) -> int:
+        return len(self.checked)
+
+    @property
+    def t_s(self) -> np.ndarray:
+        return self.checked.t_s
+
+    @property
+    def n_people(self) -> np.ndarray:
+        return self.checked.n_people
+
+    @property
+    def nbytes(self) -> int:
+        return self.checked.nbytes + self.draw_xy.nbytes + self.usable.nbytes
+
+    def series(self, measure: str) -> np.ndarray:
+        """(T,) one measure the exercise reads (float64, as the checker saw it)."""
+        return self.checked.series(measure)
+
+    def checker(self, cfg: ExerciseConfig, on_frame: Callable[[int, RepChecker], None] | None = None) -> RepChecker:
+        return self.checked.checker(cfg, on_frame)
+
+    def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None) -> dict[str, Any]:
+        """The ``score`` report of ``cfg`` over the recording (as ``rescore`` writes it)."""
+        checker = checker if checker is not None else self.checker(cfg)
+        report = build_report(
+            checker, source=self.source, model=self.meta.model, duration_s=_duration_s(self.t_s),
+            input_info=InputInfo.from_extra(self.meta.extra),
+        )  # fmt: skip
+        report["inference"] = "none"
+        if self.trace_path is not None:
+            report["trace"] = self.trace_path
+        return report
+
+
 # --------------------------------------------------------------------------- session
 
 
 class TunerSession:
-    """Thresholds being tuned over one prepared recording.
+    """Thresholds being tuned over one recording.
 
     Args:
-        prepared: the recording, measures computed once.
+        recording: the recording, measured once.
         cfg: the starting thresholds (package values, then a profile, then --set).
         defaults: what "changed" is measured against, i.e. what a saved profile overrides
             (default: the package's exercise); a saved profile holds every value of ``cfg``'s
@@ -134,13 +257,13 @@ class TunerSession:
 
     def __init__(
         self,
-        prepared: PreparedTrace,
+        recording: TuneRecording,
         cfg: ExerciseConfig,
         defaults: ExerciseConfig | None = None,
         names: Iterable[str] | None = None,
         record_states: bool = True,
     ) -> None:
-        self.prepared = prepared
+        self.recording = recording
         self.start_cfg = cfg
         self.defaults = defaults if defaults is not None else _package_exercise(cfg)
         self.cfg = cfg
@@ -194,11 +317,12 @@ class TunerSession:
 
     def _rescore(self, cfg: ExerciseConfig) -> RepChecker:
         t0 = time.perf_counter()
+        self.states = []  # not two runs' states at once: ~80 MB each for 3 hours
         states: list[CheckerState] = []
         if self.record_states:
-            checker = self.prepared.checker(cfg, on_frame=lambda _i, c: states.append(c.state()))
+            checker = self.recording.checker(cfg, on_frame=lambda _i, c: states.append(c.state()))
         else:
-            checker = self.prepared.checker(cfg)
+            checker = self.recording.checker(cfg)
         self.rescore_ms = (time.perf_counter() - t0) * 1000.0
         self.states = states
         self.version += 1
@@ -215,7 +339,7 @@ class TunerSession:
         return self.checker.state()
 
     def report(self) -> dict:
-        return self.prepared.report(self.cfg, self.checker)
+        return self.recording.report(self.cfg, self.checker)
 
     # -- profile
     def changed(self) -> dict[str, float]:
@@ -275,14 +399,18 @@ def prepare_recording(
     pose: BackendSpec | None = None,
     progress: bool = True,
     on_status: Callable[[str], None] | None = None,
-) -> tuple[PreparedTrace, Path | None]:
-    """A recording's prepared trace, and its video (None for a trace file). A video's pose
-    comes from the trace cache; inference runs only if it is not there yet (then cached)."""
+) -> tuple[TuneRecording, Path | None]:
+    """A recording measured for tuning, and its video (None for a trace file). A trace file is
+    read window by window; a video's pose comes from the trace cache, and inference runs only
+    if it is not there yet (then cached)."""
     from formcheck.programs.rescoring import is_trace_file, trace_for_recording
 
-    trace, how = trace_for_recording(path, cfg, pose, progress)
+    if is_trace_file(path):
+        recording, how, video = TuneRecording.load(path, cfg), "trace", None
+    else:
+        trace, how = trace_for_recording(path, cfg, pose, progress)
+        recording, video = TuneRecording.from_trace(trace, cfg, source=str(path)), Path(path)
     if on_status is not None:
         on_status({"trace": f"read {path}", "cached": f"{path}: pose from the trace cache (no inference)",
                    "ran": f"{path}: pose inference done (cached for next time)"}[how])  # fmt: skip
-    video = None if is_trace_file(path) else Path(path)
-    return PreparedTrace.from_trace(trace, source=str(path), cfg=cfg), video
+    return recording, video

@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 
 from formcheck.checkers.events import RepResult
-from formcheck.measures.body import measure_index
 from formcheck.programs.tuning import TunerSession, _fmt
 
 Color = tuple[int, int, int]
@@ -90,10 +89,10 @@ class PlotData:
 
 def plot_data(session: TunerSession) -> PlotData:
     cfg = session.cfg
-    values = session.prepared.measures[0]
+    rec = session.recording
     u = cfg.rep.unit
     sides = cfg.rep.sides or (None,)
-    signals = {s: values[:, measure_index(cfg.rep.signal_for(s))] for s in sides}
+    signals = {s: rec.series(cfg.rep.signal_for(s)) for s in sides}
     th = []
     for role in ("start", "end", "target_min", "target_max"):
         v = cfg.value(f"{role}_{u}")
@@ -108,7 +107,7 @@ def plot_data(session: TunerSession) -> PlotData:
                 break
     label = cfg.rep.signal.replace("_{side}", "").removesuffix(f"_{u}").replace("_", " ")
     return PlotData(
-        session.prepared.trace.t_s, signals, u, label, th, session.results, extra, cfg.value("hold_s"), cfg.texts
+        rec.t_s, signals, u, label, th, session.results, extra, cfg.value("hold_s"), cfg.texts
     )
 
 
@@ -119,16 +118,16 @@ def _rule_label(template: str) -> str:
 def _rule_series(session: TunerSession, template: str) -> np.ndarray:
     """A posture rule's measure over time. Per-side rules (``{side}``/``{other}``) follow
     each rep's side during that rep and are blank between reps."""
-    values, t = session.prepared.measures[0], session.prepared.trace.t_s
+    rec, t = session.recording, session.recording.t_s
     if "{side}" not in template and "{other}" not in template:
-        return values[:, measure_index(template)]
+        return rec.series(template)
     out = np.full(len(t), np.nan)
     for r in session.results:
         if r.side is None:
             continue
         other = "right" if r.side == "left" else "left"
         sel = (t >= r.start_s) & (t <= r.end_s)
-        out[sel] = values[sel, measure_index(template.format(side=r.side, other=other))]
+        out[sel] = rec.series(template.format(side=r.side, other=other))[sel]
     return out
 
 
