@@ -112,3 +112,25 @@ def test_parse_set_options_rejects_malformed_items_with_an_example(item) -> None
 def test_parsed_set_options_feed_with_overrides(exercises) -> None:
     cfg = exercises["heel_slide"].with_overrides(parse_set_options(["max_speed_deg_s=40"]))
     assert cfg.value("max_speed_deg_s") == 40.0
+
+
+def test_every_builtin_accepts_its_own_thresholds_as_overrides_unchanged(exercises) -> None:
+    # What fit, the tuner and a profile written from the defaults start from: setting every
+    # threshold to its current value is a valid combination and changes nothing, variants included.
+    for name, cfg in exercises.items():
+        same = cfg.with_overrides({k: t.value for k, t in cfg.thresholds.items()}, origin="test")
+        assert same == cfg, name
+
+
+def test_an_override_reaches_the_variants_thresholds_it_inherits_not_those_it_defines(exercises) -> None:
+    # The seated piriformis stretch defines its own target (12 deg from sitting upright, at most
+    # 90): the lying stretch's 100 deg is not its target, and used to make 100 an invalid value.
+    cfg = exercises["piriformis_stretch"]
+    (seated,) = cfg.variants
+    assert {"start_deg", "end_deg", "target_min_deg", "baseline_window_s"} == seated.own_thresholds
+    new = cfg.with_overrides({"target_min_deg": 100, "start_deg": 100, "hold_s": 25})
+    (new_seated,) = new.variants
+    assert new.value("target_min_deg") == 100 and new.value("start_deg") == 100
+    assert new_seated.value("target_min_deg") == 12 and new_seated.value("start_deg") == 10
+    assert new_seated.value("hold_s") == 25  # inherited: follows the exercise
+    assert cfg.value("target_min_deg") == 100 and not cfg.own_thresholds

@@ -9,11 +9,12 @@ import pytest
 
 from formcheck.cli import main
 from formcheck.errors import ConfigError
-from formcheck.exercises.config import get_exercise
+from formcheck.exercises.config import builtin_exercises, get_exercise
 from formcheck.exercises.profiles import load_profile
 from formcheck.formats.trace import save_trace
 from formcheck.programs.fit import (
     Clip,
+    Evaluator,
     Outcome,
     Param,
     Verdicts,
@@ -188,6 +189,29 @@ def test_fit_cli_prints_before_after_leave_one_out_and_writes_the_profile(tmp_pa
     assert "leave-one-out agreement: 0.72 (current thresholds) -> 1.00 (fitted)" in text
     fitted = load_profile(out).for_exercise("wall_squat")
     assert set(fitted) == {"hold_s"} and 8.0 < fitted["hold_s"] < 11.5
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_fit_starts_from_a_valid_combination_for_every_builtin_exercise(calibrate):
+    # The shipped defaults are where every fit starts: they must never be "not a valid combination".
+    for name, cfg in builtin_exercises().items():
+        params = default_params(cfg, calibrate=calibrate)
+        start = {p.name: float(cfg.value(p.name)) for p in params}
+        assert Evaluator(cfg, [], [], params).config(start) == cfg, name
+
+
+def test_fit_cli_runs_on_the_piriformis_stretch_whose_seated_variant_has_its_own_target(tmp_path, capsys):
+    # Used to fail with "the starting thresholds are not a valid combination": the lying
+    # target_min_deg = 100 was pushed onto the seated variant's own target (at most 90).
+    save_trace(synthetic.piriformis_stretch(reps=2, hold_s=21.0), tmp_path / "p.npz")
+    (tmp_path / "labels.toml").write_text(
+        '[[clip]]\nfile = "p.npz"\nexercise = "piriformis_stretch"\nreps = 2\nreps_by_side = { left = 1, right = 1 }\n',
+        encoding="utf-8",
+    )
+    assert main(["fit", str(tmp_path / "labels.toml"), "-e", "piriformis_stretch", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "searching: target_min_deg 60..170, hold_s 0..120" in text
+    assert "agreement: 1.00 -> 1.00 (fitted on all 1 clips)" in text
 
 
 def test_fit_cli_says_when_no_clip_is_labelled_for_the_exercise(tmp_path, capsys):

@@ -95,6 +95,17 @@ def test_an_invalid_combination_is_reported_and_keeps_the_last_valid_result(sess
     assert session.changed() == {} and all(r.ok for r in session.results)
 
 
+def test_every_knob_of_an_exercise_with_a_seated_variant_can_be_moved():
+    # The tuner re-applies every knob's value: the lying piriformis stretch's start_deg = 95 is
+    # not the seated variant's own start (at most 60), so every move used to be "invalid".
+    cfg = get_exercise("piriformis_stretch")
+    trace = synthetic.piriformis_stretch(reps=2, hold_s=21.0)
+    session = TunerSession(TuneRecording.from_trace(trace, cfg), cfg, record_states=False)
+    assert session.checker.reps == 2
+    assert session.set("hold_s", 25.0) and session.error == ""
+    assert [r.faults for r in session.results] == [("hold_short",)] * 2
+
+
 def test_saving_writes_only_changed_values_and_merges_into_an_existing_profile(session, tmp_path):
     path = tmp_path / "smith.toml"
     path.write_text('[profile]\nname = "Mrs Smith"\n\n[heel_slide]\nmax_speed_deg_s = 40\n', encoding="utf-8")

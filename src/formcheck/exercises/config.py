@@ -231,6 +231,10 @@ class ExerciseConfig:
     #: exercise of its own; the checker counts a rep by whichever one the posture fits.
     variants: tuple[ExerciseConfig, ...] = ()
     variant: str = ""  # this variant's name ("" for the exercise as first described)
+    #: A variant's thresholds that its ``[variant.thresholds]`` defines itself (often on another
+    #: scale: the seated stretches' are relative to sitting upright). An override of the
+    #: exercise's threshold of the same name does not reach them (:meth:`with_overrides`).
+    own_thresholds: frozenset[str] = frozenset()
     #: The person's standing height (cm) when their profile gives it: heights above the floor
     #: are scaled by the leg length it implies (measures/body.py ``leg_length_cm``).
     height_cm: float | None = None
@@ -264,9 +268,14 @@ class ExerciseConfig:
                     f"{key} ({origin}): not a threshold of {self.name}; valid keys: {', '.join(sorted(new))}"
                 )
             new[key] = new[key].checked(raw, origin)
-        # A variant takes the overrides of the thresholds it shares with the exercise.
+        # A variant takes the overrides of the thresholds it inherits from the exercise, not of
+        # those it defines itself: the lying piriformis stretch's target_min_deg = 100 is not a
+        # target for the seated one (12 from sitting upright, at most 90).
         variants = tuple(
-            v.with_overrides({k: x for k, x in overrides.items() if k in v.thresholds}, origin) for v in self.variants
+            v.with_overrides(
+                {k: x for k, x in overrides.items() if k in v.thresholds and k not in v.own_thresholds}, origin
+            )
+            for v in self.variants
         )
         cfg = dataclasses.replace(self, thresholds=new, variants=variants)
         _check_consistency(cfg, origin)
@@ -484,7 +493,7 @@ def _parse_with_variants(data: Mapping[str, Any], origin: str) -> ExerciseConfig
                 merged[key] = var[key]
         own = var.get("thresholds", {})
         v = _parse_exercise(merged, f"{origin} variant {vname!r}", [k for k in data["thresholds"] if k not in own])
-        variants.append(dataclasses.replace(v, variant=vname))
+        variants.append(dataclasses.replace(v, variant=vname, own_thresholds=frozenset(own)))
     if len({v.variant for v in variants}) < len(variants):
         raise ConfigError(f"{origin}: two variants with the same name")
     return dataclasses.replace(cfg, variants=tuple(variants)) if variants else cfg
