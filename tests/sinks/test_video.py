@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from fractions import Fraction
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 from formcheck.errors import VideoError
+from formcheck.runtime.interrupts import Terminated, handle_signals
 from formcheck.sinks import video as video_sink
 from formcheck.sinks.video import VideoSink
 
@@ -307,3 +309,32 @@ def test_the_mp4_plays_in_headless_chromium(tmp_path: Path, realtime: bool) -> N
     assert state == "loaded" and int(ready) >= 2  # HAVE_CURRENT_DATA: a decoded frame
     assert float(duration) == pytest.approx(1.5, abs=0.05)
     assert (int(width), int(height)) == (640, 360)
+
+
+class _SignalAfterEncoding:
+    """The encoder's stream, with SIGTERM arriving once, after one encode call has returned
+    its packets and before they are written: where an interruption used to lose a frame."""
+
+    def __init__(self, stream, at_call: int) -> None:
+        self._stream, self._left = stream, at_call
+
+    def encode(self, frame):
+        packets = self._stream.encode(frame)
+        self._left -= 1
+        if self._left == 0:
+            signal.raise_signal(signal.SIGTERM)
+        return packets
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@pytest.mark.skipif(not video_sink.h264_available(), reason="PyAV's libx264 encoder is not there")
+def test_a_signal_during_a_frame_is_raised_after_it_so_every_counted_frame_is_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "live.mp4"
+    with handle_signals(), pytest.raises(Terminated), VideoSink(path, 10.0, (W, H), realtime=True) as sink:
+        sink._writer._stream = _SignalAfterEncoding(sink._writer._stream, at_call=6)
+        for i in range(10):
+            sink.write(frame(i), t_s=i / 10)
+    frames, _fps, _size = read_back(path)
+    assert len(frames) == sink.frames_written == 6  # the sixth frame was finished, then the signal ended the run

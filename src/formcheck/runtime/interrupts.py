@@ -7,7 +7,8 @@ CLI around every command) turns the first of them into :class:`Terminated`, a
 marked ``complete: false``, the trace saved, the video finalized, worker processes told to
 stop) does the same for them. Later SIGTERM/SIGHUP during that cleanup are ignored, so a
 second one cannot cut the saving short (SIGKILL still ends the process); inside
-:func:`deferred` (the CLI writing its outputs) any of them is only recorded. :func:`ended_by`
+:func:`deferred` (the CLI writing its outputs) any of them is only recorded, and inside
+:func:`whole` (one frame into the video encoder) it is raised when the step is done. :func:`ended_by`
 names the signal that ended the run, for the report's ``ended_by`` key.
 
 SIGXFSZ (a file-size limit reached) is ignored, so writing past the limit is an ordinary
@@ -22,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["INTERRUPTED", "Terminated", "deferred", "ended_by", "handle_signals", "interruption_text"]
+__all__ = ["INTERRUPTED", "Terminated", "deferred", "ended_by", "handle_signals", "interruption_text", "whole"]
 
 #: The error text of a run stopped by Ctrl-C (kept: reports and tests read it).
 INTERRUPTED = "interrupted by the user"
@@ -81,6 +82,29 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _deferring = old
+
+
+@contextlib.contextmanager
+def whole() -> Iterator[None]:
+    """A step that must not be cut in half (a frame going into the video encoder: its packets
+    are returned by one call and written by the next, and an interruption between the two
+    loses a frame already counted): an ending signal that arrives within the block is raised
+    when the block is done, as it would have been raised at once. Within :func:`deferred`
+    it stays recorded only. In other threads (the encoder thread of ``score``) it does nothing:
+    signals are raised in the main thread only, and deferring them there from another
+    thread would hold up the main thread's interruption and raise it in the wrong thread."""
+    global _deferring
+    if _deferring or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = _received
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+    if before is None and _received is not None:
+        raise KeyboardInterrupt if _received == "SIGINT" else Terminated(_received)
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from formcheck.errors import VideoError
+from formcheck.runtime.interrupts import whole
 from formcheck.sinks.outputs import OutputError, PendingOutput
 
 __all__ = ["FOURCC_BY_SUFFIX", "H264_SUFFIXES", "VideoSink", "h264_available"]
@@ -167,19 +168,20 @@ class VideoSink:
             raise ValueError(
                 f"{self.path}: expected a ({h}, {w}, 3) uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}"
             )
-        if t_s is not None and np.isfinite(t_s):
-            if self._t0 is None:
-                self._t0 = float(t_s)
-            slot = round((float(t_s) - self._t0) * self.fps)
-            if slot < self.frames_written:
-                self.frames_skipped += 1
-                return
-            while self._last is not None and self.frames_written < slot:  # (repeats cost x264 little)
-                self._writer.write(self._last)
-                self.frames_written += 1
-        self._writer.write(frame_bgr)
-        self.frames_written += 1
-        self._last = frame_bgr
+        with whole():  # Ctrl-C or SIGTERM between encoding and writing would lose a counted frame
+            if t_s is not None and np.isfinite(t_s):
+                if self._t0 is None:
+                    self._t0 = float(t_s)
+                slot = round((float(t_s) - self._t0) * self.fps)
+                if slot < self.frames_written:
+                    self.frames_skipped += 1
+                    return
+                while self._last is not None and self.frames_written < slot:  # (repeats cost x264 little)
+                    self._writer.write(self._last)
+                    self.frames_written += 1
+            self._writer.write(frame_bgr)
+            self.frames_written += 1
+            self._last = frame_bgr
 
     def close(self, interrupted: bool = False) -> Path | None:
         """Finish the file, check it and put it in place; returns that path.
