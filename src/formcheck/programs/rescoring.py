@@ -156,18 +156,8 @@ class PreparedTrace:
         """The ``score`` report of ``cfg`` over the recording (with its per-frame signal
         series when ``signals``)."""
         checker = checker if checker is not None else self.checker(cfg)
-        report = build_report(
-            checker,
-            source=self.source,
-            model=self.trace.meta.model,
-            duration_s=trace_duration_s(self.trace),
-            signals=signal_series(cfg, self.trace.t_s, self.measures[0]) if signals else None,
-            input_info=InputInfo.from_extra(self.trace.meta.extra),
-        )
-        report["inference"] = "none"
-        if self.trace_path is not None:
-            report["trace"] = self.trace_path
-        return report
+        series = signal_series(cfg, self.trace.t_s, self.measures[0]) if signals else None
+        return rescore_report(checker, self.trace.meta, self.trace.t_s, self.source, self.trace_path, series)
 
 
 class WindowRows:
@@ -282,7 +272,8 @@ class CheckerTrace:
             issues = window_inputs(window, required, wm).issues
             if on_window is not None:
                 on_window(window, wm)
-            people = people or WindowRows(total, (), window.n_people.dtype)
+            if people is None:  # of the trace's own integer type
+                people = WindowRows(total, (), window.n_people.dtype)
             t_s.add(window.t_s)
             values.add(wm.values[:, columns])
             people.add(window.n_people)
@@ -321,8 +312,7 @@ class CheckerTrace:
         window: int = DEFAULT_WINDOW,
     ) -> CheckerTrace:  # fmt: skip
         """Of a trace file, read ``window`` frames at a time (a native ``.npz`` streams)."""
-        windows = TraceWindows(path, window)
-        _check_size(windows.meta, path)
+        windows = sized_windows(path, window)
         return cls.from_windows(windows, cfg, is_segmented(windows.meta.extra), smoothing, str(path), str(path))
 
     def __len__(self) -> int:
@@ -377,6 +367,13 @@ def _load_sized(path: str | os.PathLike[str]) -> PoseTrace:
     return trace
 
 
+def sized_windows(path: str | os.PathLike[str], window: int = DEFAULT_WINDOW) -> TraceWindows:
+    """A trace file as windows of ``window`` frames; a frame size of 0 pixels is refused."""
+    windows = TraceWindows(path, window)
+    _check_size(windows.meta, path)
+    return windows
+
+
 def _check_size(meta: TraceMeta, path: str | os.PathLike[str]) -> None:
     if meta.width <= 0 or meta.height <= 0:
         raise TraceError(
@@ -395,23 +392,30 @@ def rescore_file(
     """:func:`rescore_trace` of a trace file, read and analysed ``window`` frames at a time:
     the same report, bit for bit, with memory bounded by the window (a native ``.npz``
     streams; other layouts are read whole first, see :mod:`formcheck.formats.trace_windows`)."""
-    windows = TraceWindows(path, window)
-    _check_size(windows.meta, path)
+    windows = sized_windows(path, window)
     series = _SeriesKeeper(cfg, len(windows)) if signals else None
     checker = analyze_windows(
         windows, cfg, smoothing, segmented=is_segmented(windows.meta.extra), where=str(path),
         on_window=series.keep if series is not None else None, ahead=True,
     )  # fmt: skip
+    source = windows.meta.source or str(path)
+    signal_rows = series.build() if series is not None else None
+    return rescore_report(checker, windows.meta, windows.t_s, source, str(path), signal_rows)
+
+
+def rescore_report(
+    checker: RepChecker, meta: TraceMeta, t_s: np.ndarray, source: str, trace_path: str | None = None,
+    signals: SignalSeries | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``score`` report of a finished re-score of a recording (``t_s``: all its times):
+    ``"inference": "none"``, and ``"trace"`` naming the trace file when it was read from one."""
     report = build_report(
-        checker,
-        source=windows.meta.source or str(path),
-        model=windows.meta.model,
-        duration_s=_duration_s(windows.t_s),
-        signals=series.build() if series is not None else None,
-        input_info=InputInfo.from_extra(windows.meta.extra),
-    )
+        checker, source=source, model=meta.model, duration_s=_duration_s(t_s), signals=signals,
+        input_info=InputInfo.from_extra(meta.extra),
+    )  # fmt: skip
     report["inference"] = "none"
-    report["trace"] = str(path)
+    if trace_path is not None:
+        report["trace"] = trace_path
     return report
 
 

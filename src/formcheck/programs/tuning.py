@@ -26,13 +26,12 @@ from formcheck.checkers.rep_checker import RepChecker
 from formcheck.errors import ConfigError, FormcheckError
 from formcheck.exercises.config import ExerciseConfig, Threshold
 from formcheck.exercises.profiles import profile_toml, save_profile
-from formcheck.formats.report import InputInfo, build_report
-from formcheck.formats.trace_windows import DEFAULT_WINDOW, TraceWindows, windows_of
+from formcheck.formats.trace_windows import DEFAULT_WINDOW, windows_of
 from formcheck.pose.backend import BackendSpec
 from formcheck.pose.frame import PoseTrace, TraceMeta
 from formcheck.pose.landmarks import N_LANDMARKS
 from formcheck.pose.validate import check_trace
-from formcheck.programs.rescoring import CheckerTrace, WindowRows, _check_size, _duration_s
+from formcheck.programs.rescoring import CheckerTrace, WindowRows, rescore_report, sized_windows
 from formcheck.smoothing.one_euro import SmoothingConfig
 
 # --------------------------------------------------------------------------- knobs
@@ -200,8 +199,7 @@ class TuneRecording:
         window: int = DEFAULT_WINDOW,
     ) -> TuneRecording:  # fmt: skip
         """Of a trace file, read ``window`` frames at a time."""
-        windows = TraceWindows(path, window)
-        _check_size(windows.meta, path)
+        windows = sized_windows(path, window)
         return cls.from_windows(windows, windows.meta, cfg, str(path), str(path), smoothing)
 
     def __len__(self) -> int:
@@ -229,14 +227,7 @@ class TuneRecording:
     def report(self, cfg: ExerciseConfig, checker: RepChecker | None = None) -> dict[str, Any]:
         """The ``score`` report of ``cfg`` over the recording (as ``rescore`` writes it)."""
         checker = checker if checker is not None else self.checker(cfg)
-        report = build_report(
-            checker, source=self.source, model=self.meta.model, duration_s=_duration_s(self.t_s),
-            input_info=InputInfo.from_extra(self.meta.extra),
-        )  # fmt: skip
-        report["inference"] = "none"
-        if self.trace_path is not None:
-            report["trace"] = self.trace_path
-        return report
+        return rescore_report(checker, self.meta, self.t_s, self.source, self.trace_path)
 
 
 # --------------------------------------------------------------------------- session
